@@ -1,0 +1,13 @@
+"""Test settings: the normal settings with a throwaway secret and a fast password hasher.
+
+DATABASE_URL picks the database as usual (PostgreSQL in CI, SQLite by default).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-not-for-production")
+
+from config.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405

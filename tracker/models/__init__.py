@@ -1,0 +1,27 @@
+"""Tidu's domain model (shared/DESIGN.md §3). One module per concept."""
+
+from tracker.models.clusters import ChainSegment, Cluster, NationalRecognition
+from tracker.models.designations import Designation
+from tracker.models.enterprises import ClusterMembership, Enterprise
+from tracker.models.evaluation import EligibilityResult, EvaluationRun, RunChunk, TierChange
+from tracker.models.metrics import AnnualMetrics
+from tracker.models.regions import Region
+from tracker.models.rulesets import Ruleset
+from tracker.models.tiers import Tier
+
+__all__ = [
+    "AnnualMetrics",
+    "ChainSegment",
+    "Cluster",
+    "ClusterMembership",
+    "Designation",
+    "EligibilityResult",
+    "Enterprise",
+    "EvaluationRun",
+    "NationalRecognition",
+    "Region",
+    "Ruleset",
+    "RunChunk",
+    "Tier",
+    "TierChange",
+]

@@ -1,0 +1,113 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from tracker import uscc
+
+
+class Sector(models.TextChoices):
+    """Sectors of the SME size standard (工信部联企业〔2011〕300号); thresholds live in fixtures."""
+
+    INDUSTRY = "industry", _("工业")
+    CONSTRUCTION = "construction", _("建筑业")
+    WHOLESALE = "wholesale", _("批发业")
+    RETAIL = "retail", _("零售业")
+    TRANSPORT = "transport", _("交通运输业")
+    SOFTWARE_IT = "software_it", _("软件和信息技术服务业")
+    OTHER = "other", _("其他未列明行业")
+
+
+def validate_uscc_shape(value: str) -> None:
+    if not uscc.has_valid_shape(uscc.normalize(value)):
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），第 3–8 位为行政区划代码。"),
+            code="uscc_shape",
+        )
+
+
+class Enterprise(models.Model):
+    """An enterprise, identified by its 统一社会信用代码."""
+
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc_shape])
+    uscc_check_override = models.TextField(
+        _("校验位例外说明"),
+        blank=True,
+        help_text=_("校验位不符但依法核发的代码（如早期试点地区），由有权限的人员填写理由后方可保存。"),
+    )
+    name = models.CharField(_("企业名称"), max_length=128, db_index=True)
+    region = models.ForeignKey(
+        "tracker.Region", verbose_name=_("所在地区"), on_delete=models.PROTECT, related_name="enterprises"
+    )
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    listed = models.BooleanField(_("已上市"), default=False)
+    listed_on = models.DateField(_("上市日期"), null=True, blank=True)
+    sector = models.CharField(_("行业（划型）"), max_length=16, choices=Sector.choices, default=Sector.INDUSTRY)
+    niche_since = models.PositiveSmallIntegerField(
+        _("进入细分市场年份"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    main_product = models.CharField(_("主导产品"), max_length=128, blank=True)
+    product_code = models.CharField(_("统计用产品分类代码"), max_length=10, blank=True)
+    vc_backed = models.BooleanField(_("获专业投资机构投资"), null=True, blank=True)
+    group_has_little_giant = models.BooleanField(
+        _("同一集团已有小巨人"), null=True, blank=True, help_text=_("控股或被控股企业已是小巨人，或集团内同类产品已有小巨人。")
+    )
+    clusters = models.ManyToManyField(
+        "tracker.Cluster", through="ClusterMembership", verbose_name=_("所属集群"), related_name="enterprises"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+        ordering = ["id"]
+        permissions = [("override_uscc_check", _("可保存校验位不符的统一社会信用代码"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.listed_on and not self.listed:
+            errors["listed_on"] = _("未上市企业不应填写上市日期。")
+        if self.founded_on and self.listed_on and self.listed_on < self.founded_on:
+            errors["listed_on"] = _("上市日期不能早于成立日期。")
+        if self.founded_on and self.niche_since and self.niche_since < self.founded_on.year:
+            errors["niche_since"] = _("进入细分市场年份不能早于成立年份。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ClusterMembership(models.Model):
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="memberships")
+    cluster = models.ForeignKey(
+        "tracker.Cluster", verbose_name=_("产业集群"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    segment = models.ForeignKey(
+        "tracker.ChainSegment",
+        verbose_name=_("产业链环节"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+    )
+
+    class Meta:
+        verbose_name = _("集群成员")
+        verbose_name_plural = _("集群成员")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "cluster"], name="membership_unique_enterprise_cluster")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} @ {self.cluster}"
+
+    def clean(self) -> None:
+        if self.segment_id and self.cluster_id and self.segment.cluster_id != self.cluster_id:
+            raise ValidationError({"segment": _("所选环节不属于该集群。")})

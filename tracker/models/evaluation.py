@@ -1,0 +1,173 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class EvaluationRun(models.Model):
+    """The ledger of one recompute: what was asked, how far it got, what it changed."""
+
+    class Kind(models.TextChoices):
+        NIGHTLY = "nightly", _("夜间例行")
+        MANUAL = "manual", _("手动")
+        ON_CHANGE = "on_change", _("数据变更")
+        SIMULATION = "simulation", _("模拟")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("运行中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    as_of = models.DateField(_("评价基准日"))
+    fiscal_year = models.PositiveSmallIntegerField(_("评价年度"))
+    is_full = models.BooleanField(_("全量"), default=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    chunks_total = models.PositiveIntegerField(_("分片总数"), default=0)
+    chunks_done = models.PositiveIntegerField(_("已完成分片"), default=0)
+    evaluated = models.PositiveBigIntegerField(_("已评价"), default=0)
+    changed = models.PositiveBigIntegerField(_("有变化"), default=0)
+    errors = models.PositiveIntegerField(_("错误数"), default=0)
+    error_message = models.TextField(_("错误信息"), blank=True)
+    timings = models.JSONField(_("耗时"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评价运行")
+        verbose_name_plural = _("评价运行")
+        ordering = ["-created_at"]
+        constraints = [
+            # A duplicate trigger (two beats, two clicks) finds the open run instead of starting another.
+            models.UniqueConstraint(
+                fields=["kind", "as_of"],
+                condition=Q(is_full=True, status__in=["pending", "running"]),
+                name="one_open_full_run_per_kind_and_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.as_of} #{self.pk}"
+
+
+class RunChunk(models.Model):
+    """An id range of enterprises inside a run; the unit a worker claims and finishes."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        RUNNING = "running", _("处理中")
+        DONE = "done", _("完成")
+        FAILED = "failed", _("失败")
+
+    run = models.ForeignKey(EvaluationRun, verbose_name=_("评价运行"), on_delete=models.CASCADE, related_name="chunks")
+    first_id = models.BigIntegerField(_("起始企业ID"))
+    last_id = models.BigIntegerField(_("结束企业ID"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    evaluated = models.PositiveIntegerField(_("已评价"), default=0)
+    changed = models.PositiveIntegerField(_("有变化"), default=0)
+    error_message = models.TextField(_("错误信息"), blank=True)
+
+    class Meta:
+        verbose_name = _("运行分片")
+        verbose_name_plural = _("运行分片")
+        ordering = ["run", "first_id"]
+        constraints = [models.UniqueConstraint(fields=["run", "first_id"], name="chunk_unique_start_per_run")]
+
+
+class ResultStatus(models.TextChoices):
+    ELIGIBLE = "eligible", _("符合")
+    NOT_ELIGIBLE = "not_eligible", _("不符合")
+    INSUFFICIENT_DATA = "insufficient_data", _("数据不足")
+
+
+class EligibilityResult(models.Model):
+    """The current verdict per enterprise × tier × fiscal year (× cluster for chain leaders).
+
+    Only what filters and gap lists need is stored, plus the failing and unknown nodes as bitmaps
+    over the ruleset's node index; the full explanation is rebuilt on demand from the stored facts
+    and the ruleset version recorded here.
+    """
+
+    enterprise = models.ForeignKey(
+        "tracker.Enterprise", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="eligibility_results"
+    )
+    tier = models.ForeignKey("tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT)
+    fiscal_year = models.PositiveSmallIntegerField(_("评价年度"))
+    cluster = models.ForeignKey(
+        "tracker.Cluster", verbose_name=_("产业集群"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    status = models.CharField(_("结论"), max_length=20, choices=ResultStatus.choices)
+    score = models.FloatField(_("得分"), null=True, blank=True)
+    failing_count = models.PositiveSmallIntegerField(_("未达标条件数"), default=0)
+    shortfall = models.FloatField(_("差距（归一化）"), null=True, blank=True)
+    near_miss = models.BooleanField(_("接近达标"), default=False)
+    ruleset = models.ForeignKey("tracker.Ruleset", verbose_name=_("认定标准"), on_delete=models.PROTECT)
+    failed_nodes = models.BinaryField(_("未达标节点"), default=b"")
+    unknown_nodes = models.BinaryField(_("缺数据节点"), default=b"")
+    input_hash = models.BigIntegerField(_("输入指纹"))
+    run = models.ForeignKey(
+        EvaluationRun, verbose_name=_("评价运行"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    evaluated_at = models.DateTimeField(_("评价时间"))
+
+    class Meta:
+        verbose_name = _("评价结果")
+        verbose_name_plural = _("评价结果")
+        ordering = ["enterprise_id", "tier_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "tier", "fiscal_year"],
+                condition=Q(cluster__isnull=True),
+                name="result_unique_per_enterprise_tier_year",
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise", "tier", "fiscal_year", "cluster"],
+                condition=Q(cluster__isnull=False),
+                name="result_unique_per_enterprise_tier_year_cluster",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tier", "fiscal_year", "status"], name="result_tier_year_status"),
+            models.Index(
+                fields=["tier", "fiscal_year", "shortfall"], condition=Q(near_miss=True), name="result_near_miss"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} · {self.tier_id} · {self.fiscal_year}: {self.status}"
+
+
+class TierChange(models.Model):
+    """An event: a result's status flipped (gained or lost eligibility)."""
+
+    class Change(models.TextChoices):
+        GAINED = "gained", _("新符合")
+        LOST = "lost", _("不再符合")
+
+    enterprise = models.ForeignKey("tracker.Enterprise", verbose_name=_("企业"), on_delete=models.CASCADE)
+    tier = models.ForeignKey("tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT)
+    fiscal_year = models.PositiveSmallIntegerField(_("评价年度"))
+    cluster = models.ForeignKey(
+        "tracker.Cluster", verbose_name=_("产业集群"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    change = models.CharField(_("变化"), max_length=8, choices=Change.choices)
+    from_status = models.CharField(_("原结论"), max_length=20, choices=ResultStatus.choices, blank=True)
+    to_status = models.CharField(_("新结论"), max_length=20, choices=ResultStatus.choices)
+    run = models.ForeignKey(
+        EvaluationRun, verbose_name=_("评价运行"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("发生时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("层级变化")
+        verbose_name_plural = _("层级变化")
+        ordering = ["-created_at"]

@@ -1,0 +1,45 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """An administrative division by its GB/T 2260 code; users are scoped by code prefix."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省级")
+        PREFECTURE = "prefecture", _("地级")
+        COUNTY = "county", _("县级")
+
+    code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6}$", _("行政区划代码应为 6 位数字（GB/T 2260）。"))],
+    )
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
+    level = models.CharField(_("级别"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def scope_prefix(self) -> str:
+        """The code prefix that covers this region and everything under it (32, 3205, 320506)."""
+        if self.level == self.Level.PROVINCE:
+            return self.code[:2]
+        if self.level == self.Level.PREFECTURE:
+            return self.code[:4]
+        return self.code
+
+    def natural_key(self):
+        return (self.code,)

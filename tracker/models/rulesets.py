@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Ruleset(models.Model):
+    """A tier's criteria as data, versioned by effective date (docs/rules-format.md)."""
+
+    class Mode(models.TextChoices):
+        NEW = "new", _("新申请")
+        REVIEW = "review", _("复核")
+        ANY = "any", _("通用")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        ACTIVE = "active", _("生效")
+        RETIRED = "retired", _("废止")
+
+    tier = models.ForeignKey("tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT, related_name="rulesets")
+    version = models.CharField(_("版本"), max_length=64)
+    effective_from = models.DateField(_("施行日期"))
+    effective_to = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("留空表示持续有效。"))
+    mode = models.CharField(_("适用情形"), max_length=8, choices=Mode.choices, default=Mode.ANY)
+    jurisdiction = models.ForeignKey(
+        "tracker.Region",
+        verbose_name=_("适用地区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("留空表示全国适用。"),
+    )
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.DRAFT)
+    reference = models.TextField(_("政策依据"), help_text=_("文号与条款。"))
+    definition = models.JSONField(_("认定条件"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("认定标准")
+        verbose_name_plural = _("认定标准")
+        ordering = ["tier", "-effective_from", "version"]
+        constraints = [models.UniqueConstraint(fields=["tier", "version"], name="ruleset_unique_version_per_tier")]
+
+    def __str__(self) -> str:
+        return f"{self.tier} {self.version}"
