@@ -68,6 +68,9 @@ class RunChunk(models.Model):
     run = models.ForeignKey(EvaluationRun, verbose_name=_("评价运行"), on_delete=models.CASCADE, related_name="chunks")
     first_id = models.BigIntegerField(_("起始企业ID"))
     last_id = models.BigIntegerField(_("结束企业ID"))
+    enterprise_ids = models.JSONField(
+        _("指定企业"), null=True, blank=True, help_text=_("为空表示区间内的全部企业；数据变更触发时只评价列出的企业。")
+    )
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)

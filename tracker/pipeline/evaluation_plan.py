@@ -1,0 +1,145 @@
+"""Evaluate a chunk: choose each row's rulesets, skip unchanged rows, run the engine on the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracker import rules
+from tracker.pipeline.facts_loader import CHAIN_TIER, ChunkFacts
+from tracker.pipeline.hashing import facts_fingerprint, result_fingerprint
+from tracker.rules.variables import VariableContext
+from tracker.services.rulesets import RulesetCatalog
+
+
+@dataclass
+class TierRows:
+    """New results of one tier for the rows that changed (parallel arrays)."""
+
+    tier: str
+    enterprise_ids: np.ndarray
+    cluster_ids: np.ndarray  # 0 where the tier is not per cluster
+    ruleset_pks: np.ndarray
+    input_hashes: np.ndarray
+    status: np.ndarray  # engine status codes
+    score: np.ndarray
+    failing_count: np.ndarray
+    shortfall: np.ndarray
+    near_miss: np.ndarray
+    failed_bits: np.ndarray  # (n, bytes) uint8
+    unknown_bits: np.ndarray
+
+
+def ruleset_plan(
+    catalog: RulesetCatalog, *, tiers: list[str], as_of: dt.date, region_codes: np.ndarray, holds
+) -> dict[str, np.ndarray]:
+    """Per tier, the ruleset pk of each row (0 = none in force): review rules for holders of the
+    tier (复核), new-application rules for everyone else, from the most specific jurisdiction."""
+    plan = {}
+    regions, inverse = np.unique(region_codes.astype(str), return_inverse=True)
+    for tier in tiers:
+        by_mode = {
+            mode: np.array(
+                [catalog.select(tier=tier, as_of=as_of, mode=mode, region_code=code) or 0 for code in regions],
+                dtype=np.int64,
+            )[inverse]
+            for mode in ("new", "review")
+        }
+        plan[tier] = np.where(holds(tier), by_mode["review"], by_mode["new"])
+    return plan
+
+
+def evaluate_changed(
+    *,
+    chunk: ChunkFacts,
+    catalog: RulesetCatalog,
+    tiers: list[str],
+    as_of: dt.date,
+    fiscal_year: int,
+    parameters: dict,
+    tolerance: float,
+    tier_index: dict[str, int],
+    existing_hash,
+) -> list[TierRows]:
+    """Results for every (row, tier) whose input hash differs from ``existing_hash(tier, ent, cl)``."""
+    out = []
+    enterprise_tiers = [t for t in tiers if t != CHAIN_TIER]
+    if enterprise_tiers and chunk.facts.n:
+        out += _evaluate_table(
+            facts=chunk.facts,
+            enterprise_ids=chunk.enterprise_ids,
+            cluster_ids=np.zeros(chunk.facts.n, dtype=np.int64),
+            region_codes=chunk.region_codes,
+            catalog=catalog,
+            tiers=enterprise_tiers,
+            as_of=as_of,
+            fiscal_year=fiscal_year,
+            parameters=parameters,
+            tolerance=tolerance,
+            tier_index=tier_index,
+            existing_hash=existing_hash,
+        )
+    if CHAIN_TIER in tiers and chunk.chain_facts.n:
+        out += _evaluate_table(
+            facts=chunk.chain_facts,
+            enterprise_ids=chunk.enterprise_ids[chunk.member_rows],
+            cluster_ids=chunk.member_cluster_ids,
+            region_codes=chunk.region_codes[chunk.member_rows],
+            catalog=catalog,
+            tiers=[CHAIN_TIER],
+            as_of=as_of,
+            fiscal_year=fiscal_year,
+            parameters=parameters,
+            tolerance=tolerance,
+            tier_index=tier_index,
+            existing_hash=existing_hash,
+        )
+    return out
+
+
+def _evaluate_table(
+    *, facts, enterprise_ids, cluster_ids, region_codes, catalog, tiers, as_of, fiscal_year, parameters, tolerance,
+    tier_index, existing_hash,
+) -> list[TierRows]:
+    plan = ruleset_plan(catalog, tiers=tiers, as_of=as_of, region_codes=region_codes, holds=facts.holds)
+    # company_age moves with the evaluation date, so it is part of the inputs; nothing else does.
+    age = VariableContext(facts, fiscal_year=fiscal_year, as_of=as_of, parameters=parameters).value("company_age")
+    row_hash = facts_fingerprint(facts, [age])
+    hashes = {t: result_fingerprint(row_hash, plan[t], tier_index[t]) for t in tiers}
+    changed = np.zeros(facts.n, dtype=bool)
+    for t in tiers:
+        changed |= (plan[t] != 0) & (hashes[t] != existing_hash(t, enterprise_ids, cluster_ids))
+    rows = np.flatnonzero(changed)
+    if rows.size == 0:
+        return []
+    # Rows sharing the same choice of ruleset per tier are evaluated together.
+    signature = np.stack([plan[t][rows] for t in tiers], axis=1)
+    groups, inverse = np.unique(signature, axis=0, return_inverse=True)
+    parts: dict[str, list[TierRows]] = {t: [] for t in tiers}
+    for g, pks in enumerate(groups):
+        members = rows[inverse.ravel() == g]
+        rulesets = {t: catalog.engine[int(pk)] for t, pk in zip(tiers, pks, strict=True) if pk}
+        outcomes = rules.evaluate(
+            rulesets, facts.take(members), as_of=as_of, fiscal_year=fiscal_year, parameters=parameters,
+            near_miss_tolerance=tolerance,
+        )
+        for t, outcome in outcomes.items():
+            parts[t].append(
+                TierRows(
+                    tier=t,
+                    enterprise_ids=enterprise_ids[members],
+                    cluster_ids=cluster_ids[members],
+                    ruleset_pks=plan[t][members],
+                    input_hashes=hashes[t][members],
+                    status=outcome.status,
+                    score=outcome.score,
+                    failing_count=outcome.failing_count,
+                    shortfall=outcome.shortfall,
+                    near_miss=outcome.near_miss,
+                    failed_bits=outcome.failed_bits,
+                    unknown_bits=outcome.unknown_bits,
+                )
+            )
+    return [p for t in tiers for p in parts[t]]

@@ -1,0 +1,42 @@
+"""Vectorised fingerprints of each row's inputs, to skip rows whose inputs did not change."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tracker.rules import FactTable
+
+_PRIME = np.uint64(0x100000001B3)
+_SEED = np.uint64(0xCBF29CE484222325)
+_CANONICAL_NAN = np.float64(np.nan).view(np.uint64)
+
+
+def _mix(h: np.ndarray, column: np.ndarray) -> np.ndarray:
+    bits = np.ascontiguousarray(column, dtype=np.float64).view(np.uint64)
+    bits = np.where(np.isnan(column), _CANONICAL_NAN, bits)
+    with np.errstate(over="ignore"):
+        h = (h ^ bits) * _PRIME
+    return h ^ (h >> np.uint64(29))
+
+
+def facts_fingerprint(facts: FactTable, extra_columns: list[np.ndarray] = ()) -> np.ndarray:
+    """One uint64 per row over every attribute, every metric of every loaded year, the designations
+    held, and any ``extra_columns`` (for example values that depend on the evaluation date)."""
+    h = np.full(facts.n, _SEED, dtype=np.uint64)
+    for name in sorted(facts.attributes):
+        h = _mix(h, facts.attributes[name])
+    for name in sorted(facts.metrics):
+        for year in sorted(facts.metrics[name]):
+            h = _mix(h, facts.metrics[name][year])
+    for tier in sorted(facts.designations):
+        h = _mix(h, facts.designations[tier].astype(np.float64))
+    for column in extra_columns:
+        h = _mix(h, np.asarray(column, dtype=np.float64))
+    return h
+
+
+def result_fingerprint(row_hash: np.ndarray, ruleset_pk: np.ndarray, tier_index: int) -> np.ndarray:
+    """The input hash stored on a result: the row's facts, the ruleset version used and the tier."""
+    h = _mix(row_hash, ruleset_pk.astype(np.float64))
+    h = _mix(h, np.full(len(h), float(tier_index)))
+    return h.view(np.int64)

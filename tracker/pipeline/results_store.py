@@ -1,0 +1,185 @@
+"""Read a chunk's current results and replace the ones whose inputs changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from django.db import connection
+
+from tracker.models import EligibilityResult, TierChange
+from tracker.pipeline.evaluation_plan import TierRows
+from tracker.pipeline.facts_loader import Slice
+from tracker.pipeline.fetch import fetch_columns, is_postgresql
+from tracker.pipeline.pgcopy import copy_in
+from tracker.rules import STATUS_NAMES
+
+STATUS_CODES = {name: code for code, name in enumerate(STATUS_NAMES)}
+ELIGIBLE = STATUS_CODES["eligible"]
+
+
+def result_key(tier_index: np.ndarray | int, enterprise_ids: np.ndarray, cluster_ids: np.ndarray) -> np.ndarray:
+    return (enterprise_ids.astype(np.int64) * 100_000 + cluster_ids) * 16 + tier_index
+
+
+class CurrentResults:
+    """The stored results of a slice for one fiscal year, indexed for vectorised lookups."""
+
+    def __init__(self, *, part: Slice, fiscal_year: int, tier_index: dict[str, int]):
+        self.tier_index = tier_index
+        table = EligibilityResult._meta.db_table
+        where, params = part.where("r.enterprise_id")
+        cases = " ".join(f"WHEN '{t}' THEN {i}" for t, i in tier_index.items())
+        status_cases = " ".join(f"WHEN '{s}' THEN {c}" for s, c in STATUS_CODES.items())
+        sql = (
+            f"SELECT r.id, r.enterprise_id, CASE r.tier_id {cases} ELSE -1 END, COALESCE(r.cluster_id, 0), "
+            f"r.input_hash, CASE r.status {status_cases} ELSE -1 END FROM {table} r "
+            f"WHERE {where} AND r.fiscal_year = %s"
+        )
+        data = fetch_columns(
+            sql,
+            [*params, fiscal_year],
+            [("id", "int8"), ("enterprise_id", "int8"), ("tier", "int8"), ("cluster_id", "int8"),
+             ("input_hash", "int8"), ("status", "int8")],
+        )
+        keys = result_key(data["tier"], data["enterprise_id"], data["cluster_id"])
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.ids = data["id"][order]
+        self.hashes = data["input_hash"][order]
+        self.status = data["status"][order]
+
+    def _locate(self, tier: str, enterprise_ids: np.ndarray, cluster_ids: np.ndarray):
+        keys = result_key(self.tier_index[tier], enterprise_ids, cluster_ids)
+        pos = np.searchsorted(self.keys, keys)
+        pos_clipped = np.minimum(pos, max(len(self.keys) - 1, 0))
+        found = (pos < len(self.keys)) & (self.keys[pos_clipped] == keys) if len(self.keys) else np.zeros(
+            len(keys), dtype=bool
+        )
+        return found, pos_clipped
+
+    def hash_of(self, tier: str, enterprise_ids: np.ndarray, cluster_ids: np.ndarray) -> np.ndarray:
+        """The stored input hash per row, or a value no real hash takes when there is no result."""
+        found, pos = self._locate(tier, enterprise_ids, cluster_ids)
+        if not len(self.keys):
+            return np.full(len(enterprise_ids), np.iinfo(np.int64).min)
+        return np.where(found, self.hashes[pos], np.iinfo(np.int64).min)
+
+    def previous(self, tier: str, enterprise_ids: np.ndarray, cluster_ids: np.ndarray):
+        """(found, result id, status code) per row."""
+        found, pos = self._locate(tier, enterprise_ids, cluster_ids)
+        if not len(self.keys):
+            empty = np.zeros(len(enterprise_ids), dtype=np.int64)
+            return found, empty, empty - 1
+        return found, np.where(found, self.ids[pos], 0), np.where(found, self.status[pos], -1)
+
+
+def replace_results(
+    *, current: CurrentResults, new: list[TierRows], fiscal_year: int, run_id: int | None, now: dt.datetime
+) -> tuple[int, int]:
+    """Write the changed results and their TierChange events; returns (rows written, status flips).
+
+    Must run inside the chunk's transaction. Old rows are deleted and new ones inserted (rather than
+    upserted) so one portable statement pair serves both the per-tier and the per-cluster keys.
+    """
+    stale_ids, batches, events = [], [], []
+    for rows in new:
+        found, old_id, old_status = current.previous(rows.tier, rows.enterprise_ids, rows.cluster_ids)
+        differs = ~found | (current.hash_of(rows.tier, rows.enterprise_ids, rows.cluster_ids) != rows.input_hashes)
+        if not differs.any():
+            continue
+        stale_ids.append(old_id[found & differs])
+        batches.append((rows, differs))
+        flipped = found & differs & ((old_status == ELIGIBLE) != (rows.status == ELIGIBLE))
+        for i in np.flatnonzero(flipped):
+            events.append(
+                TierChange(
+                    enterprise_id=int(rows.enterprise_ids[i]),
+                    tier_id=rows.tier,
+                    fiscal_year=fiscal_year,
+                    cluster_id=int(rows.cluster_ids[i]) or None,
+                    change=TierChange.Change.GAINED if rows.status[i] == ELIGIBLE else TierChange.Change.LOST,
+                    from_status=STATUS_NAMES[int(old_status[i])],
+                    to_status=STATUS_NAMES[int(rows.status[i])],
+                    run_id=run_id,
+                )
+            )
+    stale = np.concatenate(stale_ids) if stale_ids else np.empty(0, dtype=np.int64)
+    if stale.size:
+        _delete(stale)
+    written = sum(_insert(rows, mask, fiscal_year=fiscal_year, run_id=run_id, now=now) for rows, mask in batches)
+    if events:
+        TierChange.objects.bulk_create(events, batch_size=2000)
+    return written, len(events)
+
+
+def _delete(ids: np.ndarray) -> None:
+    table = EligibilityResult._meta.db_table
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids.tolist()])
+        else:
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500].tolist()
+                cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(part))})", part)
+
+
+def _insert(rows: TierRows, mask: np.ndarray, *, fiscal_year: int, run_id: int | None, now: dt.datetime) -> int:
+    idx = np.flatnonzero(mask)
+    n = len(idx)
+    if not n:
+        return 0
+    status_names = np.array(STATUS_NAMES, dtype=object)[rows.status[idx].astype(np.int64)]
+    if is_postgresql():
+        columns = [
+            ("enterprise_id", "int8"), ("tier_id", "text"), ("fiscal_year", "int2"), ("cluster_id", "int8_or_null"),
+            ("status", "text"), ("score", "float8"), ("failing_count", "int2"), ("shortfall", "float8"),
+            ("near_miss", "bool"), ("ruleset_id", "int8"), ("failed_nodes", "bytea"), ("unknown_nodes", "bytea"),
+            ("input_hash", "int8"), ("run_id", "int8_or_null"), ("evaluated_at", "timestamptz"),
+        ]
+        cluster = rows.cluster_ids[idx].astype(np.float64)
+        data = {
+            "enterprise_id": rows.enterprise_ids[idx],
+            "tier_id": np.full(n, rows.tier, dtype=object),
+            "fiscal_year": np.full(n, fiscal_year, dtype=np.int16),
+            # Nullable ids travel as floats with NaN for NULL (ids stay far below 2**53).
+            "cluster_id": np.where(cluster == 0, np.nan, cluster),
+            "status": status_names,
+            "score": rows.score[idx],
+            "failing_count": rows.failing_count[idx].astype(np.int16),
+            "shortfall": rows.shortfall[idx],
+            "near_miss": rows.near_miss[idx],
+            "ruleset_id": rows.ruleset_pks[idx],
+            "failed_nodes": rows.failed_bits[idx],
+            "unknown_nodes": rows.unknown_bits[idx],
+            "input_hash": rows.input_hashes[idx],
+            "run_id": np.full(n, np.nan if run_id is None else float(run_id)),
+            "evaluated_at": np.full(n, int(now.timestamp() * 1_000_000), dtype=np.int64),
+        }
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            copy_in(cursor, EligibilityResult._meta.db_table, columns, data, n)
+        return n
+    objects = [
+        EligibilityResult(
+            enterprise_id=int(rows.enterprise_ids[i]),
+            tier_id=rows.tier,
+            fiscal_year=fiscal_year,
+            cluster_id=int(rows.cluster_ids[i]) or None,
+            status=status_names[k],
+            score=None if np.isnan(rows.score[i]) else float(rows.score[i]),
+            failing_count=int(rows.failing_count[i]),
+            shortfall=None if np.isnan(rows.shortfall[i]) else float(rows.shortfall[i]),
+            near_miss=bool(rows.near_miss[i]),
+            ruleset_id=int(rows.ruleset_pks[i]),
+            failed_nodes=rows.failed_bits[i].tobytes(),
+            unknown_nodes=rows.unknown_bits[i].tobytes(),
+            input_hash=int(rows.input_hashes[i]),
+            run_id=run_id,
+            evaluated_at=now,
+        )
+        for k, i in enumerate(idx)
+    ]
+    EligibilityResult.objects.bulk_create(objects, batch_size=500)
+    return n
+

@@ -1,0 +1,90 @@
+"""Write services for enterprises and their cluster memberships."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tracker import uscc
+from tracker.models import ClusterMembership, Enterprise
+from tracker.services.common import apply_changes, save_validated
+from tracker.services.facts_changed import facts_changed
+
+OVERRIDE_PERMISSION = "tracker.override_uscc_check"
+
+
+def uscc_check(*, code: str, override_reason: str = "", user=None) -> str:
+    """Normalise a USCC and enforce its GB 32100 check digit.
+
+    A code whose check digit fails is rejected unless a user holding the override permission gives a
+    reason (some legally issued early codes fail the check). Returns the normalised code.
+    """
+    code = uscc.normalize(code)
+    if not uscc.has_valid_shape(code):
+        raise ValidationError(
+            {"uscc": _("统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），第 3–8 位为行政区划代码。")}
+        )
+    if uscc.has_valid_check_digit(code):
+        return code
+    expected = uscc.check_character(code[:17])
+    if not override_reason.strip():
+        raise ValidationError(
+            {
+                "uscc": _("统一社会信用代码校验位不正确：第 18 位应为“%(expected)s”，实际为“%(actual)s”。")
+                % {"expected": expected, "actual": code[17]}
+            }
+        )
+    if user is None or not user.has_perm(OVERRIDE_PERMISSION):
+        raise ValidationError({"uscc_check_override": _("您没有保存校验位不符代码的权限。")})
+    return code
+
+
+@transaction.atomic
+def enterprise_create(*, user=None, memberships: list[dict] | None = None, **fields) -> Enterprise:
+    """Create an enterprise (and optionally its memberships) after validating everything."""
+    fields["uscc"] = uscc_check(
+        code=fields.get("uscc", ""), override_reason=fields.get("uscc_check_override", ""), user=user
+    )
+    enterprise = save_validated(Enterprise(**fields), user=user)
+    if memberships:
+        membership_set(enterprise=enterprise, memberships=memberships)
+    facts_changed(enterprise_ids=[enterprise.pk])
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(*, enterprise: Enterprise, user=None, memberships: list[dict] | None = None, **fields) -> Enterprise:
+    """Update an enterprise; the USCC check runs again only when the code or its override changes."""
+    if "uscc" in fields or "uscc_check_override" in fields:
+        fields["uscc"] = uscc_check(
+            code=fields.get("uscc", enterprise.uscc),
+            override_reason=fields.get("uscc_check_override", enterprise.uscc_check_override),
+            user=user,
+        )
+    changed = apply_changes(enterprise, fields)
+    if changed:
+        save_validated(enterprise, user=user)
+    if memberships is not None:
+        membership_set(enterprise=enterprise, memberships=memberships)
+    if changed or memberships is not None:
+        facts_changed(enterprise_ids=[enterprise.pk])
+    return enterprise
+
+
+def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> None:
+    """Replace an enterprise's cluster memberships with the given [{cluster, segment}] list."""
+    wanted = {}
+    for item in memberships:
+        membership = ClusterMembership(enterprise=enterprise, cluster=item["cluster"], segment=item.get("segment"))
+        membership.full_clean(exclude=["enterprise"], validate_unique=False)
+        if membership.cluster_id in wanted:
+            raise ValidationError({"memberships": _("同一集群不能重复加入。")})
+        wanted[membership.cluster_id] = membership
+    enterprise.memberships.exclude(cluster_id__in=wanted).delete()
+    existing = {m.cluster_id: m for m in enterprise.memberships.all()}
+    for cluster_id, membership in wanted.items():
+        current = existing.get(cluster_id)
+        if current is None:
+            membership.save()
+        elif current.segment_id != membership.segment_id:
+            current.segment = membership.segment
+            current.save(update_fields=["segment"])

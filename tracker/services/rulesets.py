@@ -1,0 +1,85 @@
+"""Rulesets: turning stored criteria into engine objects, validating them, choosing one per evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from tracker import rules
+from tracker.models import Ruleset
+from tracker.services.reference_data import size_standards
+
+
+def ruleset_validate(*, definition: dict) -> None:
+    """Raise a ValidationError on the ``definition`` field naming the offending node."""
+    try:
+        rules.parse_definition(definition)
+    except rules.DefinitionError as exc:
+        raise ValidationError({"definition": _("认定条件有误：%(error)s") % {"error": exc}}) from None
+
+
+@lru_cache(maxsize=256)
+def _engine_ruleset(pk: int, tier: str, version: str, effective_from, effective_to, mode, jurisdiction, status,
+                    reference: str, definition_json: str) -> rules.Ruleset:
+    import json
+
+    return rules.Ruleset(
+        tier=tier,
+        version=version,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        mode=mode,
+        jurisdiction=jurisdiction,
+        status=status,
+        reference=reference,
+        definition=json.loads(definition_json),
+    )
+
+
+def engine_ruleset(ruleset: Ruleset) -> rules.Ruleset:
+    """The engine's view of a stored ruleset (parsed once per process and definition)."""
+    import json
+
+    return _engine_ruleset(
+        ruleset.pk,
+        ruleset.tier_id,
+        ruleset.version,
+        ruleset.effective_from,
+        ruleset.effective_to,
+        ruleset.mode,
+        ruleset.jurisdiction.code if ruleset.jurisdiction_id else None,
+        ruleset.status,
+        ruleset.reference,
+        json.dumps(ruleset.definition, sort_keys=True, ensure_ascii=False),
+    )
+
+
+class RulesetCatalog:
+    """The active rulesets, loaded once, with selection by tier, date, mode and region."""
+
+    def __init__(self, rulesets: list[Ruleset]):
+        self.models = {r.pk: r for r in rulesets}
+        self.engine = {r.pk: engine_ruleset(r) for r in rulesets}
+        self._pk_by_engine = {id(v): k for k, v in self.engine.items()}
+
+    @classmethod
+    def active(cls) -> RulesetCatalog:
+        return cls(list(Ruleset.objects.filter(status=Ruleset.Status.ACTIVE).select_related("jurisdiction")))
+
+    def tiers(self) -> list[str]:
+        return sorted({r.tier for r in self.engine.values()})
+
+    def select(self, *, tier: str, as_of: dt.date, mode: str, region_code: str | None) -> int | None:
+        """The pk of the ruleset to use, or None when no ruleset is in force."""
+        chosen = rules.select_ruleset(
+            self.engine.values(), tier=tier, as_of=as_of, mode=mode, region_code=region_code
+        )
+        return None if chosen is None else self._pk_by_engine[id(chosen)]
+
+
+def engine_parameters() -> dict:
+    """Data the engine's formulas read besides the facts (the SME size standard by sector)."""
+    return {"size_standards": size_standards()}

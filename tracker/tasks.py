@@ -1,0 +1,45 @@
+"""Celery tasks: thin wrappers that take ids and call one service. State lives in the ledger."""
+
+from celery import shared_task
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+
+MAX_CHUNK_ATTEMPTS = 3
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError, InterfaceError, IntegrityError),
+    retry_backoff=2,
+    max_retries=MAX_CHUNK_ATTEMPTS,
+)
+def process_chunk_task(self, chunk_id: int) -> None:
+    from tracker.pipeline.chunk import process_chunk, record_chunk_failure
+
+    try:
+        process_chunk(chunk_id=chunk_id)
+    except (OperationalError, InterfaceError, IntegrityError):
+        raise  # transient: retried with backoff; a redelivered chunk is recomputed, not duplicated
+    except DatabaseError as exc:
+        record_chunk_failure(chunk_id=chunk_id, error=repr(exc), max_attempts=MAX_CHUNK_ATTEMPTS)
+        raise
+    except Exception as exc:
+        record_chunk_failure(chunk_id=chunk_id, error=repr(exc), max_attempts=MAX_CHUNK_ATTEMPTS)
+        raise
+
+
+@shared_task
+def nightly_recompute_task() -> None:
+    """Designation upkeep first (so tonight's results see expiries), then a full nightly run."""
+    from tracker.models import EvaluationRun
+    from tracker.services.designation_upkeep import designations_upkeep
+    from tracker.services.runs import run_start
+
+    designations_upkeep()
+    run_start(kind=EvaluationRun.Kind.NIGHTLY)
+
+
+@shared_task
+def sweep_runs_task() -> None:
+    from tracker.services.runs import runs_sweep
+
+    runs_sweep()
