@@ -10,7 +10,7 @@ from tracker.services.common import apply_changes, save_validated
 from tracker.services.facts_changed import facts_changed
 
 
-def _check_transition(old: str, new: str) -> None:
+def designation_transition_check(old: str, new: str) -> None:
     if old != new and new not in ALLOWED_TRANSITIONS[old]:
         labels = dict(Designation._meta.get_field("status").choices)
         allowed = "、".join(str(labels[s]) for s in sorted(ALLOWED_TRANSITIONS[old])) or _("无")
@@ -35,7 +35,7 @@ def designation_update(*, designation: Designation, user=None, reason: str = "",
     # Lock the row so two staff moving the same designation cannot both pass the transition check.
     current = Designation.objects.select_for_update().get(pk=designation.pk)
     if "status" in fields:
-        _check_transition(current.status, fields["status"])
+        designation_transition_check(current.status, fields["status"])
     if apply_changes(designation, fields):
         save_validated(designation, user=user, reason=reason)
         facts_changed(enterprise_ids=[current.enterprise_id, designation.enterprise_id])

@@ -1,0 +1,10 @@
+"""The staff admin (Chinese first): one module per concept; writes go through tracker/services/."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from tracker.admin import clusters, designations, enterprises, metrics, regions, rulesets, tiers  # noqa: F401
+
+admin.site.site_header = _("梯度培育管理系统 Tidu")
+admin.site.site_title = _("梯度培育管理系统 Tidu")
+admin.site.index_title = _("梯度培育")

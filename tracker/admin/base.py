@@ -1,0 +1,60 @@
+"""What every admin that writes through a service shares.
+
+The admin and the API have one write path: ``save_model``/``save_formset``/``delete_model`` call the
+services in tracker/services/. Forms run the services' checks in ``clean`` so staff see field errors;
+a ValidationError that still comes out of a service (a concurrent edit) becomes a message, not a 500.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpResponseRedirect
+
+from tracker.admin.paginator import EstimatedCountPaginator
+
+
+def form_values(form, *, changed_only: bool) -> dict:
+    """The model-field values a ModelForm cleaned, optionally only those the user changed."""
+    opts = form._meta.model._meta
+    concrete = {f.name for f in opts.concrete_fields if not f.primary_key or not f.auto_created}
+    names = form.changed_data if changed_only else form.cleaned_data.keys()
+    return {name: form.cleaned_data[name] for name in names if name in concrete and name in form.cleaned_data}
+
+
+def adopt(target: models.Model, saved: models.Model) -> None:
+    """Make the admin's unsaved instance stand for the row a create service saved."""
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+def mark_formset_saved(formset, *, new=(), changed=(), deleted=()) -> None:
+    """Fill the attributes formset.save() would set; the admin's change message reads them."""
+    formset.new_objects = list(new)
+    formset.changed_objects = list(changed)
+    formset.deleted_objects = list(deleted)
+
+
+class UserFormMixin:
+    """Gives the ModelForm the requesting user (``self.user``) for permission-aware checks."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+
+class ServiceAdminMixin(UserFormMixin):
+    """Paginator without unfiltered COUNT(*) and a safety net for service errors."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # The write was rolled back with the view's transaction; let the user retry.
+            self.message_user(request, "；".join(error.messages), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

@@ -1,0 +1,98 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from tracker.admin import display
+from tracker.admin.base import ServiceAdminMixin, adopt, form_values
+from tracker.admin.enterprises import looks_like_uscc
+from tracker.admin.filters import ClusterFilter, TierFilter, ValidUntilFilter
+from tracker.admin.history import HistoryAdmin
+from tracker.models import Designation
+from tracker.services import designations as designation_services
+
+
+class DesignationForm(forms.ModelForm):
+    user = None
+
+    class Meta:
+        model = Designation
+        fields = [
+            "enterprise",
+            "tier",
+            "cluster",
+            "status",
+            "batch",
+            "document_no",
+            "recognized_on",
+            "valid_until",
+            "note",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "status" in cleaned:
+            # The lifecycle check the service runs on save, so the error lands on the status field.
+            designation_services.designation_transition_check(self.initial["status"], cleaned["status"])
+        return cleaned
+
+
+@admin.register(Designation)
+class DesignationAdmin(ServiceAdminMixin, HistoryAdmin):
+    form = DesignationForm
+    list_display = [
+        "enterprise",
+        "tier",
+        "cluster",
+        "status",
+        "batch",
+        "document_no",
+        "recognized_on_display",
+        "valid_until_display",
+    ]
+    list_filter = [TierFilter, "status", ValidUntilFilter, ClusterFilter]
+    list_select_related = ["enterprise", "tier", "cluster"]
+    raw_id_fields = ["enterprise"]
+    search_fields = ["enterprise__name", "enterprise__uscc", "document_no"]
+    search_help_text = _("按企业名称、统一社会信用代码（前几位即可）或文号搜索。")
+    readonly_fields = ["created_at", "updated_at"]
+    ordering = ["valid_until", "id"]
+    fieldsets = [
+        (None, {"fields": ["enterprise", "tier", "cluster", "status"]}),
+        (_("认定信息"), {"fields": ["batch", "document_no", "recognized_on", "valid_until", "note"]}),
+        (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if looks_like_uscc(term):
+            return queryset.filter(enterprise__uscc__startswith=term.upper()), False
+        return queryset.filter(enterprise__name__icontains=term) | queryset.filter(document_no=term), False
+
+    @admin.display(description=Designation._meta.get_field("recognized_on").verbose_name, ordering="recognized_on")
+    def recognized_on_display(self, designation: Designation) -> str:
+        return display.day(designation.recognized_on)
+
+    @admin.display(description=Designation._meta.get_field("valid_until").verbose_name, ordering="valid_until")
+    def valid_until_display(self, designation: Designation) -> str:
+        return display.day(designation.valid_until)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            current = Designation.objects.get(pk=obj.pk)
+            designation_services.designation_update(
+                designation=current, user=request.user, **form_values(form, changed_only=True)
+            )
+            adopt(obj, current)
+        else:
+            adopt(
+                obj, designation_services.designation_create(user=request.user, **form_values(form, changed_only=False))
+            )
+
+    def delete_model(self, request, obj):
+        designation_services.designation_delete(designation=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for designation in queryset:
+            designation_services.designation_delete(designation=designation, user=request.user)

@@ -1,0 +1,71 @@
+"""How the admin shows money, ratios, booleans and dates to department staff.
+
+Money is stored in CNY yuan and shown in 万元 (亿元 from 1亿 up); ratios are fractions shown in %;
+a missing value is "—", never "no" or "0".
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils.translation import get_language
+
+MISSING = "—"
+WAN = Decimal("10000")
+YI = Decimal("100000000")
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _scaled(value: Decimal, currency: str, zh_units: tuple[str, str]) -> str:
+    # Chinese staff read 万/亿; English readers get millions and billions.
+    if _english():
+        if abs(value) >= 10 * YI:
+            return f"{currency} {value / (10 * YI):,.2f} bn"
+        return f"{currency} {value / 1_000_000:,.2f} m"
+    if abs(value) >= YI:
+        return f"{value / YI:,.2f} {zh_units[1]}"
+    return f"{value / WAN:,.2f} {zh_units[0]}"
+
+
+def amount(yuan: Decimal | float | int | None) -> str:
+    """12,345.67 万元 below 1亿, 1.23 亿元 from 1亿 up (sign kept for losses); CNY m / bn in English."""
+    if yuan is None:
+        return MISSING
+    return _scaled(Decimal(str(yuan)), "CNY", ("万元", "亿元"))
+
+
+def amount_usd(usd: Decimal | float | int | None) -> str:
+    """US dollars in 万美元 / 亿美元 (unicorn valuations); USD m / bn in English."""
+    if usd is None:
+        return MISSING
+    return _scaled(Decimal(str(usd)), "USD", ("万美元", "亿美元"))
+
+
+def ratio(fraction: Decimal | float | None) -> str:
+    """0.125 → 12.50%."""
+    if fraction is None:
+        return MISSING
+    return f"{Decimal(str(fraction)) * 100:,.2f}%"
+
+
+def boolean(value: bool | None) -> str:
+    """✓ / ✗, and — when the fact is missing (missing is not "no")."""
+    if value is None:
+        return MISSING
+    return "✓" if value else "✗"
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def number(value: int | Decimal | float | None) -> str:
+    if value is None:
+        return MISSING
+    return f"{value:,}"

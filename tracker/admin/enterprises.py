@@ -1,0 +1,191 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+
+from tracker.admin import display
+from tracker.admin.base import ServiceAdminMixin, adopt, form_values, mark_formset_saved
+from tracker.admin.filters import CityFilter, DesignatedTierFilter, EnterpriseClusterFilter
+from tracker.admin.history import HistoryAdmin
+from tracker.models import AnnualMetrics, ClusterMembership, Designation, Enterprise
+from tracker.models.designations import HOLDING_STATUSES
+from tracker.services import enterprises as enterprise_services
+from tracker.services import metrics as metrics_services
+
+USCC_CHARS = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
+
+
+def looks_like_uscc(term: str) -> bool:
+    """A search term staff typed as (the start of) a USCC rather than a name."""
+    term = term.strip().upper()
+    return len(term) >= 2 and set(term) <= USCC_CHARS and any(ch.isdigit() for ch in term)
+
+
+class EnterpriseForm(forms.ModelForm):
+    user = None  # set per request by UserFormMixin
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "name",
+            "uscc",
+            "uscc_check_override",
+            "region",
+            "sector",
+            "founded_on",
+            "listed",
+            "listed_on",
+            "niche_since",
+            "main_product",
+            "product_code",
+            "vc_backed",
+            "group_has_little_giant",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "uscc" not in cleaned:
+            return cleaned
+        touched = not self.instance.pk or {"uscc", "uscc_check_override"} & set(self.changed_data)
+        if touched:
+            override = cleaned.get("uscc_check_override", self.instance.uscc_check_override)
+            cleaned["uscc"] = enterprise_services.uscc_check(
+                code=cleaned["uscc"], override_reason=override, user=self.user
+            )
+        return cleaned
+
+
+class ClusterMembershipInline(admin.TabularInline):
+    model = ClusterMembership
+    fields = ["cluster", "segment"]
+    autocomplete_fields = ["segment"]
+    extra = 0
+
+
+class AnnualMetricsInline(admin.TabularInline):
+    """The headline figures per year; the full set of facts is on each year's own page."""
+
+    model = AnnualMetrics
+    fields = ["fiscal_year", "revenue", "main_business_revenue", "rd_expense", "net_profit", "employees", "rd_staff"]
+    extra = 0
+    show_change_link = True
+    ordering = ["-fiscal_year"]
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
+    form = EnterpriseForm
+    list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
+    list_filter = [CityFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
+    list_select_related = ["region"]
+    search_fields = ["name", "uscc"]
+    search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
+    autocomplete_fields = ["region"]
+    readonly_fields = ["created_at", "updated_at"]
+    ordering = ["-id"]
+    inlines = [ClusterMembershipInline, AnnualMetricsInline]
+
+    def get_fieldsets(self, request, obj=None):
+        identity = ["name", "uscc"]
+        if request.user.has_perm(enterprise_services.OVERRIDE_PERMISSION):
+            identity.append("uscc_check_override")
+        return [
+            (None, {"fields": [*identity, "region", "sector"]}),
+            (
+                _("经营情况"),
+                {"fields": ["founded_on", "listed", "listed_on", "niche_since", "main_product", "product_code"]},
+            ),
+            (_("其他事实"), {"fields": ["vc_backed", "group_has_little_giant"]}),
+            (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        ]
+
+    def get_exclude(self, request, obj=None):
+        if request.user.has_perm(enterprise_services.OVERRIDE_PERMISSION):
+            return []
+        return ["uscc_check_override"]
+
+    def get_queryset(self, request):
+        held = Designation.objects.filter(status__in=HOLDING_STATUSES).select_related("tier")
+        return super().get_queryset(request).prefetch_related(Prefetch("designations", queryset=held, to_attr="held"))
+
+    def get_search_results(self, request, queryset, search_term):
+        # USCC: exact or prefix on the unique index; names: substring (a trigram index helps on PostgreSQL).
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if looks_like_uscc(term):
+            return queryset.filter(uscc__startswith=term.upper()), False
+        return queryset.filter(name__icontains=term), False
+
+    @admin.display(description=Enterprise._meta.get_field("listed").verbose_name, ordering="listed")
+    def listed_display(self, enterprise: Enterprise) -> str:
+        return display.boolean(enterprise.listed)
+
+    @admin.display(description=Enterprise._meta.get_field("founded_on").verbose_name, ordering="founded_on")
+    def founded_on_display(self, enterprise: Enterprise) -> str:
+        return display.day(enterprise.founded_on)
+
+    @admin.display(description=_("已认定层级"))
+    def designated_tiers(self, enterprise: Enterprise) -> str:
+        names = sorted({str(d.tier) for d in getattr(enterprise, "held", [])})
+        return "、".join(names) or display.MISSING
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            current = Enterprise.objects.get(pk=obj.pk)
+            enterprise_services.enterprise_update(
+                enterprise=current, user=request.user, **form_values(form, changed_only=True)
+            )
+            adopt(obj, current)
+        else:
+            created = enterprise_services.enterprise_create(user=request.user, **form_values(form, changed_only=False))
+            adopt(obj, created)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ClusterMembership:
+            self._save_memberships(request, form.instance, formset)
+        elif formset.model is AnnualMetrics:
+            save_metrics_formset(request, form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def _save_memberships(self, request, enterprise, formset) -> None:
+        if not formset.has_changed():
+            mark_formset_saved(formset)
+            return
+        kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        memberships = [{"cluster": f.cleaned_data["cluster"], "segment": f.cleaned_data.get("segment")} for f in kept]
+        enterprise_services.enterprise_update(enterprise=enterprise, user=request.user, memberships=memberships)
+        mark_formset_saved(
+            formset,
+            new=[f.instance for f in kept if f.instance.pk is None],
+            changed=[(f.instance, f.changed_data) for f in kept if f.instance.pk and f.has_changed()],
+            deleted=[f.instance for f in formset.deleted_forms if f.instance.pk],
+        )
+
+    def delete_model(self, request, obj):
+        # No enterprise_delete service yet; record who deleted it in the history.
+        obj._history_user = request.user
+        obj.delete()
+
+
+def save_metrics_formset(request, enterprise, formset) -> None:
+    """Write each changed year through the metrics services (create, update, delete)."""
+    new, changed, deleted = [], [], []
+    for form in formset.forms:
+        if not form.has_changed() and not (form.cleaned_data or {}).get("DELETE"):
+            continue
+        if form in formset.deleted_forms:
+            if form.instance.pk:
+                metrics_services.metrics_delete(metrics=form.instance, user=request.user)
+                deleted.append(form.instance)
+            continue
+        values = form_values(form, changed_only=bool(form.instance.pk))
+        values.pop("enterprise", None)
+        if form.instance.pk:
+            current = AnnualMetrics.objects.get(pk=form.instance.pk)
+            metrics_services.metrics_update(metrics=current, user=request.user, **values)
+            changed.append((current, form.changed_data))
+        else:
+            new.append(metrics_services.metrics_create(user=request.user, enterprise=enterprise, **values))
+    mark_formset_saved(formset, new=new, changed=changed, deleted=deleted)

@@ -1,0 +1,152 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from tracker.admin import display
+from tracker.admin.base import ServiceAdminMixin, adopt, form_values
+from tracker.admin.enterprises import looks_like_uscc
+from tracker.admin.filters import FiscalYearFilter
+from tracker.admin.history import HistoryAdmin
+from tracker.models import AnnualMetrics
+from tracker.services import metrics as metrics_services
+
+
+def _label(name: str) -> str:
+    return AnnualMetrics._meta.get_field(name).verbose_name
+
+
+@admin.register(AnnualMetrics)
+class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
+    list_display = [
+        "enterprise",
+        "fiscal_year",
+        "revenue_display",
+        "rd_expense_display",
+        "rd_ratio_display",
+        "net_profit_display",
+        "employees",
+        "niche_market_share_display",
+        "high_tech_certified_display",
+        "source",
+    ]
+    list_filter = [FiscalYearFilter, "source"]
+    list_select_related = ["enterprise"]
+    raw_id_fields = ["enterprise"]
+    search_fields = ["enterprise__name", "enterprise__uscc"]
+    search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
+    readonly_fields = ["updated_at"]
+    ordering = ["-fiscal_year", "-id"]
+    fieldsets = [
+        (None, {"fields": ["enterprise", "fiscal_year", "source"]}),
+        (
+            _("财务（元）"),
+            {
+                "fields": [
+                    "revenue",
+                    "main_business_revenue",
+                    "rd_expense",
+                    "net_profit",
+                    "total_assets",
+                    "total_liabilities",
+                    "equity_financing",
+                ]
+            },
+        ),
+        (_("人员"), {"fields": ["employees", "rd_staff"]}),
+        (
+            _("知识产权与市场"),
+            {
+                "fields": [
+                    "ip_class1",
+                    "ip_class1_self_developed",
+                    "ip_class1_high_value",
+                    "ip_class2",
+                    "niche_market_share",
+                    "niche_market_rank_cn",
+                    "global_market_rank",
+                    "market_position_leading",
+                ]
+            },
+        ),
+        (_("融资与估值（美元）"), {"fields": ["valuation_usd", "cumulative_financing_usd"]}),
+        (
+            _("能力与荣誉"),
+            {
+                "fields": [
+                    "digital_level",
+                    "rd_institution_level",
+                    "platform_score",
+                    "high_tech_certified",
+                    "qms_certified",
+                    "quality_award",
+                    "own_brand",
+                    "standards_drafting",
+                    "st_award_level",
+                    "st_award_rank",
+                    "chuangke_rank",
+                ]
+            },
+        ),
+        (
+            _("产业链"),
+            {
+                "fields": [
+                    "sei_field",
+                    "key_chain_link",
+                    "six_foundations",
+                    "local_suppliers",
+                    "local_procurement_ratio",
+                    "compliance_ok",
+                ]
+            },
+        ),
+        (_("记录"), {"fields": ["updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if looks_like_uscc(term):
+            return queryset.filter(enterprise__uscc__startswith=term.upper()), False
+        return queryset.filter(enterprise__name__icontains=term), False
+
+    @admin.display(description=_label("revenue"), ordering="revenue")
+    def revenue_display(self, metrics: AnnualMetrics) -> str:
+        return display.amount(metrics.revenue)
+
+    @admin.display(description=_label("rd_expense"), ordering="rd_expense")
+    def rd_expense_display(self, metrics: AnnualMetrics) -> str:
+        return display.amount(metrics.rd_expense)
+
+    @admin.display(description=_label("net_profit"), ordering="net_profit")
+    def net_profit_display(self, metrics: AnnualMetrics) -> str:
+        return display.amount(metrics.net_profit)
+
+    @admin.display(description=_("研发费用占比"))
+    def rd_ratio_display(self, metrics: AnnualMetrics) -> str:
+        if metrics.rd_expense is None or not metrics.revenue:
+            return display.MISSING
+        return display.ratio(metrics.rd_expense / metrics.revenue)
+
+    @admin.display(description=_label("niche_market_share"), ordering="niche_market_share")
+    def niche_market_share_display(self, metrics: AnnualMetrics) -> str:
+        return display.ratio(metrics.niche_market_share)
+
+    @admin.display(description=_label("high_tech_certified"))
+    def high_tech_certified_display(self, metrics: AnnualMetrics) -> str:
+        return display.boolean(metrics.high_tech_certified)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            current = AnnualMetrics.objects.get(pk=obj.pk)
+            metrics_services.metrics_update(metrics=current, user=request.user, **form_values(form, changed_only=True))
+            adopt(obj, current)
+        else:
+            adopt(obj, metrics_services.metrics_create(user=request.user, **form_values(form, changed_only=False)))
+
+    def delete_model(self, request, obj):
+        metrics_services.metrics_delete(metrics=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for metrics in queryset:
+            metrics_services.metrics_delete(metrics=metrics, user=request.user)

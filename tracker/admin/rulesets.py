@@ -1,0 +1,161 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from tracker.admin import display
+from tracker.admin.history import HistoryAdmin
+from tracker.admin.ruleset_table import definition_table
+from tracker.models import Ruleset
+from tracker.services.rulesets import ruleset_validate
+
+DRAFT_SUFFIX = "-draft"
+
+
+def _validate_definition(definition) -> None:
+    """The engine's validation: an error names the offending node."""
+    try:
+        ruleset_validate(definition=definition)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict["definition"]) from None
+
+
+def _draft_version(ruleset: Ruleset) -> str:
+    """The first free "<version>-draft", "-draft2", … for the ruleset's tier (fits max_length)."""
+    max_length = Ruleset._meta.get_field("version").max_length
+    taken = set(Ruleset.objects.filter(tier_id=ruleset.tier_id).values_list("version", flat=True))
+    for n in range(1, 1000):
+        suffix = DRAFT_SUFFIX if n == 1 else f"{DRAFT_SUFFIX}{n}"
+        candidate = ruleset.version[: max_length - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+    raise ValidationError(_("无法为该版本生成新的草稿名称。"))
+
+
+class RulesetForm(forms.ModelForm):
+    class Meta:
+        model = Ruleset
+        fields = [
+            "tier",
+            "version",
+            "status",
+            "mode",
+            "jurisdiction",
+            "effective_from",
+            "effective_to",
+            "reference",
+            "definition",
+        ]
+        widgets = {
+            "definition": forms.Textarea(attrs={"rows": 30, "cols": 120, "style": "font-family: monospace"}),
+            "reference": forms.Textarea(attrs={"rows": 3, "cols": 120}),
+        }
+
+    def clean_definition(self):
+        definition = self.cleaned_data["definition"]
+        _validate_definition(definition)
+        return definition
+
+
+@admin.register(Ruleset)
+class RulesetAdmin(HistoryAdmin):
+    form = RulesetForm
+    list_display = [
+        "tier",
+        "version",
+        "effective_from_display",
+        "effective_to_display",
+        "mode",
+        "jurisdiction",
+        "status",
+    ]
+    list_filter = ["tier", "status", "mode"]
+    list_select_related = ["tier", "jurisdiction"]
+    search_fields = ["version", "reference"]
+    autocomplete_fields = ["jurisdiction"]
+    ordering = ["tier", "-effective_from", "version"]
+    actions = ["copy_as_draft", "retire"]
+    readonly_fields = ["definition_display", "created_by", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["tier", "version", "status", "mode", "jurisdiction"]}),
+        (_("施行期间"), {"fields": ["effective_from", "effective_to"]}),
+        (_("政策依据"), {"fields": ["reference"]}),
+        (_("认定条件"), {"fields": ["definition_display", "definition"]}),
+        (_("记录"), {"fields": ["created_by", "created_at"], "classes": ["collapse"]}),
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        # An active (or retired) ruleset is immutable: new criteria mean a new version.
+        if obj is not None and obj.status != Ruleset.Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.status == Ruleset.Status.DRAFT:
+            return self.fieldsets
+        # Read-only pages show the table; the raw JSON is only for editing drafts.
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "definition"]})
+            for name, opts in self.fieldsets
+        ]
+
+    @admin.display(description=_("认定条件（表格）"))
+    def definition_display(self, ruleset: Ruleset):
+        if ruleset.pk is None:
+            return display.MISSING
+        return definition_table(ruleset.definition)
+
+    @admin.display(description=Ruleset._meta.get_field("effective_from").verbose_name, ordering="effective_from")
+    def effective_from_display(self, ruleset: Ruleset) -> str:
+        return display.day(ruleset.effective_from)
+
+    @admin.display(description=Ruleset._meta.get_field("effective_to").verbose_name, ordering="effective_to")
+    def effective_to_display(self, ruleset: Ruleset) -> str:
+        return display.day(ruleset.effective_to)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("复制为新草稿"), permissions=["add"])
+    def copy_as_draft(self, request, queryset):
+        with transaction.atomic():
+            copies = [self._copy_as_draft(request, ruleset) for ruleset in queryset.select_related("tier")]
+        self.message_user(
+            request,
+            ngettext("已创建 %(count)d 个草稿：%(versions)s", "已创建 %(count)d 个草稿：%(versions)s", len(copies))
+            % {"count": len(copies), "versions": "、".join(c.version for c in copies)},
+            messages.SUCCESS,
+        )
+
+    def _copy_as_draft(self, request, ruleset: Ruleset) -> Ruleset:
+        draft = Ruleset(
+            tier=ruleset.tier,
+            version=_draft_version(ruleset),
+            effective_from=ruleset.effective_from,
+            effective_to=ruleset.effective_to,
+            mode=ruleset.mode,
+            jurisdiction=ruleset.jurisdiction,
+            status=Ruleset.Status.DRAFT,
+            reference=ruleset.reference,
+            definition=ruleset.definition,
+            created_by=request.user,
+        )
+        draft._history_user = request.user
+        draft._change_reason = f"copy of {ruleset.version}"
+        draft.full_clean()
+        draft.save()
+        return draft
+
+    @admin.action(description=_("标记为废止"), permissions=["change"])
+    def retire(self, request, queryset):
+        count = 0
+        for ruleset in queryset.filter(status=Ruleset.Status.ACTIVE):
+            ruleset.status = Ruleset.Status.RETIRED
+            ruleset._history_user = request.user
+            ruleset.save(update_fields=["status"])
+            count += 1
+        self.message_user(request, _("已废止 %(count)d 个认定标准。") % {"count": count}, messages.SUCCESS)

@@ -1,0 +1,32 @@
+"""The eligibility engine: criteria as data, evaluated vectorised over enterprises.
+
+Pure Python + NumPy; imports nothing from Django. See docs/rules-format.md for the ruleset format.
+"""
+
+from .definition import DefinitionError, parse_definition, validate_rulesets
+from .evaluate import TierOutcome, evaluate, pack_bits, unpack_bits
+from .facts import FactError, FactTable
+from .logic import ELIGIBLE, INSUFFICIENT_DATA, NOT_ELIGIBLE, STATUS_NAMES
+from .ruleset import Ruleset, select_ruleset
+from .variables import VARIABLES, ParameterError, Variable
+
+__all__ = [
+    "ELIGIBLE",
+    "INSUFFICIENT_DATA",
+    "NOT_ELIGIBLE",
+    "STATUS_NAMES",
+    "VARIABLES",
+    "DefinitionError",
+    "FactError",
+    "FactTable",
+    "ParameterError",
+    "Ruleset",
+    "TierOutcome",
+    "Variable",
+    "evaluate",
+    "pack_bits",
+    "parse_definition",
+    "select_ruleset",
+    "unpack_bits",
+    "validate_rulesets",
+]

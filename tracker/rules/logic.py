@@ -1,0 +1,200 @@
+"""Vectorised three-valued evaluation of a definition tree.
+
+Each node yields two bool arrays, ``passed`` and ``failed`` (unknown = neither), plus the two
+closeness measures of the closest path: ``failing`` (number of failing criteria) and ``shortfall``
+(normalised gap). NaN compares false in both directions, so a missing value is unknown without any
+explicit mask: ``v >= t`` is the pass test and ``v < t`` the fail test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .definition import Condition, GroupNode, Node, NotNode, ScoreNode, TestNode, TierNode
+from .variables import VARIABLES, VariableContext
+
+ELIGIBLE, NOT_ELIGIBLE, INSUFFICIENT_DATA = 0, 1, 2
+STATUS_NAMES = ("eligible", "not_eligible", "insufficient_data")
+TINY = 1e-9  # floor of a relative gap's denominator (a threshold of 0)
+
+
+@dataclass
+class NodeResult:
+    passed: np.ndarray
+    failed: np.ndarray
+    failing: np.ndarray  # int16
+    shortfall: np.ndarray  # float64
+    detail: dict = field(default_factory=dict)  # only filled when recording (explain)
+
+
+def compare(cond: Condition, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(passed, failed) of ``v op threshold``; both false where ``v`` is NaN."""
+    op, t = cond.op, cond.threshold
+    if op == "gte":
+        return v >= t, v < t
+    if op == "gt":
+        return v > t, v <= t
+    if op == "lte":
+        return v <= t, v > t
+    if op == "lt":
+        return v < t, v >= t
+    if op in ("eq", "is_true", "is_false"):
+        return v == t, (v < t) | (v > t)
+    if op == "ne":
+        return (v < t) | (v > t), v == t
+    if op == "between":
+        low, high = t
+        return (v >= low) & (v <= high), (v < low) | (v > high)
+    if op == "in":
+        passed = v == t[0]
+        for code in t[1:]:
+            passed |= v == code
+        return passed, ~passed & (v == v)
+    raise AssertionError(op)
+
+
+def relative_gap(cond: Condition, v):
+    """Normalised distance from ``v`` to passing: |threshold − value| / max(|threshold|, TINY);
+    1.0 for operators with no meaningful distance (eq, ne, in, is_true, is_false)."""
+    op, t = cond.op, cond.threshold
+    if op in ("gte", "gt", "lte", "lt"):
+        gap = np.abs(v - t) * (1.0 / max(abs(t), TINY))
+    elif op == "between":
+        low, high = t
+        gap = np.where(v < low, (low - v) / max(abs(low), TINY), (v - high) / max(abs(high), TINY))
+    else:
+        return 1.0
+    if VARIABLES[cond.variable].may_be_infinite:
+        # "No qualifying award" is not a distance: count it like a failed yes/no criterion.
+        gap = np.where(np.isinf(v), 1.0, gap)
+    return gap
+
+
+def absolute_gap(cond: Condition, value: float) -> float | None:
+    """How far ``value`` is from passing (gte: threshold − value; lte: value − threshold;
+    between: distance to the nearer edge); None for operators without a distance."""
+    op, t = cond.op, cond.threshold
+    if value != value or value in (np.inf, -np.inf):
+        return None
+    if op in ("gte", "gt"):
+        return t - value
+    if op in ("lte", "lt"):
+        return value - t
+    if op == "between":
+        return t[0] - value if value < t[0] else value - t[1]
+    return None
+
+
+class TreeEvaluator:
+    """Evaluates one ruleset's tree over a VariableContext.
+
+    ``tier_status`` maps tier codes evaluated earlier in this evaluation to status arrays.
+    With ``record=True`` every node's result is kept (used by explain on one-row contexts).
+    """
+
+    def __init__(self, ctx: VariableContext, tier_status: dict[str, np.ndarray], record: bool = False):
+        self.ctx = ctx
+        self.n = ctx.facts.n
+        self.tier_status = tier_status
+        self.record = record
+        self.results: dict[str, NodeResult] = {}
+        self.outcome_bits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.score_details: dict[str, dict] = {}
+        self._zeros_i = np.zeros(self.n, dtype=np.int16)
+        self._zeros_f = np.zeros(self.n)
+
+    def run(self, node: Node) -> NodeResult:
+        result = self._evaluate(node)
+        self.outcome_bits[node.id] = (result.passed, result.failed)
+        if self.record:
+            self.results[node.id] = result
+        return result
+
+    def _evaluate(self, node: Node) -> NodeResult:
+        if isinstance(node, TestNode):
+            return self._test(node)
+        if isinstance(node, GroupNode):
+            children = [self.run(child) for child in node.children]
+            return self._all(children) if node.kind == "all" else self._any(children)
+        if isinstance(node, NotNode):
+            child = self.run(node.child)
+            return self._boolean(child.failed, child.passed)
+        if isinstance(node, TierNode):
+            return self._tier(node)
+        if isinstance(node, ScoreNode):
+            from .scoring import evaluate_score
+
+            result = evaluate_score(node, self)
+            self.score_details[node.id] = result.detail
+            return result
+        raise AssertionError(type(node))
+
+    def _boolean(self, passed, failed) -> NodeResult:
+        # A yes/no criterion: one failing criterion, shortfall 1.0 when it fails.
+        return NodeResult(passed, failed, failed.astype(np.int16), failed.astype(np.float64))
+
+    def _test(self, node: TestNode) -> NodeResult:
+        cond = node.condition
+        v = self.ctx.value(cond.variable)
+        passed, failed = compare(cond, v)
+        rel = relative_gap(cond, v)
+        # A float means "no distance" (eq, in, booleans): a failure then counts 1.0.
+        shortfall = failed.astype(np.float64) if isinstance(rel, float) else np.where(failed, rel, 0.0)
+        result = NodeResult(passed, failed, failed.astype(np.int16), shortfall)
+        if self.record:
+            result.detail = {"value": v}
+        return result
+
+    def _all(self, children: list[NodeResult]) -> NodeResult:
+        first = children[0]
+        passed, failed = first.passed.copy(), first.failed.copy()
+        failing, shortfall = first.failing.copy(), first.shortfall.copy()
+        for child in children[1:]:
+            passed &= child.passed
+            failed |= child.failed
+            failing += child.failing
+            np.maximum(shortfall, child.shortfall, out=shortfall)
+        return NodeResult(passed, failed, failing, shortfall)
+
+    def _any(self, children: list[NodeResult]) -> NodeResult:
+        # Closest branch: fewest failing criteria, then smallest shortfall, then first in order.
+        # A passing branch has (0, 0), so a passing ``any`` reports (0, 0) with no extra mask.
+        first = children[0]
+        passed, failed = first.passed.copy(), first.failed.copy()
+        failing, shortfall = first.failing.copy(), first.shortfall.copy()
+        for child in children[1:]:
+            passed |= child.passed
+            failed &= child.failed
+            better = (child.failing < failing) | ((child.failing == failing) & (child.shortfall < shortfall))
+            np.copyto(failing, child.failing, where=better)
+            np.copyto(shortfall, child.shortfall, where=better)
+        return NodeResult(passed, failed, failing, shortfall)
+
+    def _tier(self, node: TierNode) -> NodeResult:
+        status = self.tier_status.get(node.tier)
+        holds = self.ctx.facts.holds(node.tier)
+        if status is None:
+            # That tier was not evaluated here: its eligibility is unknown, not false.
+            eligible = not_eligible = np.zeros(self.n, dtype=bool)
+        else:
+            eligible, not_eligible = status == ELIGIBLE, status == NOT_ELIGIBLE
+        if node.require == "designated":
+            passed, failed = holds.copy(), ~holds
+        elif node.require == "eligible":
+            passed, failed = eligible, not_eligible
+        else:
+            passed, failed = eligible | holds, not_eligible & ~holds
+        result = self._boolean(passed, failed)
+        if self.record:
+            result.detail = {"status": status, "holds": holds}
+        return result
+
+
+def status_of(root: NodeResult) -> np.ndarray:
+    """Status codes (int8) from the root's passed/failed arrays."""
+    status = np.full(root.passed.shape[0], INSUFFICIENT_DATA, dtype=np.int8)
+    status[root.passed] = ELIGIBLE
+    status[root.failed] = NOT_ELIGIBLE
+    return status

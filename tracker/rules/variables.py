@@ -1,0 +1,410 @@
+"""The variable registry: every quantity a ruleset can test, defined once.
+
+A variable has labels, a unit, a kind, its choices (ordinal/category), the fiscal years it reads
+(``window``: offsets from the assessment year Y, 0 = Y, -1 = Y-1 …), the facts it reads (``inputs``,
+used by traces and by "facts to collect") and a vectorised formula over a :class:`FactTable`.
+
+Conventions (every formula follows them):
+
+* Base metrics evaluate at the assessment year Y (上年度, by default ``as_of.year - 1``).
+* A derived value is missing (NaN) when any input it needs is missing: missing is never zero. A
+  denominator of 0 gives missing; growth rates and CAGRs also need a positive base.
+* Window aggregates (sums, averages, minimums, best awards) are missing if any year of the window is
+  missing. A ruleset that wants "either year" with three-valued logic should use ``any`` over the
+  per-year variables (for example ``platform_score`` and ``platform_score_prev``).
+* ``years_in_niche`` = Y − niche_since: full years in the niche at the end of Y, not counting the year
+  of entry (entered 2022 → 2 years at the end of 2024).
+* ``company_age`` = full years from ``founded_on`` to ``as_of`` (anniversary reached → counted).
+* "No qualifying award" in ``*_award_best_rank_3y`` is +inf (a rank test on it fails, never unknown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .facts import FactTable
+from .fields import AWARD_LEVELS, CHUANGKE_RANKS, FIELDS, SECTORS, FactField
+
+
+@dataclass(frozen=True)
+class Input:
+    """One fact a variable reads: a field and, for annual metrics, a year offset from Y."""
+
+    field: str
+    offset: int | None = None
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A named quantity with a vectorised formula (see the module docstring for conventions)."""
+
+    name: str
+    kind: str
+    label_zh: str
+    label_en: str
+    unit: str
+    window: tuple[int, ...]
+    inputs: tuple[Input, ...]
+    formula: Callable[[VariableContext], np.ndarray]
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+    derived: bool = True
+    may_be_infinite: bool = False
+
+    def years(self, fiscal_year: int) -> list[int]:
+        """The fiscal years this variable reads for assessment year ``fiscal_year``."""
+        return [fiscal_year + k for k in self.window]
+
+
+class ParameterError(ValueError):
+    """Evaluation parameters (for example the SME size standards) are malformed."""
+
+
+class VariableContext:
+    """Computes and caches variable arrays for one FactTable and one assessment year."""
+
+    def __init__(self, facts: FactTable, *, fiscal_year: int, as_of: dt.date, parameters: dict):
+        self.facts = facts
+        self.fiscal_year = int(fiscal_year)
+        self.as_of = as_of
+        self.parameters = parameters or {}
+        self._cache: dict[str, np.ndarray] = {}
+
+    def value(self, name: str) -> np.ndarray:
+        """The variable's array (cached: every tier reading it shares one computation)."""
+        arr = self._cache.get(name)
+        if arr is None:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                arr = VARIABLES[name].formula(self)
+            self._cache[name] = arr
+        return arr
+
+    def metric(self, field: str, offset: int = 0) -> np.ndarray:
+        return self.facts.metric(field, self.fiscal_year + offset)
+
+    def attribute(self, name: str) -> np.ndarray:
+        return self.facts.attribute(name)
+
+
+# -- formula helpers ------------------------------------------------------------------------------
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    # A zero denominator is "cannot be computed", not infinity.
+    return num / np.where(den == 0, np.nan, den)
+
+
+def _growth(current: np.ndarray, base: np.ndarray) -> np.ndarray:
+    # Growth over a non-positive base has no meaning; treat it as missing.
+    return current / np.where(base > 0, base, np.nan) - 1.0
+
+
+def _cagr(current: np.ndarray, base: np.ndarray, years: int) -> np.ndarray:
+    ratio = current / np.where(base > 0, base, np.nan)
+    return np.power(np.where(ratio >= 0, ratio, np.nan), 1.0 / years) - 1.0
+
+
+def _kleene_or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Three-valued OR of 0/1/NaN arrays: true if either is true, false if both are false."""
+    out = np.where((a == 1) | (b == 1), 1.0, np.where((a == 0) & (b == 0), 0.0, np.nan))
+    return out
+
+
+def _best_rank(ctx: VariableContext, min_level: str) -> np.ndarray:
+    """Best (lowest) rank over Y, Y-1, Y-2 among awards of at least ``min_level``; +inf if none."""
+    min_code = AWARD_LEVELS.index(min_level)
+    best = None
+    for k in (0, -1, -2):
+        level, rank = ctx.metric("st_award_level", k), ctx.metric("st_award_rank", k)
+        # Known level below the threshold: no qualifying award that year, whatever the rank says.
+        year = np.where(level >= min_code, rank, np.where(level < min_code, np.inf, np.nan))
+        best = year if best is None else np.minimum(best, year)  # np.minimum propagates NaN
+    return best
+
+
+def _company_age(ctx: VariableContext) -> np.ndarray:
+    days = ctx.attribute("founded_on")
+    missing = np.isnan(days)
+    d = np.where(missing, 0, days).astype("datetime64[D]")
+    years = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    mdays = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    as_of = ctx.as_of
+    before_anniversary = (months > as_of.month) | ((months == as_of.month) & (mdays > as_of.day))
+    age = (as_of.year - years - before_anniversary).astype(np.float64)
+    age[missing] = np.nan
+    return age
+
+
+_SIZE_CRITERIA = (("max_employees", "employees"), ("max_revenue", "revenue"),
+                  ("max_total_assets", "total_assets"))
+
+
+def _is_sme(ctx: VariableContext) -> np.ndarray:
+    """SME when any applicable criterion of the sector's size standard is under its limit.
+
+    A limit that is absent or null means the sector's standard has no such criterion (it cannot make
+    the enterprise an SME); a sector absent from the size standards leaves the value missing.
+    """
+    standards = ctx.parameters.get("size_standards") or {}
+    limits = {key: np.full(len(SECTORS), np.nan) for key, _ in _SIZE_CRITERIA}
+    has_standard = np.zeros(len(SECTORS), dtype=bool)
+    for sector, sector_limits in standards.items():
+        if sector not in SECTORS:
+            raise ParameterError(f'size_standards: unknown sector "{sector}"; expected one of '
+                                 f'{", ".join(SECTORS)}')
+        code = SECTORS.index(sector)
+        has_standard[code] = True
+        for key, _ in _SIZE_CRITERIA:
+            if sector_limits.get(key) is not None:
+                limits[key][code] = float(sector_limits[key])
+    sector = ctx.attribute("sector")
+    known = ~np.isnan(sector)
+    codes = np.where(known, sector, 0).astype(np.int64)
+    result = np.where(known & has_standard[codes], 0.0, np.nan)  # start from "false" and OR in
+    for key, metric in _SIZE_CRITERIA:
+        limit = np.where(known, limits[key][codes], np.nan)
+        applies = ~np.isnan(limit)
+        if not applies.any():
+            continue
+        value = ctx.metric(metric)
+        under = np.where(applies, np.where(np.isnan(value), np.nan, (value < limit).astype(np.float64)), 0.0)
+        result = _kleene_or(result, under)
+    return result
+
+
+def _max_over(ctx: VariableContext, field: str, offsets) -> np.ndarray:
+    out = ctx.metric(field, offsets[0])
+    for k in offsets[1:]:
+        out = np.maximum(out, ctx.metric(field, k))
+    return out
+
+
+def _sum_over(ctx: VariableContext, field: str, offsets) -> np.ndarray:
+    out = ctx.metric(field, offsets[0])
+    for k in offsets[1:]:
+        out = out + ctx.metric(field, k)
+    return out
+
+
+# -- the registry ---------------------------------------------------------------------------------
+
+VARIABLES: dict[str, Variable] = {}
+
+
+def _register(var: Variable) -> None:
+    assert var.name not in VARIABLES, var.name
+    VARIABLES[var.name] = var
+
+
+def _base(field: FactField) -> Variable:
+    if field.annual:
+        return Variable(field.name, field.kind, field.label_zh, field.label_en, field.unit, (0,),
+                        (Input(field.name, 0),), lambda ctx, f=field.name: ctx.metric(f, 0),
+                        field.choices, derived=False)
+    return Variable(field.name, field.kind, field.label_zh, field.label_en, field.unit, (),
+                    (Input(field.name),), lambda ctx, f=field.name: ctx.attribute(f),
+                    field.choices, derived=False)
+
+
+for _field in FIELDS.values():
+    _register(_base(_field))
+
+
+def derived(name, kind, zh, en, unit, inputs, doc="", choices=(), may_be_infinite=False):
+    """Decorator registering a derived variable; ``inputs`` are (field, offset[, role]) tuples."""
+    ins = tuple(Input(*spec) for spec in inputs)
+    window = tuple(sorted({i.offset for i in ins if i.offset is not None}, reverse=True))
+
+    def wrap(formula):
+        _register(Variable(name, kind, zh, en, unit, window, ins, formula, tuple(choices), doc,
+                           True, may_be_infinite))
+        return formula
+
+    return wrap
+
+
+def _years(field, offsets, role=""):
+    return [(field, k, role or f"Y{k:+d}" if k else role or "Y") for k in offsets]
+
+
+@derived("rd_ratio", "ratio", "研发费用占营业收入比重", "R&D expense / revenue", "",
+         [("rd_expense", 0, "numerator"), ("revenue", 0, "denominator")])
+def _rd_ratio(ctx):
+    return _ratio(ctx.metric("rd_expense"), ctx.metric("revenue"))
+
+
+@derived("rd_ratio_prev", "ratio", "前一年研发费用占比", "R&D ratio of Y-1", "",
+         [("rd_expense", -1, "numerator"), ("revenue", -1, "denominator")])
+def _rd_ratio_prev(ctx):
+    return _ratio(ctx.metric("rd_expense", -1), ctx.metric("revenue", -1))
+
+
+@derived("rd_ratio_min_2y", "ratio", "近2年研发费用占比(孰低)", "Lower R&D ratio of Y and Y-1", "",
+         [("rd_expense", 0), ("revenue", 0), ("rd_expense", -1), ("revenue", -1)],
+         doc="min(rd_ratio(Y), rd_ratio(Y-1)): 'each of the last 2 years ≥ x'")
+def _rd_ratio_min_2y(ctx):
+    return np.minimum(ctx.value("rd_ratio"), ctx.value("rd_ratio_prev"))
+
+
+@derived("rd_expense_sum_2y", "money", "近2年研发费用合计", "R&D expense, Y and Y-1 combined", "CNY",
+         _years("rd_expense", (0, -1)))
+def _rd_sum_2y(ctx):
+    return _sum_over(ctx, "rd_expense", (0, -1))
+
+
+@derived("rd_expense_avg_2y", "money", "近2年研发费用平均", "Average R&D expense, Y and Y-1", "CNY",
+         _years("rd_expense", (0, -1)))
+def _rd_avg_2y(ctx):
+    return ctx.value("rd_expense_sum_2y") / 2.0
+
+
+@derived("rd_expense_min_2y", "money", "近2年研发费用(孰低)", "Lower R&D expense of Y and Y-1", "CNY",
+         _years("rd_expense", (0, -1)), doc="'R&D expense ≥ x in each of the last 2 years' (2026)")
+def _rd_min_2y(ctx):
+    return np.minimum(ctx.metric("rd_expense"), ctx.metric("rd_expense", -1))
+
+
+@derived("main_business_share", "ratio", "主营业务收入占营业收入比重", "Main business / revenue", "",
+         [("main_business_revenue", 0, "numerator"), ("revenue", 0, "denominator")])
+def _mb_share(ctx):
+    return _ratio(ctx.metric("main_business_revenue"), ctx.metric("revenue"))
+
+
+@derived("main_business_growth", "ratio", "主营业务收入增长率", "Main-business revenue growth", "",
+         [("main_business_revenue", 0, "current"), ("main_business_revenue", -1, "base")])
+def _mb_growth(ctx):
+    return _growth(ctx.metric("main_business_revenue"), ctx.metric("main_business_revenue", -1))
+
+
+@derived("main_business_growth_avg_2y", "ratio", "近2年主营业务收入平均增长率",
+         "Average main-business growth over 2 years", "", _years("main_business_revenue", (0, -1, -2)),
+         doc="mean of the growth Y/Y-1 and Y-1/Y-2")
+def _mb_growth_avg(ctx):
+    prev = _growth(ctx.metric("main_business_revenue", -1), ctx.metric("main_business_revenue", -2))
+    return (ctx.value("main_business_growth") + prev) / 2.0
+
+
+@derived("revenue_growth", "ratio", "营业收入增长率", "Revenue growth", "",
+         [("revenue", 0, "current"), ("revenue", -1, "base")])
+def _rev_growth(ctx):
+    return _growth(ctx.metric("revenue"), ctx.metric("revenue", -1))
+
+
+for _k in (2, 3, 4):
+    derived(f"revenue_cagr_{_k}y", "ratio", f"近{_k}年营业收入复合增长率", f"Revenue CAGR over {_k} years",
+            "", [("revenue", 0, "current"), ("revenue", -_k, "base")],
+            doc=f"(revenue(Y) / revenue(Y-{_k}))^(1/{_k}) - 1")(
+        lambda ctx, k=_k: _cagr(ctx.metric("revenue"), ctx.metric("revenue", -k), k))
+
+
+@derived("revenue_4y_ago", "money", "4年前营业收入", "Revenue of Y-4", "CNY", [("revenue", -4)])
+def _rev_4y_ago(ctx):
+    return ctx.metric("revenue", -4)
+
+
+@derived("revenue_avg_3y", "money", "近3年营业收入平均", "Average revenue, 3 years", "CNY",
+         _years("revenue", (0, -1, -2)))
+def _rev_avg_3y(ctx):
+    return _sum_over(ctx, "revenue", (0, -1, -2)) / 3.0
+
+
+@derived("main_business_revenue_avg_3y", "money", "近3年主营业务收入平均",
+         "Average main-business revenue, 3 years", "CNY", _years("main_business_revenue", (0, -1, -2)))
+def _mb_avg_3y(ctx):
+    return _sum_over(ctx, "main_business_revenue", (0, -1, -2)) / 3.0
+
+
+@derived("debt_ratio", "ratio", "资产负债率", "Debt-to-asset ratio", "",
+         [("total_liabilities", 0, "numerator"), ("total_assets", 0, "denominator")])
+def _debt_ratio(ctx):
+    return _ratio(ctx.metric("total_liabilities"), ctx.metric("total_assets"))
+
+
+@derived("net_margin", "ratio", "净利润率", "Net profit margin", "",
+         [("net_profit", 0, "numerator"), ("revenue", 0, "denominator")])
+def _net_margin(ctx):
+    return _ratio(ctx.metric("net_profit"), ctx.metric("revenue"))
+
+
+@derived("rd_staff_ratio", "ratio", "研发人员占比", "R&D staff / employees", "",
+         [("rd_staff", 0, "numerator"), ("employees", 0, "denominator")])
+def _rd_staff_ratio(ctx):
+    return _ratio(ctx.metric("rd_staff"), ctx.metric("employees"))
+
+
+@derived("years_in_niche", "number", "从事细分市场年限", "Years in the niche market", "years",
+         [("niche_since", None)], doc="Y − niche_since (full years at the end of Y)")
+def _years_in_niche(ctx):
+    return ctx.fiscal_year - ctx.attribute("niche_since")
+
+
+@derived("company_age", "number", "成立年限", "Company age", "years", [("founded_on", None)],
+         doc="full years from founded_on to as_of")
+def _company_age_var(ctx):
+    return _company_age(ctx)
+
+
+@derived("equity_financing_2y", "money", "近2年新增股权融资", "Equity financing, Y and Y-1", "CNY",
+         _years("equity_financing", (0, -1)))
+def _eq_2y(ctx):
+    return _sum_over(ctx, "equity_financing", (0, -1))
+
+
+@derived("equity_financing_3y", "money", "近3年新增股权融资", "Equity financing, Y to Y-2", "CNY",
+         _years("equity_financing", (0, -1, -2)))
+def _eq_3y(ctx):
+    return _sum_over(ctx, "equity_financing", (0, -1, -2))
+
+
+@derived("is_sme", "bool", "符合中小企业划型标准", "Within the SME size standard", "",
+         [("sector", None), ("employees", 0), ("revenue", 0), ("total_assets", 0)],
+         doc="employees < max_employees OR revenue < max_revenue OR total_assets < max_total_assets "
+             "of the sector's size standard (parameters['size_standards']; a null limit is a "
+             "criterion the sector does not have); three-valued OR")
+def _is_sme_var(ctx):
+    return _is_sme(ctx)
+
+
+@derived("st_award_level_3y", "ordinal", "近3年最高科技奖励级别", "Best S&T award level, 3 years", "",
+         _years("st_award_level", (0, -1, -2)), choices=AWARD_LEVELS)
+def _award_level_3y(ctx):
+    return _max_over(ctx, "st_award_level", (0, -1, -2))
+
+
+@derived("national_award_best_rank_3y", "count", "近3年国家级科技奖励最好排名",
+         "Best rank in a national S&T award, 3 years", "rank",
+         _years("st_award_level", (0, -1, -2)) + _years("st_award_rank", (0, -1, -2)),
+         may_be_infinite=True)
+def _national_rank(ctx):
+    return _best_rank(ctx, "national")
+
+
+@derived("provincial_award_best_rank_3y", "count", "近3年省级及以上科技奖励最好排名",
+         "Best rank in a provincial-or-higher S&T award, 3 years", "rank",
+         _years("st_award_level", (0, -1, -2)) + _years("st_award_rank", (0, -1, -2)),
+         may_be_infinite=True)
+def _provincial_rank(ctx):
+    return _best_rank(ctx, "provincial")
+
+
+@derived("chuangke_rank_3y", "ordinal", "近3年创客中国最好名次", "Best Chuangke China result, 3 years",
+         "", _years("chuangke_rank", (0, -1, -2)), choices=CHUANGKE_RANKS)
+def _chuangke_3y(ctx):
+    return _max_over(ctx, "chuangke_rank", (0, -1, -2))
+
+
+@derived("platform_score_prev", "number", "上一年专精特新发展评价得分", "Platform score of Y-1", "points",
+         [("platform_score", -1)])
+def _platform_prev(ctx):
+    return ctx.metric("platform_score", -1)
+
+
+@derived("platform_score_best_2y", "number", "近2年专精特新发展评价最高分", "Best platform score, 2 years",
+         "points", _years("platform_score", (0, -1)))
+def _platform_best(ctx):
+    return _max_over(ctx, "platform_score", (0, -1))

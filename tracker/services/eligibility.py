@@ -1,0 +1,139 @@
+"""Live eligibility: evaluate one enterprise (stored or hypothetical) and explain every tier.
+
+Read-only: nothing here writes. The what-if API, the live endpoint and the explanation of a
+stored result all go through `evaluate_record`, the same engine path the recompute uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from tracker import rules
+from tracker.rules.definition import tier_references
+from tracker.models import Designation, EligibilityResult, Enterprise
+from tracker.models.designations import HOLDING_STATUSES
+from tracker.models.metrics import METRIC_FIELDS
+from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK, ClusterRevenueRanks
+from tracker.services.rulesets import RulesetCatalog, engine_parameters
+
+ATTRIBUTES = ("founded_on", "listed", "listed_on", "sector", "niche_since", "vc_backed", "group_has_little_giant")
+
+
+def enterprise_record(*, enterprise: Enterprise, as_of: dt.date) -> dict:
+    """The stored facts of one enterprise in the engine's record form (a few queries)."""
+    fiscal_year = as_of.year - 1
+    metrics = list(
+        enterprise.metrics.filter(fiscal_year__gte=fiscal_year - YEARS_BACK, fiscal_year__lte=fiscal_year).values(
+            "fiscal_year", *METRIC_FIELDS
+        )
+    )
+    for row in metrics:
+        for name, value in row.items():
+            if hasattr(value, "as_tuple"):  # Decimal → float for the engine
+                row[name] = float(value)
+    held = (
+        Designation.objects.filter(enterprise=enterprise, status__in=HOLDING_STATUSES, recognized_on__lte=as_of)
+        .exclude(valid_until__lt=as_of)
+        .exclude(tier_id=CHAIN_TIER)
+        .values_list("tier_id", flat=True)
+    )
+    return {
+        "attributes": {name: getattr(enterprise, name) for name in ATTRIBUTES},
+        "metrics": metrics,
+        "designations": sorted(set(held)),
+    }
+
+
+def evaluate_record(
+    *,
+    record: dict,
+    as_of: dt.date,
+    mode: str = "auto",
+    tiers: list[str] | None = None,
+    region_code: str | None = None,
+    overrides: dict[str, dict] | None = None,
+    catalog: RulesetCatalog | None = None,
+) -> list[dict]:
+    """Evaluate one enterprise's facts for every tier and return each tier's full explanation.
+
+    ``mode`` is ``new``, ``review`` or ``auto`` (review for tiers the enterprise holds, new otherwise).
+    ``overrides`` maps a tier to a draft definition evaluated instead of the ruleset in force.
+    Raises ValidationError naming the field (facts) or the node (definitions).
+    """
+    catalog = catalog or RulesetCatalog.active()
+    try:
+        facts = rules.FactTable.from_records([record])
+    except rules.FactError as exc:
+        raise ValidationError({exc.field: [exc.message]}) from None
+    held = set(record.get("designations") or ())
+    chosen: dict[str, rules.Ruleset] = {}
+    for tier in tiers or catalog.tiers():
+        if overrides and tier in overrides:
+            chosen[tier] = _draft(tier, overrides[tier], as_of)
+            continue
+        tier_mode = mode if mode != "auto" else ("review" if tier in held else "new")
+        pk = catalog.select(tier=tier, as_of=as_of, mode=tier_mode, region_code=region_code)
+        if pk is not None:
+            chosen[tier] = catalog.engine[pk]
+    for tier, definition in (overrides or {}).items():
+        if tier not in chosen:
+            chosen[tier] = _draft(tier, definition, as_of)
+    try:
+        rules.validate_rulesets(chosen.values())
+    except rules.DefinitionError as exc:
+        raise ValidationError({"rulesets": [str(exc)]}) from None
+    outcomes = rules.evaluate(chosen, facts, as_of=as_of, parameters=engine_parameters())
+    return [outcomes[tier].explain(0) for tier in chosen]
+
+
+def _draft(tier: str, definition: dict, as_of: dt.date) -> rules.Ruleset:
+    try:
+        return rules.Ruleset(
+            tier=tier, version="draft", effective_from=as_of, status="active", definition=definition
+        )
+    except rules.DefinitionError as exc:
+        raise ValidationError({"rulesets": [_("%(tier)s：%(error)s") % {"tier": tier, "error": exc}]}) from None
+
+
+def enterprise_eligibility(*, enterprise: Enterprise, as_of: dt.date, mode: str = "auto") -> list[dict]:
+    """Evaluate a stored enterprise live (not chain_leader, which is per cluster and comes from results)."""
+    catalog = RulesetCatalog.active()
+    tiers = [t for t in catalog.tiers() if t != CHAIN_TIER]
+    return evaluate_record(
+        record=enterprise_record(enterprise=enterprise, as_of=as_of),
+        as_of=as_of,
+        mode=mode,
+        tiers=tiers,
+        region_code=enterprise.region.code,
+        catalog=catalog,
+    )
+
+
+def result_explanation(*, result: EligibilityResult) -> dict | None:
+    """Rebuild the full explanation of a stored result from the stored facts and its ruleset version."""
+    from tracker.services.rulesets import engine_ruleset
+
+    as_of = result.run.as_of if result.run_id else dt.date(result.fiscal_year + 1, 12, 31)
+    record = enterprise_record(enterprise=result.enterprise, as_of=as_of)
+    ruleset = engine_ruleset(result.ruleset)
+    if result.cluster_id:
+        revenue = next((m.get("revenue") for m in record["metrics"] if m["fiscal_year"] == result.fiscal_year), None)
+        rank = ClusterRevenueRanks().rank(
+            result.fiscal_year, np.array([result.cluster_id]), np.array([np.nan if revenue is None else revenue])
+        )[0]
+        record["attributes"]["cluster_group"] = result.cluster.group
+        record["attributes"]["revenue_rank_in_cluster"] = None if np.isnan(rank) else int(rank)
+    facts = rules.FactTable.from_records([record])
+    # Tiers this ruleset depends on are evaluated alongside it, as in the recompute.
+    catalog = RulesetCatalog.active()
+    rulesets = {result.tier_id: ruleset}
+    for dep in {ref.tier for ref in tier_references(ruleset.root)}:
+        pk = catalog.select(tier=dep, as_of=as_of, mode="new", region_code=result.enterprise.region.code)
+        if pk is not None:
+            rulesets.setdefault(dep, catalog.engine[pk])
+    outcome = rules.evaluate(rulesets, facts, as_of=as_of, fiscal_year=result.fiscal_year, parameters=engine_parameters())
+    return outcome[result.tier_id].explain(0)
