@@ -53,8 +53,11 @@ def enterprise_create(*, user=None, memberships: list[dict] | None = None, **fie
 
 @transaction.atomic
 def enterprise_update(*, enterprise: Enterprise, user=None, memberships: list[dict] | None = None, **fields) -> Enterprise:
-    """Update an enterprise; the USCC check runs again only when the code or its override changes."""
-    if "uscc" in fields or "uscc_check_override" in fields:
+    """Update an enterprise; the USCC check runs again only when the code or its override changes,
+    so staff without the override permission can still edit an enterprise whose code was overridden."""
+    code_changed = uscc.normalize(fields.get("uscc", enterprise.uscc)) != enterprise.uscc
+    override_changed = fields.get("uscc_check_override", enterprise.uscc_check_override) != enterprise.uscc_check_override
+    if code_changed or override_changed:
         fields["uscc"] = uscc_check(
             code=fields.get("uscc", enterprise.uscc),
             override_reason=fields.get("uscc_check_override", enterprise.uscc_check_override),

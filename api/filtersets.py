@@ -1,0 +1,162 @@
+"""Explicit FilterSets (NetBox style): each relation by id (`<fk>_id`) and by its code side by side."""
+
+from datetime import timedelta
+
+import django_filters as filters
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from tracker import uscc
+from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region, Tier
+from tracker.models.designations import HOLDING_STATUSES, DesignationStatus
+from tracker.models.enterprises import Sector
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    """Objects chosen by their `code`; documented as strings (the schema cannot infer it through a method)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, to_field_name="code", **kwargs)
+
+
+def _uscc_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    return queryset.filter(**{name: uscc.normalize(value)})
+
+
+class RegionFilterSet(filters.FilterSet):
+    code = filters.CharFilter(field_name="code", lookup_expr="startswith", label=_("行政区划代码前缀"))
+    level = filters.MultipleChoiceFilter(choices=Region.Level.choices, label=_("级别"))
+    parent = filters.CharFilter(field_name="parent__code", label=_("上级区划代码"))
+    parent_id = filters.ModelMultipleChoiceFilter(
+        field_name="parent", queryset=Region.objects.all(), label=_("上级区划 id")
+    )
+
+    class Meta:
+        model = Region
+        fields = ["code", "level", "parent", "parent_id"]
+
+
+class ClusterFilterSet(filters.FilterSet):
+    code = filters.CharFilter(label=_("集群代码"))
+    group = filters.MultipleChoiceFilter(choices=Cluster.Group.choices, label=_("集群类别"))
+
+    class Meta:
+        model = Cluster
+        fields = ["code", "group"]
+
+
+class TierFilterSet(filters.FilterSet):
+    track = filters.MultipleChoiceFilter(choices=Tier.Track.choices, label=_("梯队"))
+    per_cluster = filters.BooleanFilter(label=_("按集群认定"))
+
+    class Meta:
+        model = Tier
+        fields = ["track", "per_cluster"]
+
+
+class EnterpriseFilterSet(filters.FilterSet):
+    region = filters.CharFilter(
+        method="filter_region_prefix",
+        label=_("行政区划代码前缀：3205 匹配苏州市及其下辖各区县的企业"),
+    )
+    region_id = filters.ModelMultipleChoiceFilter(
+        field_name="region", queryset=Region.objects.all(), label=_("所在地区 id")
+    )
+    cluster = CodeMultipleChoiceFilter(queryset=Cluster.objects.all(), method="filter_cluster", label=_("集群代码"))
+    cluster_id = filters.ModelMultipleChoiceFilter(
+        field_name="clusters", queryset=Cluster.objects.all(), method="filter_cluster", label=_("集群 id")
+    )
+    tier = filters.ModelMultipleChoiceFilter(
+        field_name="designations__tier",
+        queryset=Tier.objects.all(),
+        method="filter_designated_tier",
+        label=_("持有该层级认定（有效、待复核或复核通过）的企业，按层级代码"),
+    )
+    sector = filters.MultipleChoiceFilter(choices=Sector.choices, label=_("行业（划型）"))
+    listed = filters.BooleanFilter(label=_("已上市"))
+
+    class Meta:
+        model = Enterprise
+        fields = ["region", "region_id", "cluster", "cluster_id", "tier", "sector", "listed"]
+
+    def filter_region_prefix(self, queryset, name, value):
+        return queryset.filter(region__code__startswith=value.strip())
+
+    # Exists() rather than a join keeps one row per enterprise without DISTINCT.
+    def filter_cluster(self, queryset, name, value):
+        if not value:
+            return queryset
+        memberships = ClusterMembership.objects.filter(enterprise=OuterRef("pk"), cluster__in=value)
+        return queryset.filter(Exists(memberships))
+
+    def filter_designated_tier(self, queryset, name, value):
+        if not value:
+            return queryset
+        held = Designation.objects.filter(enterprise=OuterRef("pk"), tier__in=value, status__in=HOLDING_STATUSES)
+        return queryset.filter(Exists(held))
+
+
+class AnnualMetricsFilterSet(filters.FilterSet):
+    enterprise_id = filters.ModelMultipleChoiceFilter(
+        field_name="enterprise", queryset=Enterprise.objects.all(), label=_("企业 id")
+    )
+    enterprise = filters.CharFilter(field_name="enterprise__uscc", method=_uscc_filter, label=_("企业统一社会信用代码"))
+    region = filters.CharFilter(
+        field_name="enterprise__region__code", lookup_expr="startswith", label=_("行政区划代码前缀")
+    )
+    fiscal_year = filters.NumberFilter(label=_("年度"))
+    fiscal_year__gte = filters.NumberFilter(field_name="fiscal_year", lookup_expr="gte", label=_("年度不早于"))
+    fiscal_year__lte = filters.NumberFilter(field_name="fiscal_year", lookup_expr="lte", label=_("年度不晚于"))
+
+    class Meta:
+        model = AnnualMetrics
+        fields = ["enterprise_id", "enterprise", "region", "fiscal_year", "fiscal_year__gte", "fiscal_year__lte"]
+
+
+class DesignationFilterSet(filters.FilterSet):
+    enterprise_id = filters.ModelMultipleChoiceFilter(
+        field_name="enterprise", queryset=Enterprise.objects.all(), label=_("企业 id")
+    )
+    enterprise = filters.CharFilter(field_name="enterprise__uscc", method=_uscc_filter, label=_("企业统一社会信用代码"))
+    region = filters.CharFilter(
+        field_name="enterprise__region__code", lookup_expr="startswith", label=_("行政区划代码前缀")
+    )
+    tier = filters.ModelMultipleChoiceFilter(field_name="tier", queryset=Tier.objects.all(), label=_("梯度层级代码"))
+    status = filters.MultipleChoiceFilter(choices=DesignationStatus.choices, label=_("状态"))
+    cluster = CodeMultipleChoiceFilter(field_name="cluster__code", queryset=Cluster.objects.all(), label=_("集群代码"))
+    cluster_id = filters.ModelMultipleChoiceFilter(
+        field_name="cluster", queryset=Cluster.objects.all(), label=_("集群 id")
+    )
+    valid_until__gte = filters.DateFilter(field_name="valid_until", lookup_expr="gte", label=_("有效期至不早于"))
+    valid_until__lte = filters.DateFilter(field_name="valid_until", lookup_expr="lte", label=_("有效期至不晚于"))
+    due_within_days = filters.NumberFilter(
+        method="filter_due_within_days",
+        min_value=0,
+        max_value=3660,
+        label=_("持有中且在今后 N 天内到期（含今天）的认定"),
+    )
+
+    class Meta:
+        model = Designation
+        fields = [
+            "enterprise_id",
+            "enterprise",
+            "region",
+            "tier",
+            "status",
+            "cluster",
+            "cluster_id",
+            "valid_until__gte",
+            "valid_until__lte",
+            "due_within_days",
+        ]
+
+    def filter_due_within_days(self, queryset, name, value):
+        today = timezone.localdate()
+        return queryset.filter(
+            status__in=HOLDING_STATUSES, valid_until__gte=today, valid_until__lte=today + timedelta(days=int(value))
+        )

@@ -1,0 +1,40 @@
+"""Designations: official recognitions moving along the lifecycle (the service enforces it)."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from tracker.models import Cluster, Designation
+
+
+class DesignationSerializer(serializers.ModelSerializer):
+    enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    cluster = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Cluster.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=_("产业集群代码，仅链主企业填写。"),
+    )
+    change_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, help_text=_("修改原因，记入历史（仅更新时使用）。")
+    )
+
+    class Meta:
+        model = Designation
+        fields = [
+            "id",
+            "enterprise",
+            "enterprise_uscc",
+            "tier",
+            "cluster",
+            "batch",
+            "document_no",
+            "recognized_on",
+            "valid_until",
+            "status",
+            "note",
+            "change_reason",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"tier": {"help_text": _("梯度层级代码。")}}

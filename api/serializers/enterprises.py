@@ -1,0 +1,72 @@
+"""Enterprises with their cluster memberships and a read-only summary of their designations."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from tracker.models import ChainSegment, Cluster, ClusterMembership, Designation, Enterprise, Region
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    cluster = serializers.SlugRelatedField(
+        slug_field="code", queryset=Cluster.objects.all(), help_text=_("产业集群代码。")
+    )
+    segment = serializers.PrimaryKeyRelatedField(
+        queryset=ChainSegment.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=_("产业链环节 id（须属于该集群），可为空。"),
+    )
+
+    class Meta:
+        model = ClusterMembership
+        fields = ["cluster", "segment"]
+
+
+class DesignationBriefSerializer(serializers.ModelSerializer):
+    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Designation
+        fields = ["id", "tier", "cluster", "status", "recognized_on", "valid_until"]
+        read_only_fields = fields
+
+
+class EnterpriseSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), help_text=_("所在地区的行政区划代码（GB/T 2260）。")
+    )
+    memberships = MembershipSerializer(
+        many=True, required=False, help_text=_("所属集群及环节。写入时整体替换；省略则不变。")
+    )
+    designations = DesignationBriefSerializer(many=True, read_only=True, help_text=_("认定记录（只读）。"))
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "id",
+            "uscc",
+            "uscc_check_override",
+            "name",
+            "region",
+            "founded_on",
+            "listed",
+            "listed_on",
+            "sector",
+            "niche_since",
+            "main_product",
+            "product_code",
+            "vc_backed",
+            "group_has_little_giant",
+            "memberships",
+            "designations",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {
+            "uscc": {"help_text": _("统一社会信用代码，18 位，按 GB 32100 校验。")},
+            "uscc_check_override": {
+                "help_text": _(
+                    "校验位不符但依法核发的代码须填写理由；仅对拥有 tracker.override_uscc_check 权限的用户有效。"
+                )
+            },
+        }
