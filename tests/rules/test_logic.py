@@ -101,3 +101,16 @@ def test_date_attributes_compare_with_iso_thresholds():
     definition = criterion("f", "founded_on", "gte", "2020-01-01")
     rows = [{"founded_on": dt.date(2019, 12, 31)}, {"founded_on": "2020-01-01"}]
     assert status(definition, *rows) == ["not_eligible", "eligible"]
+
+
+@pytest.mark.parametrize(("op", "expected"), [("gte", "eligible"), ("gt", "not_eligible"),
+                                              ("lte", "eligible"), ("lt", "not_eligible")])
+def test_a_value_at_the_edge_up_to_float_noise_counts_as_the_edge(op, expected):
+    # 0.1 + 0.2 is 0.30000000000000004 in binary floating point: still "exactly 30%".
+    definition = criterion("r", "niche_market_share", op, 0.3)
+    assert status(definition, {"niche_market_share": 0.1 + 0.2}) == [expected]
+
+
+def test_one_fen_below_a_money_threshold_still_fails():
+    definition = criterion("r", "revenue", "gte", 5_000_000_000)
+    assert status(definition, {"revenue": 4_999_999_999.99}) == ["not_eligible"]

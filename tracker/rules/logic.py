@@ -30,29 +30,43 @@ class NodeResult:
 
 
 def compare(cond: Condition, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(passed, failed) of ``v op threshold``; both false where ``v`` is NaN."""
+    """(passed, failed) of ``v op threshold``; both false where ``v`` is NaN.
+
+    Derived ratios carry float noise (an average growth of exactly 5% computes as 0.0499999…), so
+    numbers within EDGE_TOLERANCE (relative) of a threshold count as equal to it: "以上" still passes
+    at the edge and "超过" still fails there.
+    """
     op, t = cond.op, cond.threshold
-    if op == "gte":
-        return v >= t, v < t
-    if op == "gt":
-        return v > t, v <= t
-    if op == "lte":
-        return v <= t, v > t
-    if op == "lt":
-        return v < t, v >= t
-    if op in ("eq", "is_true", "is_false"):
-        return v == t, (v < t) | (v > t)
-    if op == "ne":
-        return (v < t) | (v > t), v == t
-    if op == "between":
-        low, high = t
-        return (v >= low) & (v <= high), (v < low) | (v > high)
-    if op == "in":
+    if op in ("in", "between"):
+        if op == "between":
+            low, high = t
+            lo, hi = low - _edge(low), high + _edge(high)
+            return (v >= lo) & (v <= hi), (v < lo) | (v > hi)
         passed = v == t[0]
         for code in t[1:]:
             passed |= v == code
         return passed, ~passed & (v == v)
+    eps = _edge(t)
+    if op == "gte":
+        return v >= t - eps, v < t - eps
+    if op == "gt":
+        return v > t + eps, v <= t + eps
+    if op == "lte":
+        return v <= t + eps, v > t + eps
+    if op == "lt":
+        return v < t - eps, v >= t - eps
+    if op in ("eq", "is_true", "is_false"):
+        return np.abs(v - t) <= eps, np.abs(v - t) > eps
+    if op == "ne":
+        return np.abs(v - t) > eps, np.abs(v - t) <= eps
     raise AssertionError(op)
+
+
+EDGE_TOLERANCE = 1e-12  # far below a fen on 亿-sized money, far above float noise
+
+
+def _edge(threshold: float) -> float:
+    return EDGE_TOLERANCE * max(1.0, abs(threshold))
 
 
 def relative_gap(cond: Condition, v):
