@@ -3,7 +3,16 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import clusters, designations, enterprises, metrics, regions, rulesets, tiers  # noqa: F401
+from tracker.admin import (  # noqa: F401
+    clusters,
+    designations,
+    enterprises,
+    evaluation,
+    metrics,
+    regions,
+    rulesets,
+    tiers,
+)
 
 admin.site.site_header = _("梯度培育管理系统 Tidu")
 admin.site.site_title = _("梯度培育管理系统 Tidu")

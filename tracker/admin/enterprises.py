@@ -1,16 +1,20 @@
 from django import forms
-from django.contrib import admin
-from django.db.models import Prefetch
+from django.contrib import admin, messages
+from django.db.models import Max, Prefetch
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values, mark_formset_saved
+from tracker.admin.explanation import status_badge
 from tracker.admin.filters import CityFilter, DesignatedTierFilter, EnterpriseClusterFilter
 from tracker.admin.history import HistoryAdmin
-from tracker.models import AnnualMetrics, ClusterMembership, Designation, Enterprise
+from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
+from tracker.services.runs import run_start
 
 USCC_CHARS = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
 
@@ -81,9 +85,10 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
     search_fields = ["name", "uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     autocomplete_fields = ["region"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "current_results"]
     ordering = ["-id"]
     inlines = [ClusterMembershipInline, AnnualMetricsInline]
+    actions = ["recompute_selected"]
 
     def get_fieldsets(self, request, obj=None):
         identity = ["name", "uscc"]
@@ -96,6 +101,7 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
                 {"fields": ["founded_on", "listed", "listed_on", "niche_since", "main_product", "product_code"]},
             ),
             (_("其他事实"), {"fields": ["vc_backed", "group_has_little_giant"]}),
+            *([(_("当前认定条件评价"), {"fields": ["current_results"]})] if obj is not None else []),
             (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]
 
@@ -129,6 +135,56 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
     def designated_tiers(self, enterprise: Enterprise) -> str:
         names = sorted({str(d.tier) for d in getattr(enterprise, "held", [])})
         return "、".join(names) or display.MISSING
+
+    @admin.display(description=_("各层级评价结果（最近年度）"))
+    def current_results(self, enterprise: Enterprise):
+        results = EligibilityResult.objects.filter(enterprise=enterprise)
+        year = results.aggregate(year=Max("fiscal_year"))["year"]
+        if year is None:
+            return _("尚无评价结果。")
+        rows = results.filter(fiscal_year=year).select_related("tier", "cluster", "ruleset").order_by("tier_id")
+        head = [_("层级"), _("产业集群"), _("结论"), _("得分"), _("接近达标"), _("标准版本"), _("未达标条件数"), ""]
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            '<td><a href="{}">{}</a></td></tr>',
+            (
+                (
+                    r.tier,
+                    r.cluster or display.MISSING,
+                    status_badge(r.status, r.get_status_display()),
+                    display.MISSING if r.score is None else f"{r.score:g}",
+                    "✓" if r.near_miss else "",
+                    r.ruleset.version,
+                    r.failing_count,
+                    reverse("admin:tracker_eligibilityresult_change", args=[r.pk]),
+                    _("逐项评价"),
+                )
+                for r in rows
+            ),
+        )
+        return format_html(
+            "<p>{}</p><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+            _("评价年度 %(year)s") % {"year": year},
+            format_html_join("", "<th>{}</th>", ((h,) for h in head)),
+            body,
+        )
+
+    @admin.action(description=_("重新计算所选企业"), permissions=["change"])
+    def recompute_selected(self, request, queryset):
+        run = run_start(
+            kind=EvaluationRun.Kind.MANUAL,
+            enterprise_ids=list(queryset.values_list("id", flat=True)),
+            user=request.user,
+        )
+        url = reverse("admin:tracker_evaluationrun_change", args=[run.pk])
+        self.message_user(
+            request,
+            format_html(
+                _('已发起重新计算（{} 家企业）：<a href="{}">{}</a>'), run.params.get("enterprise_count", 0), url, run
+            ),
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change):
         if change:

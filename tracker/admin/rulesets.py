@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,6 +10,7 @@ from tracker.admin import display
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.ruleset_table import definition_table
 from tracker.models import Ruleset
+from tracker.services.ruleset_preview import ruleset_preview
 from tracker.services.rulesets import ruleset_validate
 
 DRAFT_SUFFIX = "-draft"
@@ -76,7 +78,7 @@ class RulesetAdmin(HistoryAdmin):
     search_fields = ["version", "reference"]
     autocomplete_fields = ["jurisdiction"]
     ordering = ["tier", "-effective_from", "version"]
-    actions = ["copy_as_draft", "retire"]
+    actions = ["copy_as_draft", "retire", "preview_against_active"]
     readonly_fields = ["definition_display", "created_by", "created_at"]
     fieldsets = [
         (None, {"fields": ["tier", "version", "status", "mode", "jurisdiction"]}),
@@ -159,3 +161,25 @@ class RulesetAdmin(HistoryAdmin):
             ruleset.save(update_fields=["status"])
             count += 1
         self.message_user(request, _("已废止 %(count)d 个认定标准。") % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("预览与现行标准的差异"), permissions=["view"])
+    def preview_against_active(self, request, queryset):
+        """An intermediate page: per selected draft, who would gain or lose eligibility."""
+        drafts = list(queryset.filter(status=Ruleset.Status.DRAFT).select_related("tier", "jurisdiction"))
+        if not drafts:
+            self.message_user(request, _("请选择草稿状态的认定标准。"), messages.WARNING)
+            return None
+        previews, errors = [], []
+        for draft in drafts:
+            try:
+                previews.append({"ruleset": draft, **ruleset_preview(draft=draft)})
+            except ValidationError as exc:
+                errors.append(f"{draft.version}：{'；'.join(exc.messages)}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("预览与现行标准的差异"),
+            "previews": previews,
+            "errors": errors,
+        }
+        return TemplateResponse(request, "admin/tracker/ruleset/preview.html", context)
