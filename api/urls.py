@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from api import views
+from api import views, views_eligibility, views_runs
 
 app_name = "api"
 
@@ -12,7 +12,22 @@ router.register("tiers", views.TierViewSet)
 router.register("enterprises", views.EnterpriseViewSet)
 router.register("metrics", views.AnnualMetricsViewSet)
 router.register("designations", views.DesignationViewSet)
+router.register("rulesets", views_eligibility.RulesetViewSet)
+router.register("results", views_eligibility.ResultViewSet, basename="result")
+router.register("gaps", views_eligibility.GapViewSet, basename="gap")
+router.register("runs", views_runs.RunViewSet)
 
 urlpatterns = [
+    path("v1/eligibility/simulate/", views_eligibility.SimulateView.as_view(), name="eligibility-simulate"),
+    path(
+        "v1/enterprises/<str:id_or_uscc>/eligibility/",
+        views_eligibility.EnterpriseEligibilityView.as_view(),
+        name="enterprise-eligibility",
+    ),
+    path(
+        "v1/enterprises/<str:id_or_uscc>/results/",
+        views_eligibility.EnterpriseResultsView.as_view(),
+        name="enterprise-results",
+    ),
     path("v1/", include(router.urls)),
 ]
