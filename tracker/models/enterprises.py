@@ -54,7 +54,10 @@ class Enterprise(models.Model):
     product_code = models.CharField(_("统计用产品分类代码"), max_length=10, blank=True)
     vc_backed = models.BooleanField(_("获专业投资机构投资"), null=True, blank=True)
     group_has_little_giant = models.BooleanField(
-        _("同一集团已有小巨人"), null=True, blank=True, help_text=_("控股或被控股企业已是小巨人，或集团内同类产品已有小巨人。")
+        _("同一集团已有小巨人"),
+        null=True,
+        blank=True,
+        help_text=_("控股或被控股企业已是小巨人，或集团内同类产品已有小巨人。"),
     )
     clusters = models.ManyToManyField(
         "tracker.Cluster", through="ClusterMembership", verbose_name=_("所属集群"), related_name="enterprises"
@@ -85,7 +88,9 @@ class Enterprise(models.Model):
 
 
 class ClusterMembership(models.Model):
-    enterprise = models.ForeignKey(Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="memberships")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="memberships"
+    )
     cluster = models.ForeignKey(
         "tracker.Cluster", verbose_name=_("产业集群"), on_delete=models.PROTECT, related_name="memberships"
     )

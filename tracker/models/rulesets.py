@@ -17,7 +17,9 @@ class Ruleset(models.Model):
         ACTIVE = "active", _("生效")
         RETIRED = "retired", _("废止")
 
-    tier = models.ForeignKey("tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT, related_name="rulesets")
+    tier = models.ForeignKey(
+        "tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT, related_name="rulesets"
+    )
     version = models.CharField(_("版本"), max_length=64)
     effective_from = models.DateField(_("施行日期"))
     effective_to = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("留空表示持续有效。"))

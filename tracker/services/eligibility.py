@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from tracker import rules
-from tracker.rules.definition import tier_references
 from tracker.models import Designation, EligibilityResult, Enterprise
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.models.metrics import METRIC_FIELDS
 from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK, ClusterRevenueRanks
+from tracker.rules.definition import tier_references
 from tracker.services.rulesets import RulesetCatalog, engine_parameters
 
 ATTRIBUTES = ("founded_on", "listed", "listed_on", "sector", "niche_since", "vc_backed", "group_has_little_giant")
@@ -135,5 +135,7 @@ def result_explanation(*, result: EligibilityResult) -> dict | None:
         pk = catalog.select(tier=dep, as_of=as_of, mode="new", region_code=result.enterprise.region.code)
         if pk is not None:
             rulesets.setdefault(dep, catalog.engine[pk])
-    outcome = rules.evaluate(rulesets, facts, as_of=as_of, fiscal_year=result.fiscal_year, parameters=engine_parameters())
+    outcome = rules.evaluate(
+        rulesets, facts, as_of=as_of, fiscal_year=result.fiscal_year, parameters=engine_parameters()
+    )
     return outcome[result.tier_id].explain(0)

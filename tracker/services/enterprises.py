@@ -10,6 +10,9 @@ from tracker.services.common import apply_changes, save_validated
 from tracker.services.facts_changed import facts_changed
 
 OVERRIDE_PERMISSION = "tracker.override_uscc_check"
+USCC_SHAPE_MESSAGE = (
+    "统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），第 3–8 位为行政区划代码。"
+)
 
 
 def uscc_check(*, code: str, override_reason: str = "", user=None) -> str:
@@ -20,9 +23,7 @@ def uscc_check(*, code: str, override_reason: str = "", user=None) -> str:
     """
     code = uscc.normalize(code)
     if not uscc.has_valid_shape(code):
-        raise ValidationError(
-            {"uscc": _("统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），第 3–8 位为行政区划代码。")}
-        )
+        raise ValidationError({"uscc": _(USCC_SHAPE_MESSAGE)})
     if uscc.has_valid_check_digit(code):
         return code
     expected = uscc.check_character(code[:17])
@@ -52,11 +53,14 @@ def enterprise_create(*, user=None, memberships: list[dict] | None = None, **fie
 
 
 @transaction.atomic
-def enterprise_update(*, enterprise: Enterprise, user=None, memberships: list[dict] | None = None, **fields) -> Enterprise:
+def enterprise_update(
+    *, enterprise: Enterprise, user=None, memberships: list[dict] | None = None, **fields
+) -> Enterprise:
     """Update an enterprise; the USCC check runs again only when the code or its override changes,
     so staff without the override permission can still edit an enterprise whose code was overridden."""
     code_changed = uscc.normalize(fields.get("uscc", enterprise.uscc)) != enterprise.uscc
-    override_changed = fields.get("uscc_check_override", enterprise.uscc_check_override) != enterprise.uscc_check_override
+    override = fields.get("uscc_check_override", enterprise.uscc_check_override)
+    override_changed = override != enterprise.uscc_check_override
     if code_changed or override_changed:
         fields["uscc"] = uscc_check(
             code=fields.get("uscc", enterprise.uscc),

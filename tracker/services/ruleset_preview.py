@@ -121,7 +121,7 @@ def _eligible(ruleset, dependencies, facts, as_of, fiscal_year) -> np.ndarray:
 def _slices(limit: int | None):
     """Id ranges of RECOMPUTE_CHUNK_SIZE enterprises, the first ``limit`` enterprises at most."""
     size = settings.TIDU["RECOMPUTE_CHUNK_SIZE"]
-    sql = f"SELECT id FROM {Enterprise._meta.db_table} ORDER BY id"  # noqa: S608 (a model's table name)
+    sql = f"SELECT id FROM {Enterprise._meta.db_table} ORDER BY id"
     params = None
     if limit is not None:
         sql, params = sql + " LIMIT %s", [int(limit)]

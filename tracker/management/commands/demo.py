@@ -37,9 +37,8 @@ class Command(BaseCommand):
         token, _ = Token.objects.get_or_create(user=user)
         self.stdout.write(
             self.style.SUCCESS(
-                "\n管理后台 http://127.0.0.1:8000/admin/  用户名 admin  密码 %s\n"
+                f"\n管理后台 http://127.0.0.1:8000/admin/  用户名 admin  密码 {password}\n"
                 "接口文档 http://127.0.0.1:8000/api/docs/\n"
-                'curl -H "Authorization: Token %s" http://127.0.0.1:8000/api/v1/enterprises/\n'
-                % (password, token.key)
+                f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/enterprises/\n'
             )
         )

@@ -1,0 +1,130 @@
+"""Reference data: `bootstrap` loads Jiangsu's regions, the 51010 clusters, the tiers and the national
+recognitions, and running it again changes nothing."""
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from tracker.models import ChainSegment, Cluster, NationalRecognition, Region, Ruleset, Tier
+from tracker.services.reference_data import reference_data_load, size_standards
+
+pytestmark = pytest.mark.django_db
+
+
+def table_counts():
+    return {
+        "regions": Region.objects.count(),
+        "clusters": Cluster.objects.count(),
+        "segments": ChainSegment.objects.count(),
+        "tiers": Tier.objects.count(),
+        "recognitions": NationalRecognition.objects.count(),
+        "rulesets": Ruleset.objects.count(),
+    }
+
+
+def test_it_loads_jiangsu_and_its_13_cities():
+    reference_data_load()
+    jiangsu = Region.objects.get(code="320000")
+    assert jiangsu.level == Region.Level.PROVINCE and jiangsu.parent is None
+    assert Region.objects.count() == 14
+    cities = Region.objects.filter(parent=jiangsu, level=Region.Level.PREFECTURE)
+    assert cities.count() == 13
+    assert Region.objects.get(code="320500").name == "苏州市"
+
+
+def test_it_loads_25_clusters_in_three_groups_with_segments():
+    reference_data_load()
+    assert Counter(Cluster.objects.values_list("group", flat=True)) == {
+        "international": 5,
+        "national_leading": 10,
+        "future": 10,
+    }
+    assert Cluster.objects.filter(name_confirmed=True).count() == 9
+    for cluster in Cluster.objects.prefetch_related("segments"):
+        assert {s.position for s in cluster.segments.all()} == {"upstream", "midstream", "downstream"}
+        if not cluster.name_confirmed:
+            assert "未经" in cluster.reference
+
+
+def test_it_loads_the_eight_tiers_on_their_tracks():
+    reference_data_load()
+    tiers = {t.code: t for t in Tier.objects.all()}
+    assert len(tiers) == 8
+    assert [t.code for t in sorted(tiers.values(), key=lambda t: t.ladder_order) if t.track == "quality_sme"] == [
+        "innovative_sme",
+        "specialized_sme",
+        "little_giant",
+        "single_champion",
+    ]
+    assert tiers["little_giant"].validity_years == 3
+    assert tiers["gazelle"].validity_years is None
+    assert tiers["chain_leader"].per_cluster is True and tiers["chain_leader"].track == "chain"
+
+
+def test_it_records_national_recognitions_not_extra_clusters():
+    reference_data_load()
+    assert NationalRecognition.objects.filter(kind="sei_cluster").count() == 3
+    assert NationalRecognition.objects.filter(kind="advanced_manufacturing").count() == 10
+    suzhou_bio = NationalRecognition.objects.get(kind="sei_cluster", name__contains="苏州")
+    assert list(suzhou_bio.regions.values_list("code", flat=True)) == ["320500"]
+    assert list(suzhou_bio.clusters.values_list("code", flat=True)) == ["biomedicine"]
+
+
+def test_it_changes_nothing_when_run_twice():
+    first = reference_data_load()
+    before = table_counts()
+    second = reference_data_load()
+    assert table_counts() == before
+    assert first["regions"]["created"] == 14 and first["clusters"]["created"] == 25
+    for table, counts in second.items():
+        if table != "notices":
+            assert counts["created"] == 0 and counts["updated"] == 0, table
+    assert second["regions"]["unchanged"] == 14
+    assert second["tiers"]["unchanged"] == 8
+
+
+def test_it_updates_a_changed_row_back_to_the_fixture():
+    reference_data_load()
+    Cluster.objects.filter(code="biomedicine").update(name_en="Changed")
+    counts = reference_data_load()
+    assert counts["clusters"]["updated"] == 1
+    assert Cluster.objects.get(code="biomedicine").name_en == "Biomedicine"
+
+
+def test_it_leaves_an_active_ruleset_with_a_differing_definition_unchanged():
+    reference_data_load()
+    ruleset = Ruleset.objects.filter(status=Ruleset.Status.ACTIVE).first()
+    if ruleset is None:
+        pytest.skip("no active ruleset shipped yet")
+    Ruleset.objects.filter(pk=ruleset.pk).update(definition={"id": "root", "kind": "all", "children": []})
+    counts = reference_data_load()
+    assert counts["rulesets"]["active_differs"] == 1
+    assert counts["notices"]
+    assert Ruleset.objects.get(pk=ruleset.pk).definition["children"] == []
+
+
+def test_it_updates_a_draft_ruleset_to_its_fixture():
+    reference_data_load()
+    ruleset = Ruleset.objects.first()
+    if ruleset is None:
+        pytest.skip("no ruleset shipped yet")
+    original = ruleset.definition
+    Ruleset.objects.filter(pk=ruleset.pk).update(status=Ruleset.Status.DRAFT, definition={"id": "x"})
+    counts = reference_data_load()
+    assert counts["rulesets"]["updated"] == 1
+    assert Ruleset.objects.get(pk=ruleset.pk).definition == original
+
+
+def test_the_bootstrap_command_says_when_nothing_changed(capsys):
+    call_command("bootstrap")
+    call_command("bootstrap")
+    assert "nothing changed" in capsys.readouterr().out
+
+
+def test_size_standards_are_reachable_once_shipped(settings):
+    try:
+        standards = size_standards()
+    except Exception as exc:  # the file is written by another engineer
+        pytest.skip(f"size standards not shipped yet: {exc}")
+    assert isinstance(standards, dict) and standards
