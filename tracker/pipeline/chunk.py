@@ -42,7 +42,12 @@ def process_chunk(*, chunk_id: int) -> bool:
     catalog = RulesetCatalog.active()
     tiers = run.params.get("tiers") or catalog.tiers()
     tier_index = {code: i for i, code in enumerate(Tier.objects.order_by("code").values_list("code", flat=True))}
-    facts = load_chunk_facts(part=part, fiscal_year=run.fiscal_year, as_of=run.as_of, cluster_ranks=_cluster_ranks)
+    facts = load_chunk_facts(
+        part=part,
+        fiscal_year=run.fiscal_year,
+        as_of=run.as_of,
+        cluster_ranks=_cluster_ranks.for_run((run.pk, run.started_at)),
+    )
     current = CurrentResults(part=part, fiscal_year=run.fiscal_year, tier_index=tier_index)
     loaded = time.perf_counter()
     new = evaluate_changed(

@@ -10,6 +10,7 @@ import numpy as np
 from tracker import rules
 from tracker.pipeline.facts_loader import CHAIN_TIER, ChunkFacts
 from tracker.pipeline.hashing import facts_fingerprint, result_fingerprint
+from tracker.rules.definition import tier_references
 from tracker.rules.variables import VariableContext
 from tracker.services.rulesets import RulesetCatalog
 
@@ -49,6 +50,23 @@ def ruleset_plan(
         }
         plan[tier] = np.where(holds(tier), by_mode["review"], by_mode["new"])
     return plan
+
+
+def tier_dependencies(catalog: RulesetCatalog, tiers: list[str]) -> dict[str, list[str]]:
+    """Per tier, the other tiers whose status its active rulesets read, transitively."""
+    direct: dict[str, set[str]] = {}
+    for ruleset in catalog.engine.values():
+        direct.setdefault(ruleset.tier, set()).update(ref.tier for ref in tier_references(ruleset.root))
+    out = {}
+    for tier in tiers:
+        seen, stack = set(), [tier]
+        while stack:
+            for dep in direct.get(stack.pop(), ()):
+                if dep != tier and dep not in seen:
+                    seen.add(dep)
+                    stack.append(dep)
+        out[tier] = sorted(seen)
+    return out
 
 
 def evaluate_changed(
@@ -103,11 +121,16 @@ def _evaluate_table(
     *, facts, enterprise_ids, cluster_ids, region_codes, catalog, tiers, as_of, fiscal_year, parameters, tolerance,
     tier_index, existing_hash,
 ) -> list[TierRows]:
-    plan = ruleset_plan(catalog, tiers=tiers, as_of=as_of, region_codes=region_codes, holds=facts.holds)
+    # Tiers read by a ``tier`` node are evaluated too (a --tier run still needs them) but not written.
+    deps = tier_dependencies(catalog, tiers)
+    evaluated_tiers = sorted(set(tiers).union(*deps.values()))
+    plan = ruleset_plan(catalog, tiers=evaluated_tiers, as_of=as_of, region_codes=region_codes, holds=facts.holds)
     # company_age moves with the evaluation date, so it is part of the inputs; nothing else does.
     age = VariableContext(facts, fiscal_year=fiscal_year, as_of=as_of, parameters=parameters).value("company_age")
     row_hash = facts_fingerprint(facts, [age])
-    hashes = {t: result_fingerprint(row_hash, plan[t], tier_index[t]) for t in tiers}
+    hashes = {
+        t: result_fingerprint(row_hash, plan[t], tier_index[t], [plan[d] for d in deps[t]]) for t in tiers
+    }
     changed = np.zeros(facts.n, dtype=bool)
     for t in tiers:
         changed |= (plan[t] != 0) & (hashes[t] != existing_hash(t, enterprise_ids, cluster_ids))
@@ -115,17 +138,19 @@ def _evaluate_table(
     if rows.size == 0:
         return []
     # Rows sharing the same choice of ruleset per tier are evaluated together.
-    signature = np.stack([plan[t][rows] for t in tiers], axis=1)
+    signature = np.stack([plan[t][rows] for t in evaluated_tiers], axis=1)
     groups, inverse = np.unique(signature, axis=0, return_inverse=True)
     parts: dict[str, list[TierRows]] = {t: [] for t in tiers}
     for g, pks in enumerate(groups):
         members = rows[inverse.ravel() == g]
-        rulesets = {t: catalog.engine[int(pk)] for t, pk in zip(tiers, pks, strict=True) if pk}
+        rulesets = {t: catalog.engine[int(pk)] for t, pk in zip(evaluated_tiers, pks, strict=True) if pk}
         outcomes = rules.evaluate(
             rulesets, facts.take(members), as_of=as_of, fiscal_year=fiscal_year, parameters=parameters,
             near_miss_tolerance=tolerance,
         )
         for t, outcome in outcomes.items():
+            if t not in parts:
+                continue  # evaluated only because a requested tier reads its status
             parts[t].append(
                 TierRows(
                     tier=t,

@@ -49,7 +49,9 @@ class Slice:
         return f"{column} BETWEEN %s AND %s", [self.first_id, self.last_id]
 
 
-def load_chunk_facts(*, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks) -> ChunkFacts:
+def load_chunk_facts(
+    *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks
+) -> ChunkFacts:
     """Read everything the engine needs for ``part`` with a handful of set-based queries."""
     started = time.perf_counter()
     vendor = connection.vendor
@@ -154,6 +156,7 @@ class ClusterRevenueRanks:
     def __init__(self, *, max_age_seconds: float = 600.0):
         self.max_age_seconds = max_age_seconds
         self._year: int | None = None
+        self._run_id: object = None
         self._loaded_at = 0.0
         self._sorted: dict[int, np.ndarray] = {}
 
@@ -167,6 +170,13 @@ class ClusterRevenueRanks:
             larger = len(ascending) - np.searchsorted(ascending, revenue[mask], side="right")
             ranks[mask] = np.where(np.isnan(revenue[mask]), np.nan, 1 + larger)
         return ranks
+
+    def for_run(self, run_id: object) -> ClusterRevenueRanks:
+        """Read the ranks afresh for each run: revenues saved since the last run change them (an
+        on-change run right after a revenue edit must not rank with the old figures)."""
+        if self._run_id != run_id:
+            self._run_id, self._year = run_id, None
+        return self
 
     def invalidate(self) -> None:
         self._year = None

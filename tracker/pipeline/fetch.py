@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 from django.db import connection
 
-from tracker.pipeline.pgcopy import copy_out
+from tracker.pipeline.pgcopy import copy_out, copy_out_columns
+
+# Narrow results (ids, keys, hashes) come faster as one array per column; wide rows (the metrics, ~40
+# computed columns) come faster row by row, where the server's array building would cost more.
+ARRAY_MAX_COLUMNS = 8
 
 
 def is_postgresql() -> bool:
@@ -20,7 +24,8 @@ def fetch_columns(sql: str, params, columns: list[tuple[str, str]]) -> dict[str,
     if is_postgresql():
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:
-            return copy_out(cursor, sql, params, columns)
+            read = copy_out_columns if len(columns) <= ARRAY_MAX_COLUMNS else copy_out
+            return read(cursor, sql, params, columns)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -35,8 +35,13 @@ def facts_fingerprint(facts: FactTable, extra_columns: list[np.ndarray] = ()) ->
     return h
 
 
-def result_fingerprint(row_hash: np.ndarray, ruleset_pk: np.ndarray, tier_index: int) -> np.ndarray:
-    """The input hash stored on a result: the row's facts, the ruleset version used and the tier."""
+def result_fingerprint(
+    row_hash: np.ndarray, ruleset_pk: np.ndarray, tier_index: int, dependency_pks: list[np.ndarray] = ()
+) -> np.ndarray:
+    """The input hash stored on a result: the row's facts, the ruleset version used and the tier,
+    plus the ruleset versions of the tiers it reads (a ``tier`` node sees their status)."""
     h = _mix(row_hash, ruleset_pk.astype(np.float64))
+    for pks in dependency_pks:
+        h = _mix(h, pks.astype(np.float64))
     h = _mix(h, np.full(len(h), float(tier_index)))
     return h.view(np.int64)

@@ -24,6 +24,11 @@ def copy_out(cursor, sql: str, params, columns: list[tuple[str, str]]) -> dict[s
     ``columns`` are (name, type) in select order, type one of int8/int4/int2/float8; every column must
     be NOT NULL in the result (coalesce in SQL).
     """
+    # Binary COPY sends each column in its own SQL type (smallint fiscal_year, int4 CASE results...),
+    # so cast every column to the declared type: the fixed row layout below depends on it.
+    casts = ", ".join(f"q.c{i}::{kind}" for i, (_, kind) in enumerate(columns))
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    sql = f"SELECT {casts} FROM ({sql}) AS q({aliases})"
     buffer = bytearray()
     with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params or None) as copy:
         for block in copy:
@@ -37,6 +42,9 @@ def copy_out(cursor, sql: str, params, columns: list[tuple[str, str]]) -> dict[s
     table = np.frombuffer(buffer, dtype=dtype, count=rows, offset=len(HEADER))
     if rows and (table["count"] != len(columns)).any():
         raise ValueError("unexpected column count in COPY stream")
+    for name, kind in columns:
+        if rows and (table[f"{name}__len"] != np.dtype(_READ_TYPES[kind]).itemsize).any():
+            raise ValueError(f"column {name}: NULL or a value not of type {kind} in COPY stream")
     return {name: table[name].astype(_NATIVE[kind]) for name, kind in columns}
 
 
@@ -55,9 +63,15 @@ def copy_in(cursor, table: str, columns: list[tuple[str, str]], data: dict[str, 
             pattern |= np.isnan(values).astype(np.int64) << shift
             shift += 1
         elif kind == "text":
-            encoded = np.array([None if v is None else v.encode() for v in values], dtype=object)
+            # Encode each distinct value once (tier codes, statuses: a handful), not once per row.
+            missing = np.equal(values, None)
+            distinct, inverse = np.unique(np.where(missing, "", values).astype(str), return_inverse=True)
+            distinct_bytes = [value.encode() for value in distinct]
+            encoded = np.array(distinct_bytes + [None], dtype=object)[np.where(missing, len(distinct), inverse)]
             data = {**data, name: encoded}
-            lens = np.fromiter((-1 if v is None else len(v) for v in encoded), dtype=np.int64, count=n)
+            lens = np.array([len(b) for b in distinct_bytes] + [-1], dtype=np.int64)[
+                np.where(missing, len(distinct), inverse)
+            ]
             lengths[name] = lens
             # Text lengths enter the group key; there are only a handful of distinct ones.
             pattern = pattern * 1_000 + (lens + 1)
@@ -106,7 +120,7 @@ def _serialise_group(columns, data, lengths, rows) -> bytes:
         values = data[name]
         if kind == "text":
             if size:
-                out[name] = [values[i] for i in rows]
+                out[name] = values[rows].astype(f"S{size}")
         elif kind == "bytea":
             if size:
                 out[name] = np.ascontiguousarray(values[rows]).view(f"V{size}").ravel()
@@ -119,3 +133,37 @@ def _serialise_group(columns, data, lengths, rows) -> bytes:
         else:
             out[name] = values[rows]
     return out.tobytes()
+
+
+def copy_out_columns(cursor, sql: str, params, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Like :func:`copy_out`, but the server aggregates each column into one array (``array_agg``), so
+    the result travels as a single COPY row instead of one protocol message per row: the client-side
+    cost per row (a Python iteration per CopyData message, about 4 µs) disappears. Row order and
+    alignment are those of the query (all aggregates consume the same input rows in the same order).
+    """
+    aggs = ", ".join(f"array_agg(q.c{i}::{kind})" for i, (_, kind) in enumerate(columns))
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    buffer = bytearray()
+    with cursor.copy(
+        f"COPY (SELECT {aggs} FROM ({sql}) AS q({aliases})) TO STDOUT (FORMAT binary)", params or None
+    ) as copy:
+        for block in copy:
+            buffer += block
+    out = {}
+    pos = len(HEADER) + 2  # the single row's field count
+    for name, kind in columns:
+        size = int.from_bytes(buffer[pos : pos + 4], "big", signed=True)
+        pos += 4
+        ndim = int.from_bytes(buffer[pos : pos + 4], "big") if size > 0 else 0
+        if ndim == 0:  # no rows: array_agg gives NULL
+            out[name] = np.empty(0, dtype=_NATIVE[kind])
+            pos += max(size, 0)
+            continue
+        if int.from_bytes(buffer[pos + 4 : pos + 8], "big"):
+            raise ValueError(f"NULL in column {name} (coalesce in SQL)")
+        count = int.from_bytes(buffer[pos + 12 : pos + 16], "big")
+        element = np.dtype([("len", ">i4"), ("value", _READ_TYPES[kind])])
+        table = np.frombuffer(buffer, dtype=element, count=count, offset=pos + 20)
+        out[name] = table["value"].astype(_NATIVE[kind])
+        pos += size
+    return out
