@@ -67,9 +67,9 @@ def copy_in(cursor, table: str, columns: list[tuple[str, str]], data: dict[str, 
             missing = np.equal(values, None)
             distinct, inverse = np.unique(np.where(missing, "", values).astype(str), return_inverse=True)
             distinct_bytes = [value.encode() for value in distinct]
-            encoded = np.array(distinct_bytes + [None], dtype=object)[np.where(missing, len(distinct), inverse)]
+            encoded = np.array([*distinct_bytes, None], dtype=object)[np.where(missing, len(distinct), inverse)]
             data = {**data, name: encoded}
-            lens = np.array([len(b) for b in distinct_bytes] + [-1], dtype=np.int64)[
+            lens = np.array([*(len(b) for b in distinct_bytes), -1], dtype=np.int64)[
                 np.where(missing, len(distinct), inverse)
             ]
             lengths[name] = lens
