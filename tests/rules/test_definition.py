@@ -155,3 +155,14 @@ def test_a_chain_of_tiers_without_a_cycle_validates():
     a = ruleset(tier_node("needs_b", "b"), tier="a")
     b = ruleset(tier_node("needs_c", "c", require="designated"), tier="b")
     validate_rulesets([a, b])
+
+
+def test_a_label_with_a_key_other_than_zh_and_en_is_rejected():
+    import pytest
+
+    from tracker.rules import DefinitionError, parse_definition
+
+    node = {"id": "r", "kind": "test", "label": {"zh": "营收", "en": "Revenue", " 2": "x"},
+            "reference": "x", "variable": "revenue", "op": "gte", "threshold": 1}
+    with pytest.raises(DefinitionError, match='node "r": label has unexpected keys'):
+        parse_definition(node)

@@ -29,7 +29,8 @@ class CurrentResults:
         self.tier_index = tier_index
         table = EligibilityResult._meta.db_table
         where, params = part.where("r.enterprise_id")
-        cases = " ".join(f"WHEN '{t}' THEN {i}" for t, i in tier_index.items())
+        # "WHEN '' THEN -1" keeps the CASE well-formed when no tier exists yet.
+        cases = " ".join(f"WHEN '{t}' THEN {i}" for t, i in tier_index.items()) or "WHEN '' THEN -1"
         status_cases = " ".join(f"WHEN '{s}' THEN {c}" for s, c in STATUS_CODES.items())
         sql = (
             f"SELECT r.id, r.enterprise_id, CASE r.tier_id {cases} ELSE -1 END, COALESCE(r.cluster_id, 0), "

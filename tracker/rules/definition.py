@@ -192,6 +192,10 @@ class _Parser:
         label = raw.get("label")
         if not isinstance(label, Mapping) or not label.get("zh") or not label.get("en"):
             raise DefinitionError(node_id, "label needs both zh and en")
+        extra = set(label) - {"zh", "en"}
+        if extra:
+            # Usually an unquoted comma in a YAML flow mapping that split a label in two.
+            raise DefinitionError(node_id, f"label has unexpected keys: {', '.join(sorted(map(str, extra)))}")
         return Label(str(label["zh"]), str(label["en"]))
 
     def score(self, node_id, label, reference, raw) -> ScoreNode:
