@@ -51,7 +51,7 @@ def test_thresholds_are_formatted_by_the_variables_unit():
         assert threshold_text("rd_ratio", "gte", 0.03) == "3.00%"
         assert threshold_text("valuation_usd", "gte", 1_000_000_000) == "10.00 亿美元"
         assert threshold_text("years_in_niche", "gte", 2) == "2"
-        assert threshold_text("rd_institution_level", "gte", "provincial") == "provincial"
+        assert threshold_text("rd_institution_level", "gte", "provincial") == "省级（省部级）"
         assert threshold_text("debt_ratio", "between", [0.1, 0.7]) == "[10.00%, 70.00%]"
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 MISSING = "—"
 WAN = Decimal("10000")
@@ -69,3 +70,35 @@ def number(value: int | Decimal | float | None) -> str:
     if value is None:
         return MISSING
     return f"{value:,}"
+
+
+def _choices_by_variable() -> dict[str, dict[str, str]]:
+    from tracker.models import Cluster
+    from tracker.models.enterprises import Sector
+    from tracker.models.metrics import AwardLevel, ChuangkeRank, RdInstitutionLevel
+
+    def labels(choices):
+        return dict(choices.choices)
+
+    return {
+        "rd_institution_level": labels(RdInstitutionLevel),
+        "st_award_level": labels(AwardLevel),
+        "st_award_level_3y": labels(AwardLevel),
+        "chuangke_rank": labels(ChuangkeRank),
+        "chuangke_rank_3y": labels(ChuangkeRank),
+        "sector": labels(Sector),
+        "cluster_group": labels(Cluster.Group),
+    }
+
+
+def choice(value: str, variable: str = "") -> str:
+    """The staff-facing label of an engine choice value (rd_institution_level provincial → 省级（省部级）)."""
+    return str(_choices_by_variable().get(variable, {}).get(value, value))
+
+
+UNIT_LABELS = {"years": _("年"), "persons": _("人"), "items": _("项"), "points": _("分")}
+
+
+def with_unit(text: str, unit: str) -> str:
+    label = UNIT_LABELS.get(unit)
+    return f"{text} {label}" if label else text

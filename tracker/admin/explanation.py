@@ -35,7 +35,7 @@ def value_text(variable: str, value, unit: str = "") -> str:
     if isinstance(value, bool):
         return display.boolean(value)
     if not isinstance(value, int | float):
-        return str(value)
+        return display.choice(str(value), variable)
     if unit == "CNY" or (not unit and variable_unit(variable) == "money"):
         return display.amount(value)
     if unit == "USD" or variable_unit(variable) == "money_usd":
@@ -45,7 +45,7 @@ def value_text(variable: str, value, unit: str = "") -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
-    return f"{text} {unit}".strip() if unit in ("years", "persons", "items", "points") else text
+    return display.with_unit(text, unit)
 
 
 def field_label(name: str) -> str:

@@ -46,6 +46,8 @@ def threshold_text(variable: str, op: str, threshold) -> str:
     if isinstance(threshold, list):
         parts = [threshold_text(variable, "", item) for item in threshold]
         return f"[{', '.join(parts)}]" if op == "between" else "{" + ", ".join(parts) + "}"
+    if isinstance(threshold, str):
+        return display.choice(threshold, variable)
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         return str(threshold)
     unit = variable_unit(variable)
