@@ -16,14 +16,6 @@ from tracker.services.rulesets import ruleset_validate
 DRAFT_SUFFIX = "-draft"
 
 
-def _validate_definition(definition) -> None:
-    """The engine's validation: an error names the offending node."""
-    try:
-        ruleset_validate(definition=definition)
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict["definition"]) from None
-
-
 def _draft_version(ruleset: Ruleset) -> str:
     """The first free "<version>-draft", "-draft2", … for the ruleset's tier (fits max_length)."""
     max_length = Ruleset._meta.get_field("version").max_length
@@ -55,10 +47,16 @@ class RulesetForm(forms.ModelForm):
             "reference": forms.Textarea(attrs={"rows": 3, "cols": 120}),
         }
 
-    def clean_definition(self):
-        definition = self.cleaned_data["definition"]
-        _validate_definition(definition)
-        return definition
+    def clean(self):
+        cleaned = super().clean()
+        if "definition" in cleaned:
+            tier = cleaned.get("tier")
+            try:
+                # The engine's validation names the offending node; with the tier, cycles are caught too.
+                ruleset_validate(definition=cleaned["definition"], tier=tier.pk if tier else None)
+            except ValidationError as exc:
+                self.add_error("definition", exc.message_dict["definition"])
+        return cleaned
 
 
 @admin.register(Ruleset)
