@@ -256,29 +256,7 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
     search_fields = ["enterprise__name", "enterprise__uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     raw_id_fields = ["enterprise"]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "enterprise_display",
-                    "tier",
-                    "fiscal_year",
-                    "cluster",
-                    "status_display",
-                    "score_display",
-                    "failing_count",
-                    "shortfall_display",
-                    "near_miss_display",
-                    "ruleset",
-                    "run",
-                    "evaluated_at",
-                ]
-            },
-        ),
-        (_("逐项评价"), {"fields": ["explanation_display"]}),
-    ]
-    readonly_fields = [
+    summary_fields = [
         "enterprise_display",
         "tier",
         "fiscal_year",
@@ -291,8 +269,9 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
         "ruleset",
         "run",
         "evaluated_at",
-        "explanation_display",
     ]
+    fieldsets = [(None, {"fields": summary_fields}), (_("逐项评价"), {"fields": ["explanation_display"]})]
+    readonly_fields = [*summary_fields, "explanation_display"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+import json
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -29,40 +29,28 @@ def ruleset_validate(*, definition: dict, tier: str | None = None) -> None:
         raise ValidationError({"definition": _("认定条件有误：%(error)s") % {"error": exc}}) from None
 
 
-@lru_cache(maxsize=256)
-def _engine_ruleset(pk: int, tier: str, version: str, effective_from, effective_to, mode, jurisdiction, status,
-                    reference: str, definition_json: str) -> rules.Ruleset:
-    import json
-
-    return rules.Ruleset(
-        tier=tier,
-        version=version,
-        effective_from=effective_from,
-        effective_to=effective_to,
-        mode=mode,
-        jurisdiction=jurisdiction,
-        status=status,
-        reference=reference,
-        definition=json.loads(definition_json),
-    )
+# Parsed rulesets by (pk, everything the engine reads). Active rulesets never change, so in a worker
+# this is filled once; a draft edited in the admin gets a new key and is parsed again.
+_parsed: dict[tuple, rules.Ruleset] = {}
 
 
 def engine_ruleset(ruleset: Ruleset) -> rules.Ruleset:
-    """The engine's view of a stored ruleset (parsed once per process and definition)."""
-    import json
-
-    return _engine_ruleset(
-        ruleset.pk,
-        ruleset.tier_id,
-        ruleset.version,
-        ruleset.effective_from,
-        ruleset.effective_to,
-        ruleset.mode,
-        ruleset.jurisdiction.code if ruleset.jurisdiction_id else None,
-        ruleset.status,
-        ruleset.reference,
-        json.dumps(ruleset.definition, sort_keys=True, ensure_ascii=False),
-    )
+    """The engine's view of a stored ruleset (parsed once per process and content)."""
+    fields = {
+        "tier": ruleset.tier_id,
+        "version": ruleset.version,
+        "effective_from": ruleset.effective_from,
+        "effective_to": ruleset.effective_to,
+        "mode": ruleset.mode,
+        "jurisdiction": ruleset.jurisdiction.code if ruleset.jurisdiction_id else None,
+        "status": ruleset.status,
+        "reference": ruleset.reference,
+    }
+    key = (ruleset.pk, *fields.values(), json.dumps(ruleset.definition, sort_keys=True, ensure_ascii=False))
+    parsed = _parsed.get(key)
+    if parsed is None:
+        parsed = _parsed[key] = rules.Ruleset(**fields, definition=ruleset.definition)
+    return parsed
 
 
 class RulesetCatalog:
