@@ -1,0 +1,163 @@
+"""Targets (DESIGN §9) and the text report."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from django.db import connection
+
+GIB = 1024**3
+
+
+def machine() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    memory = 0
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = int(handle.readline().split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(memory / GIB, 1),
+        "postgresql": pg,
+        "python": platform.python_version(),
+        "database": connection.settings_dict.get("NAME"),
+    }
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def targets(figures: dict) -> list[dict]:
+    t = figures
+    out = []
+
+    def add(name, value, limit, ok, note=""):
+        out.append({"target": name, "value": value, "limit": limit, "pass": bool(ok), "note": note})
+
+    cold, t_io = t["cold"]["seconds"], t["t_io"]["seconds"]
+    add("cold full recompute ≤ 3 × T_io", f"{cold / t_io:.2f} × T_io", "≤ 3.00", cold <= 3 * t_io)
+    add("cold full recompute < 5 min", f"{cold:.1f} s", "< 300 s", cold < 300)
+    nightly, read = t["nightly"]["seconds"], t["t_io"]["read_inputs"]["seconds"]
+    add(
+        "nightly (nothing changed) ≤ 1.5 × T_read_inputs",
+        f"{nightly / read:.2f} × T_read",
+        "≤ 1.50",
+        nightly <= 1.5 * read,
+    )
+    add("nightly writes 0 rows", f"changed = {t['nightly']['changed']}", "= 0", t["nightly"]["changed"] == 0)
+    inc = t["incremental"]["seconds"]
+    add("incremental (1 % changed) ≤ 5 % of cold", f"{100 * inc / cold:.1f} %", "≤ 5 %", inc <= 0.05 * cold)
+    peak = t["peak_rss_bytes"]
+    add(
+        "worker peak memory ≤ 2 GiB",
+        f"{peak / GIB:.2f} GiB",
+        "≤ 2 GiB",
+        peak <= 2 * GIB,
+        "flatness: compare this figure across N",
+    )
+    if t.get("orm"):
+        speedup = t["orm"]["extrapolated_seconds"] / cold
+        add("cold ≥ 100 × faster than the ORM path", f"{speedup:.0f} ×", "≥ 100 ×", speedup >= 100)
+    return out
+
+
+def render(figures: dict) -> str:
+    f = figures
+    m = f["machine"]
+    lines = [
+        f"bench: N = {f['enterprises']:,} enterprises, as_of {f['as_of']}, fiscal year {f['fiscal_year']}",
+        f"machine: {m['nproc']} cores, {m['memory_gib']} GiB, PostgreSQL {m['postgresql']}, Python {m['python']}, "
+        f"database {m['database']}",
+        "",
+        f"{'measure':<44}{'seconds':>10}  {'rows':>12}  {'ratio':<26}load (1/5/15)",
+    ]
+
+    def row(name, seconds, rows="", ratio="", load=""):
+        rows = f"{rows:,}" if isinstance(rows, int) else rows
+        lines.append(f"{name:<44}{seconds:>10.2f}  {rows:>12}  {ratio:<26}{load}")
+
+    t_io = f["t_io"]
+    read = t_io["read_inputs"]["seconds"]
+    row("T_read_inputs (COPY out loader SELECTs)", read, "", "", t_io["load"])
+    for name, part in t_io["read_inputs"]["parts"].items():
+        lines.append(f"  {name:<42}{part['seconds']:>10.2f}  {part['bytes'] / 1e6:>10.1f}MB")
+    row("T_write (COPY results → TEMP staging)", t_io["write"]["seconds"], t_io["write"]["rows"])
+    row("T_io = read + write", t_io["seconds"])
+    row("  (info) read stored results' hashes", t_io["read_results"]["seconds"])
+    row("  (info) COPY into staging with indexes", t_io["write_indexed"]["seconds"], t_io["write_indexed"]["rows"])
+    cold = f["cold"]
+    row(
+        "cold full recompute (in process)",
+        cold["seconds"],
+        cold["changed"],
+        f"{cold['seconds'] / t_io['seconds']:.2f} × T_io",
+        cold["load"],
+    )
+    nightly = f["nightly"]
+    row(
+        "nightly, nothing changed",
+        nightly["seconds"],
+        nightly["changed"],
+        f"{nightly['seconds'] / read:.2f} × T_read_inputs",
+        nightly["load"],
+    )
+    inc = f["incremental"]
+    row(
+        "incremental, 1 % of enterprises changed",
+        inc["seconds"],
+        inc["changed"],
+        f"{100 * inc['seconds'] / cold['seconds']:.1f} % of cold",
+        inc["load"],
+    )
+    lines.append(
+        f"  metrics rows updated {inc['metrics_updated']:,}; results of those enterprises "
+        f"{inc['results_of_touched']:,} (the rest of 'changed' are cluster revenue ranks that moved)"
+    )
+    for key in ("workers_1", "workers_2"):
+        if f.get(key):
+            w = f[key]
+            row(
+                f"cold full recompute, {w['processes']} worker process(es)",
+                w["seconds"],
+                w["changed"],
+                f"peak RSS {w['peak_rss_bytes'] / 2**20:.0f} MiB",
+                w["load"],
+            )
+    if f.get("workers_1") and f.get("workers_2"):
+        lines.append(
+            f"  speed-up of 2 workers over 1: {f['workers_1']['seconds'] / f['workers_2']['seconds']:.2f} ×"
+            f" (2 cores shared with PostgreSQL)"
+        )
+    if f.get("orm"):
+        o = f["orm"]
+        row(f"ORM path, {o['sample']} enterprises", o["seconds"], o["writes"], "", o["load"])
+        row(
+            "ORM path extrapolated to N",
+            o["extrapolated_seconds"],
+            "",
+            f"cold is {o['extrapolated_seconds'] / cold['seconds']:.0f} × faster",
+        )
+    lines.append("")
+    lines.append(
+        f"in-process cold run peak RSS {cold['peak_rss_bytes'] / 2**20:.0f} MiB; "
+        f"pipeline timings of the cold run (summed over chunks): "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in (cold["timings"] or {}).items())
+    )
+
+    def spans(run):
+        return ", ".join(f"{k} {v:.1f} s" for k, v in (run["timings"] or {}).items())
+
+    lines.append(f"pipeline timings nightly: {spans(nightly)}; incremental: {spans(inc)}")
+    lines.append("")
+    lines.append("targets (DESIGN §9; the absolute ones are stated for N = 1,000,000):")
+    for t in f["targets"]:
+        verdict = "PASS" if t["pass"] else "MISS"
+        note = f"  ({t['note']})" if t["note"] else ""
+        lines.append(f"  {verdict}  {t['target']:<48} {t['value']:<18} {t['limit']}{note}")
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""Recompute runs as the bench measures them: run_start(dispatch=False) + run_sync, in this process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.db import connection
+
+from tracker.models import AnnualMetrics, EligibilityResult, EvaluationRun, TierChange
+from tracker.pipeline import chunk as chunk_module
+from tracker.services.runs import run_start, run_sync
+
+from . import memory
+
+
+def close_open_runs() -> int:
+    """Fail runs left open (an interrupted bench), else run_start would hand back the open run."""
+    return EvaluationRun.objects.filter(status__in=["pending", "running"]).update(
+        status=EvaluationRun.Status.FAILED, error_message="closed by bench"
+    )
+
+
+def delete_results(*, fiscal_year: int) -> int:
+    """Delete every stored result (and the bench's TierChange noise) so the next run is cold."""
+    close_open_runs()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TierChange._meta.db_table}")
+        cursor.execute(f"DELETE FROM {EligibilityResult._meta.db_table}")
+        deleted = cursor.rowcount
+        cursor.execute(f"VACUUM ANALYZE {EligibilityResult._meta.db_table}")
+    return deleted
+
+
+def recompute(*, as_of: dt.date, label: str) -> dict:
+    """One full manual run in this process; returns wall time, counts, the run's timings and peak RSS."""
+    chunk_module._cluster_ranks.invalidate()  # a fresh worker reads the cluster revenues once
+    reset = memory.reset_peak()
+    started = time.perf_counter()
+    run = run_start(kind=EvaluationRun.Kind.MANUAL, as_of=as_of, dispatch=False)
+    run = run_sync(run=run)
+    seconds = time.perf_counter() - started
+    return {
+        "label": label,
+        "run_id": run.pk,
+        "status": run.status,
+        "seconds": seconds,
+        "chunks": run.chunks_total,
+        "evaluated": run.evaluated,
+        "changed": run.changed,
+        "timings": run.timings,
+        "peak_rss_bytes": memory.peak_bytes(),
+        "peak_rss_reset": reset,
+    }
+
+
+def touch_one_percent(*, fiscal_year: int) -> int:
+    """Change 1 % of enterprises: their assessment-year revenue × 1.01 (set-based)."""
+    table = AnnualMetrics._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET revenue = revenue * 1.01 WHERE fiscal_year = %s AND enterprise_id %% 100 = 0 "
+            f"AND revenue IS NOT NULL",
+            [fiscal_year],
+        )
+        rows = cursor.rowcount
+        cursor.execute(f"ANALYZE {table}")
+    return rows
+
+
+def results_of_touched(*, fiscal_year: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {EligibilityResult._meta.db_table} WHERE fiscal_year = %s "
+            f"AND enterprise_id %% 100 = 0",
+            [fiscal_year],
+        )
+        return cursor.fetchone()[0]
