@@ -235,3 +235,26 @@ def test_the_as_of_date_picks_the_ruleset_version(demo):
     result = EligibilityResult.objects.filter(tier_id="specialized_sme").first()
     assert result.ruleset.effective_from == dt.date(2026, 4, 1)
     assert_same(stored_results(fiscal_year=2025), expected_results(as_of=dt.date(2026, 4, 1)))
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_evaluates_only_enterprises_changed_since_the_last_full_run():
+    from django.core.management import call_command
+
+    from tracker.models import AnnualMetrics, EvaluationRun
+    from tracker.services.runs import last_full_run_started
+
+    call_command("bootstrap", verbosity=0)
+    call_command("generate_demo", enterprises=30, seed=7, verbosity=0)
+    call_command("recompute", sync=True, verbosity=0)
+    changed = AnnualMetrics.objects.filter(fiscal_year=2025, revenue__isnull=False).order_by("id").first()
+    changed.revenue = changed.revenue + 1
+    changed.save()  # stamps updated_at, as every write path does
+
+    call_command("recompute", changed=True, sync=True, verbosity=0)
+
+    run = EvaluationRun.objects.latest("created_at")
+    assert not run.is_full
+    assert run.params["enterprise_count"] == 1
+    assert run.chunks.get().enterprise_ids == [changed.enterprise_id]
+    assert last_full_run_started() < run.started_at

@@ -32,12 +32,13 @@ def delete_results(*, fiscal_year: int) -> int:
     return deleted
 
 
-def recompute(*, as_of: dt.date, label: str) -> dict:
-    """One full manual run in this process; returns wall time, counts, the run's timings and peak RSS."""
+def recompute(*, as_of: dt.date, label: str, changed_since=None) -> dict:
+    """One manual run in this process (full, or incremental with ``changed_since``); returns wall
+    time, counts, the run's timings and peak RSS."""
     chunk_module._cluster_ranks.invalidate()  # a fresh worker reads the cluster revenues once
     reset = memory.reset_peak()
     started = time.perf_counter()
-    run = run_start(kind=EvaluationRun.Kind.MANUAL, as_of=as_of, dispatch=False)
+    run = run_start(kind=EvaluationRun.Kind.MANUAL, as_of=as_of, changed_since=changed_since, dispatch=False)
     run = run_sync(run=run)
     seconds = time.perf_counter() - started
     return {
@@ -55,12 +56,13 @@ def recompute(*, as_of: dt.date, label: str) -> dict:
 
 
 def touch_one_percent(*, fiscal_year: int) -> int:
-    """Change 1 % of enterprises: their assessment-year revenue × 1.01 (set-based)."""
+    """Change 1 % of enterprises: their assessment-year revenue × 1.01 (set-based, stamping
+    updated_at as an importer does, so an incremental run finds them)."""
     table = AnnualMetrics._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET revenue = revenue * 1.01 WHERE fiscal_year = %s AND enterprise_id %% 100 = 0 "
-            f"AND revenue IS NOT NULL",
+            f"UPDATE {table} SET revenue = revenue * 1.01, updated_at = now() WHERE fiscal_year = %s "
+            f"AND enterprise_id %% 100 = 0 AND revenue IS NOT NULL",
             [fiscal_year],
         )
         rows = cursor.rowcount

@@ -100,25 +100,51 @@ class EligibilityResult(models.Model):
     and the ruleset version recorded here.
     """
 
+    # Results are derived data, rewritten in bulk by the recompute: their foreign keys are enforced by
+    # the ORM (on_delete) but not by database constraints or single-column indexes, whose per-row
+    # checks at COPY and commit cost more than the evaluation itself (docs/benchmarks.md). The unique
+    # constraints below lead with enterprise, which serves lookups by enterprise.
     enterprise = models.ForeignKey(
-        "tracker.Enterprise", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="eligibility_results"
+        "tracker.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="eligibility_results",
+        db_constraint=False,
+        db_index=False,
     )
-    tier = models.ForeignKey("tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT)
+    tier = models.ForeignKey(
+        "tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT, db_constraint=False, db_index=False
+    )
     fiscal_year = models.PositiveSmallIntegerField(_("评价年度"))
     cluster = models.ForeignKey(
-        "tracker.Cluster", verbose_name=_("产业集群"), null=True, blank=True, on_delete=models.CASCADE
+        "tracker.Cluster",
+        verbose_name=_("产业集群"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(_("结论"), max_length=20, choices=ResultStatus.choices)
     score = models.FloatField(_("得分"), null=True, blank=True)
     failing_count = models.PositiveSmallIntegerField(_("未达标条件数"), default=0)
     shortfall = models.FloatField(_("差距（归一化）"), null=True, blank=True)
     near_miss = models.BooleanField(_("接近达标"), default=False)
-    ruleset = models.ForeignKey("tracker.Ruleset", verbose_name=_("认定标准"), on_delete=models.PROTECT)
+    ruleset = models.ForeignKey(
+        "tracker.Ruleset", verbose_name=_("认定标准"), on_delete=models.PROTECT, db_constraint=False, db_index=False
+    )
     failed_nodes = models.BinaryField(_("未达标节点"), default=b"")
     unknown_nodes = models.BinaryField(_("缺数据节点"), default=b"")
     input_hash = models.BigIntegerField(_("输入指纹"))
     run = models.ForeignKey(
-        EvaluationRun, verbose_name=_("评价运行"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        EvaluationRun,
+        verbose_name=_("评价运行"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     evaluated_at = models.DateTimeField(_("评价时间"))
 

@@ -44,6 +44,8 @@ class Slice:
 
     def where(self, column: str) -> tuple[str, list]:
         if self.enterprise_ids is not None:
+            if connection.vendor == "postgresql":
+                return f"{column} = ANY(%s)", [list(self.enterprise_ids)]
             marks = ", ".join(["%s"] * len(self.enterprise_ids))
             return f"{column} IN ({marks})", list(self.enterprise_ids)
         return f"{column} BETWEEN %s AND %s", [self.first_id, self.last_id]

@@ -9,10 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker.models import Enterprise, EvaluationRun, RunChunk
+from tracker.models import AnnualMetrics, Designation, Enterprise, EvaluationRun, RunChunk
 from tracker.pipeline.fetch import fetch_columns
-
-ON_CHANGE_BATCH = 1000
 
 
 def default_as_of() -> dt.date:
@@ -26,17 +24,23 @@ def run_start(
     as_of: dt.date | None = None,
     tiers: list[str] | None = None,
     enterprise_ids: list[int] | None = None,
+    changed_since: dt.datetime | None = None,
     user=None,
     dispatch: bool = True,
 ) -> EvaluationRun:
     """Create a run and its chunks, and queue the chunks once the transaction commits.
 
-    A full run (no enterprise list) of the same kind and date that is still open is returned instead
-    of starting a second one: the partial unique constraint settles races between triggers.
+    ``enterprise_ids`` limits the run to those enterprises; ``changed_since`` to the enterprises whose
+    facts (enterprise, metrics, designations) were saved since then — an incremental run. A full run
+    (neither) of the same kind and date that is still open is returned instead of starting a second
+    one: the partial unique constraint settles races between triggers.
     """
     as_of = as_of or default_as_of()
-    is_full = enterprise_ids is None
     params = {"tiers": sorted(tiers)} if tiers else {}
+    if changed_since is not None:
+        enterprise_ids = changed_enterprise_ids(since=changed_since)
+        params["changed_since"] = changed_since.isoformat()
+    is_full = enterprise_ids is None
     try:
         with transaction.atomic():
             run = EvaluationRun.objects.create(
@@ -62,10 +66,28 @@ def run_start(
     return run
 
 
+def changed_enterprise_ids(*, since: dt.datetime) -> list[int]:
+    """Enterprises whose own row, metrics or designations were saved at or after ``since``.
+
+    Bulk loads that bypass the services must set ``updated_at`` for their rows to be picked up.
+    """
+    ids: set[int] = set(Enterprise.objects.filter(updated_at__gte=since).values_list("id", flat=True))
+    for model in (AnnualMetrics, Designation):
+        ids.update(model.objects.filter(updated_at__gte=since).values_list("enterprise_id", flat=True).distinct())
+    return sorted(ids)
+
+
+def last_full_run_started() -> dt.datetime | None:
+    """When the latest successful full run started: what an incremental run catches up from."""
+    run = EvaluationRun.objects.filter(is_full=True, status=EvaluationRun.Status.SUCCEEDED).order_by("-started_at")
+    return run.values_list("started_at", flat=True).first()
+
+
 def _make_chunks(*, run: EvaluationRun, enterprise_ids: list[int] | None) -> list[RunChunk]:
     if enterprise_ids is not None:
         ids = sorted(set(enterprise_ids))
-        parts = [ids[i : i + ON_CHANGE_BATCH] for i in range(0, len(ids), ON_CHANGE_BATCH)]
+        size = settings.TIDU["RECOMPUTE_CHUNK_SIZE"]
+        parts = [ids[i : i + size] for i in range(0, len(ids), size)]
         chunks = [RunChunk(run=run, first_id=p[0], last_id=p[-1], enterprise_ids=p) for p in parts]
     else:
         size = settings.TIDU["RECOMPUTE_CHUNK_SIZE"]

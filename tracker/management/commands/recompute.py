@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from tracker.models import Enterprise, EvaluationRun, Tier
-from tracker.services.runs import run_start, run_sync
+from tracker.services.runs import last_full_run_started, run_start, run_sync
 
 
 class Command(BaseCommand):
@@ -15,9 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("--tier", action="append", dest="tiers", help="只计算该层级（可重复）")
         parser.add_argument("--as-of", type=dt.date.fromisoformat, help="评价基准日 YYYY-MM-DD")
         parser.add_argument("--enterprise", action="append", dest="usccs", help="只计算该统一社会信用代码的企业")
+        parser.add_argument(
+            "--changed", action="store_true", help="只计算上次全量运行以来数据有变动的企业（增量）"
+        )
         parser.add_argument("--sync", action="store_true", help="在当前进程内完成，不经过任务队列")
 
-    def handle(self, *args, tiers, as_of, usccs, sync, **options):
+    def handle(self, *args, tiers, as_of, usccs, changed, sync, **options):
         if tiers:
             unknown = set(tiers) - set(Tier.objects.values_list("code", flat=True))
             if unknown:
@@ -29,8 +32,20 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"未找到企业：{', '.join(sorted(missing))}")
             enterprise_ids = list(found.values())
+        changed_since = None
+        if changed:
+            if usccs:
+                raise CommandError("--changed 与 --enterprise 不能同时使用。")
+            changed_since = last_full_run_started()
+            if changed_since is None:
+                raise CommandError("还没有成功的全量运行，无法增量计算；请先运行一次全量计算。")
         run = run_start(
-            kind=EvaluationRun.Kind.MANUAL, as_of=as_of, tiers=tiers, enterprise_ids=enterprise_ids, dispatch=not sync
+            kind=EvaluationRun.Kind.MANUAL,
+            as_of=as_of,
+            tiers=tiers,
+            enterprise_ids=enterprise_ids,
+            changed_since=changed_since,
+            dispatch=not sync,
         )
         if sync:
             run = run_sync(run=run)
