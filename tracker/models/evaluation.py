@@ -165,6 +165,9 @@ class EligibilityResult(models.Model):
             ),
         ]
         indexes = [
+            # Each chunk reads its stored results by enterprise range and year (the partial unique
+            # indexes cannot serve that query, which does not say whether cluster is null).
+            models.Index(fields=["enterprise", "fiscal_year"], name="result_enterprise_year"),
             models.Index(fields=["tier", "fiscal_year", "status"], name="result_tier_year_status"),
             models.Index(
                 fields=["tier", "fiscal_year", "shortfall"], condition=Q(near_miss=True), name="result_near_miss"
