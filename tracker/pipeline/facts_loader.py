@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from tracker.models import AnnualMetrics, ClusterMembership, Designation, Enterprise, Region
+from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.pipeline.columns import ENTERPRISE_ATTRIBUTES, METRICS, encoded
 from tracker.pipeline.fetch import fetch_columns
@@ -69,13 +69,8 @@ def load_chunk_facts(
     revenue = facts.metric("revenue", fiscal_year)[member_rows]
     chain.attributes["cluster_group"] = member_groups
     chain.attributes["revenue_rank_in_cluster"] = cluster_ranks.rank(fiscal_year, member_clusters, revenue)
-    chain.designations = {
-        CHAIN_TIER: np.fromiter(
-            ((ids[r], c) in chain_held for r, c in zip(member_rows, member_clusters, strict=True)),
-            dtype=bool,
-            count=len(member_rows),
-        )
-    }
+    held_keys = np.array([e * 1_000_000 + c for e, c in chain_held], dtype=np.int64)
+    chain.designations = {CHAIN_TIER: np.isin(ids[member_rows] * 1_000_000 + member_clusters, held_keys)}
     return ChunkFacts(ids, region_codes, facts, member_rows, member_clusters, chain, time.perf_counter() - started)
 
 
@@ -134,18 +129,17 @@ def _designations(part: Slice, ids: np.ndarray, as_of: dt.date):
 
 
 def _memberships(part: Slice, ids: np.ndarray):
-    where = {"enterprise_id__in": part.enterprise_ids} if part.enterprise_ids is not None else {
-        "enterprise_id__gte": part.first_id, "enterprise_id__lte": part.last_id
-    }
-    pairs = list(
-        ClusterMembership.objects.filter(**where)
-        .order_by("enterprise_id", "cluster_id")
-        .values_list("enterprise_id", "cluster_id", "cluster__group")
+    m, c = ClusterMembership._meta.db_table, Cluster._meta.db_table
+    qn = connection.ops.quote_name  # "group" is a reserved word
+    where, params = part.where("m.enterprise_id")
+    groups = " ".join(f"WHEN '{g}' THEN {code}" for code, g in enumerate(CLUSTER_GROUPS))
+    sql = (
+        f"SELECT CAST(m.enterprise_id AS BIGINT), CAST(m.cluster_id AS BIGINT), "
+        f"CAST(CASE c.{qn('group')} {groups} END AS BIGINT) "
+        f"FROM {m} m JOIN {c} c ON c.id = m.cluster_id WHERE {where} ORDER BY m.enterprise_id, m.cluster_id"
     )
-    enterprise_ids = np.array([p[0] for p in pairs], dtype=np.int64)
-    clusters = np.array([p[1] for p in pairs], dtype=np.int64)
-    groups = np.array([CLUSTER_GROUPS.index(p[2]) for p in pairs], dtype=np.float64)
-    return np.searchsorted(ids, enterprise_ids), clusters, groups
+    data = fetch_columns(sql, params, [("enterprise_id", "int8"), ("cluster_id", "int8"), ("group", "int8")])
+    return np.searchsorted(ids, data["enterprise_id"]), data["cluster_id"], data["group"].astype(np.float64)
 
 
 class ClusterRevenueRanks:
@@ -189,10 +183,7 @@ class ClusterRevenueRanks:
             return
         m, a = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table
         sql = (
-            f"SELECT m.cluster_id, a.revenue::float8 FROM {m} m JOIN {a} a "
-            f"ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s WHERE a.revenue IS NOT NULL"
-            if connection.vendor == "postgresql"
-            else f"SELECT m.cluster_id, a.revenue FROM {m} m JOIN {a} a "
+            f"SELECT CAST(m.cluster_id AS BIGINT), CAST(a.revenue AS DOUBLE PRECISION) FROM {m} m JOIN {a} a "
             f"ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s WHERE a.revenue IS NOT NULL"
         )
         data = fetch_columns(sql, [fiscal_year], [("cluster_id", "int8"), ("revenue", "float8")])
