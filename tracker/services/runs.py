@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -92,7 +93,8 @@ def _make_chunks(*, run: EvaluationRun, enterprise_ids: list[int] | None) -> lis
     else:
         size = settings.TIDU["RECOMPUTE_CHUNK_SIZE"]
         table = Enterprise._meta.db_table
-        ids = fetch_columns(f"SELECT id FROM {table} ORDER BY id", None, [("id", "int8")])["id"]
+        # Sorted here: the aggregated COPY read does not promise to keep the ORDER BY.
+        ids = np.sort(fetch_columns(f"SELECT id FROM {table} ORDER BY id", None, [("id", "int8")])["id"])
         chunks = [
             RunChunk(run=run, first_id=int(ids[i]), last_id=int(ids[min(i + size, len(ids)) - 1]))
             for i in range(0, len(ids), size)
