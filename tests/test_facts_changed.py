@@ -26,3 +26,15 @@ def test_an_unchanged_save_starts_no_run(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         metrics_update(metrics=metrics, revenue=metrics.revenue)
     assert not EvaluationRun.objects.filter(kind=EvaluationRun.Kind.ON_CHANGE).exists()
+
+
+def test_ids_of_a_rolled_back_transaction_are_not_evaluated(django_capture_on_commit_callbacks):
+    rolled_back = AnnualMetricsFactory(fiscal_year=2025)
+    kept = AnnualMetricsFactory(enterprise=EnterpriseFactory(), fiscal_year=2025)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        metrics_update(metrics=rolled_back, revenue=60_000_009)
+        raise RuntimeError("the request failed")
+    with django_capture_on_commit_callbacks(execute=True):
+        metrics_update(metrics=kept, revenue=60_000_010)
+    run = EvaluationRun.objects.get(kind=EvaluationRun.Kind.ON_CHANGE)
+    assert run.chunks.get().enterprise_ids == [kept.enterprise_id]

@@ -11,14 +11,20 @@ def facts_changed(*, enterprise_ids: list[int]) -> None:
     """Re-evaluate these enterprises once the current transaction commits.
 
     One admin save can touch an enterprise, its memberships and several years of metrics: the ids
-    are pooled so the commit starts one on-change run, not one per row. (Ids left from a rolled-back
-    transaction ride along with the next commit; re-evaluating them writes nothing new.)
+    are pooled so the commit starts one on-change run, not one per row.
     """
     ids = {i for i in enterprise_ids if i is not None}
     if not ids:
         return
-    _pending.__dict__.setdefault("ids", set()).update(ids)
-    transaction.on_commit(_flush)
+    connection = transaction.get_connection()
+    # Django drops the callbacks of a rolled-back transaction; when ours is no longer queued, the
+    # pooled ids belong to a transaction that never committed and are discarded.
+    queued = any(entry[1] is _flush for entry in connection.run_on_commit)
+    if queued:
+        _pending.ids.update(ids)
+    else:
+        _pending.ids = set(ids)
+        transaction.on_commit(_flush)  # runs at once, with these ids, outside a transaction
 
 
 def _flush() -> None:
