@@ -20,7 +20,7 @@ def facts_changed(*, enterprise_ids: list[int]) -> None:
     # Django drops the callbacks of a rolled-back transaction; when ours is no longer queued, the
     # pooled ids belong to a transaction that never committed and are discarded.
     queued = any(entry[1] is _flush for entry in connection.run_on_commit)
-    if queued:
+    if queued and hasattr(_pending, "ids"):
         _pending.ids.update(ids)
     else:
         _pending.ids = set(ids)
@@ -28,7 +28,7 @@ def facts_changed(*, enterprise_ids: list[int]) -> None:
 
 
 def _flush() -> None:
-    ids = sorted(_pending.__dict__.pop("ids", ()))
+    ids = sorted(_pending.__dict__.pop("ids", ()))  # popped: a later change queues a new flush
     if ids:
         from tracker.services import recompute_trigger
 
