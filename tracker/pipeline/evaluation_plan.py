@@ -83,6 +83,15 @@ def evaluate_changed(
 ) -> list[TierRows]:
     """Results for every (row, tier) whose input hash differs from ``existing_hash(tier, ent, cl)``."""
     out = []
+    shared = {
+        "catalog": catalog,
+        "as_of": as_of,
+        "fiscal_year": fiscal_year,
+        "parameters": parameters,
+        "tolerance": tolerance,
+        "tier_index": tier_index,
+        "existing_hash": existing_hash,
+    }
     enterprise_tiers = [t for t in tiers if t != CHAIN_TIER]
     if enterprise_tiers and chunk.facts.n:
         out += _evaluate_table(
@@ -90,29 +99,18 @@ def evaluate_changed(
             enterprise_ids=chunk.enterprise_ids,
             cluster_ids=np.zeros(chunk.facts.n, dtype=np.int64),
             region_codes=chunk.region_codes,
-            catalog=catalog,
             tiers=enterprise_tiers,
-            as_of=as_of,
-            fiscal_year=fiscal_year,
-            parameters=parameters,
-            tolerance=tolerance,
-            tier_index=tier_index,
-            existing_hash=existing_hash,
+            **shared,
         )
+    # Chain leaders are judged per cluster: one row per membership.
     if CHAIN_TIER in tiers and chunk.chain_facts.n:
         out += _evaluate_table(
             facts=chunk.chain_facts,
             enterprise_ids=chunk.enterprise_ids[chunk.member_rows],
             cluster_ids=chunk.member_cluster_ids,
             region_codes=chunk.region_codes[chunk.member_rows],
-            catalog=catalog,
             tiers=[CHAIN_TIER],
-            as_of=as_of,
-            fiscal_year=fiscal_year,
-            parameters=parameters,
-            tolerance=tolerance,
-            tier_index=tier_index,
-            existing_hash=existing_hash,
+            **shared,
         )
     return out
 
