@@ -4,10 +4,10 @@ The embedded default is a SQLite file with Celery running tasks in-process; prod
 DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis). Every variable is documented in .env.example.
 """
 
+import secrets
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,10 +16,11 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+    # Commands that serve nothing (migrate, makemigrations, workers) run with a throwaway key; serving
+    # without DEBUG refuses to start (config/wsgi.py) and `check --deploy` fails (tracker/checks.py).
+    SECRET_KEY = "insecure-" + secrets.token_urlsafe(32)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -6,3 +6,6 @@ class TrackerConfig(AppConfig):
     name = "tracker"
     verbose_name = _("梯度培育")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from tracker import checks  # noqa: F401  (registers the deploy checks)
