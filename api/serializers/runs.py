@@ -14,6 +14,10 @@ class RunProgressSerializer(serializers.Serializer):
 
 class RunCountsSerializer(serializers.Serializer):
     evaluated = serializers.IntegerField(read_only=True, help_text=_("已评价的结果数。"))
+    inputs_changed = serializers.IntegerField(
+        read_only=True,
+        help_text=_("输入有变化、重新读取并评价的企业数（全量运行中其余企业的输入摘要未变，结果保持不变）。"),
+    )
     changed = serializers.IntegerField(read_only=True, help_text=_("输入有变化而重写的结果数。"))
     errors = serializers.IntegerField(read_only=True, help_text=_("出错的分片数。"))
 

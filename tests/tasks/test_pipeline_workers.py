@@ -22,6 +22,7 @@ from tests.tasks import workers as real
 from tests.tasks.conftest import AS_OF
 from tests.tasks.oracle import assert_same, expected_results, result_snapshot, stored_results
 from tracker.models import AnnualMetrics, EligibilityResult, EvaluationRun, RunChunk
+from tracker.pipeline.results_store import results_forget
 from tracker.services.runs import run_start, run_sync, runs_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,7 +126,7 @@ def assert_no_duplicates() -> None:
 
 def undisturbed_snapshot() -> set:
     """Recompute everything from scratch in-process (no worker, nothing killed) and snapshot it."""
-    EligibilityResult.objects.all().delete()
+    results_forget()
     run = run_sync(run=run_start(kind="manual", as_of=AS_OF, dispatch=False))
     assert run.status == EvaluationRun.Status.SUCCEEDED
     return result_snapshot(FY)

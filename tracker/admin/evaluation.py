@@ -88,6 +88,7 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
         "fiscal_year",
         "progress",
         "evaluated",
+        "inputs_changed",
         "changed",
         "errors",
         "started_at",
@@ -99,7 +100,7 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
     inlines = [RunChunkInline]
     fieldsets = [
         (None, {"fields": ["kind", "status_display", "is_full", "as_of", "fiscal_year", "requested_by", "params"]}),
-        (_("进度"), {"fields": ["progress", "evaluated", "changed", "errors", "error_message"]}),
+        (_("进度"), {"fields": ["progress", "evaluated", "inputs_changed", "changed", "errors", "error_message"]}),
         (_("时间"), {"fields": ["created_at", "started_at", "finished_at", "duration", "timings_display"]}),
     ]
     readonly_fields = [
@@ -112,6 +113,7 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
         "params",
         "progress",
         "evaluated",
+        "inputs_changed",
         "changed",
         "errors",
         "error_message",

@@ -7,8 +7,9 @@ import time
 
 from django.db import connection
 
-from tracker.models import AnnualMetrics, EligibilityResult, EvaluationRun, TierChange
+from tracker.models import AnnualMetrics, EligibilityResult, EvaluationRun, InputDigest, TierChange
 from tracker.pipeline import chunk as chunk_module
+from tracker.pipeline.results_store import results_forget
 from tracker.services.runs import run_start, run_sync
 
 from . import memory
@@ -24,18 +25,21 @@ def close_open_runs() -> int:
 def delete_results(*, fiscal_year: int) -> int:
     """Delete every stored result (and the bench's TierChange noise) so the next run is cold."""
     close_open_runs()
+    TierChange.objects.all().delete()
+    deleted = results_forget()
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {TierChange._meta.db_table}")
-        cursor.execute(f"DELETE FROM {EligibilityResult._meta.db_table}")
-        deleted = cursor.rowcount
-        cursor.execute(f"VACUUM ANALYZE {EligibilityResult._meta.db_table}")
+        for model in (EligibilityResult, InputDigest):
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     return deleted
 
 
 def recompute(*, as_of: dt.date, label: str, changed_since=None) -> dict:
     """One manual run in this process (full, or incremental with ``changed_since``); returns wall
     time, counts, the run's timings and peak RSS."""
-    chunk_module._cluster_ranks.invalidate()  # a fresh worker reads the cluster revenues once
+    if changed_since is None:
+        chunk_module._cluster_ranks.invalidate()  # a full run reads the cluster revenues afresh
+    # An incremental run finds the worker's snapshot from the run before and patches it, as a
+    # long-lived Celery worker does (tracker/pipeline/cluster_ranks.py).
     reset = memory.reset_peak()
     started = time.perf_counter()
     run = run_start(kind=EvaluationRun.Kind.MANUAL, as_of=as_of, changed_since=changed_since, dispatch=False)
@@ -49,6 +53,7 @@ def recompute(*, as_of: dt.date, label: str, changed_since=None) -> dict:
         "chunks": run.chunks_total,
         "evaluated": run.evaluated,
         "changed": run.changed,
+        "inputs_changed": run.inputs_changed,
         "timings": run.timings,
         "peak_rss_bytes": memory.peak_bytes(),
         "peak_rss_reset": reset,

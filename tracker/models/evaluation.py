@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,6 +33,11 @@ class EvaluationRun(models.Model):
     chunks_done = models.PositiveIntegerField(_("已完成分片"), default=0)
     evaluated = models.PositiveBigIntegerField(_("已评价"), default=0)
     changed = models.PositiveBigIntegerField(_("有变化"), default=0)
+    inputs_changed = models.PositiveIntegerField(
+        _("输入有变化的企业"),
+        default=0,
+        help_text=_("输入摘要变化、重新读取全部数据并评价的企业数；其余企业的结果保持不变。"),
+    )
     errors = models.PositiveIntegerField(_("错误数"), default=0)
     error_message = models.TextField(_("错误信息"), blank=True)
     timings = models.JSONField(_("耗时"), default=dict, blank=True)
@@ -103,7 +109,7 @@ class EligibilityResult(models.Model):
     # Results are derived data, rewritten in bulk by the recompute: their foreign keys are enforced by
     # the ORM (on_delete) but not by database constraints or single-column indexes, whose per-row
     # checks at COPY and commit cost more than the evaluation itself (docs/benchmarks.md). The unique
-    # constraints below lead with enterprise, which serves lookups by enterprise.
+    # constraint below leads with enterprise, which serves lookups by enterprise.
     enterprise = models.ForeignKey(
         "tracker.Enterprise",
         verbose_name=_("企业"),
@@ -153,22 +159,26 @@ class EligibilityResult(models.Model):
         verbose_name_plural = _("评价结果")
         ordering = ["enterprise_id", "tier_id"]
         constraints = [
+            # One result per enterprise, year and tier, and per cluster for the per-cluster tier. One
+            # index (cluster NULL counted as 0) rather than a partial one per case: leading with
+            # enterprise and year, it also serves every lookup by enterprise — each chunk's read of its
+            # stored results and the enterprise pages — so no other index on enterprise is needed.
             models.UniqueConstraint(
-                fields=["enterprise", "tier", "fiscal_year"],
-                condition=Q(cluster__isnull=True),
-                name="result_unique_per_enterprise_tier_year",
-            ),
-            models.UniqueConstraint(
-                fields=["enterprise", "tier", "fiscal_year", "cluster"],
-                condition=Q(cluster__isnull=False),
-                name="result_unique_per_enterprise_tier_year_cluster",
+                F("enterprise"),
+                F("fiscal_year"),
+                F("tier"),
+                Coalesce(F("cluster"), Value(0)),
+                name="result_unique_enterprise_year_tier_cluster",
             ),
         ]
         indexes = [
-            # Each chunk reads its stored results by enterprise range and year (the partial unique
-            # indexes cannot serve that query, which does not say whether cluster is null).
-            models.Index(fields=["enterprise", "fiscal_year"], name="result_enterprise_year"),
-            models.Index(fields=["tier", "fiscal_year", "status"], name="result_tier_year_status"),
+            # "Who is eligible (or lacks data) for this tier": about one row in five. Not-eligible rows,
+            # the other four, are left out; every index entry costs the recompute's writes dearly.
+            models.Index(
+                fields=["tier", "fiscal_year", "status"],
+                condition=~Q(status="not_eligible"),
+                name="result_tier_year_decided",
+            ),
             models.Index(
                 fields=["tier", "fiscal_year", "shortfall"], condition=Q(near_miss=True), name="result_near_miss"
             ),
@@ -203,3 +213,36 @@ class TierChange(models.Model):
         verbose_name = _("层级变化")
         verbose_name_plural = _("层级变化")
         ordering = ["-created_at"]
+
+
+class InputDigest(models.Model):
+    """What an enterprise's stored results for a fiscal year were computed from, summed up in one
+    number: its facts (the metrics fingerprinted by PostgreSQL), the designations it held, its
+    clusters and revenue ranks, and the ruleset chosen for every tier.
+
+    A full-tier recompute on PostgreSQL compares it before loading anything heavy: an enterprise
+    whose digest is unchanged keeps its results untouched, so a nightly run with nothing changed
+    reads a few bytes per enterprise instead of its metrics rows. Written in the same transaction as
+    the results it describes; deleting results must delete these rows too (``results_forget``).
+    """
+
+    enterprise = models.ForeignKey(
+        "tracker.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("评价年度"))
+    digest = models.BigIntegerField(_("输入摘要"))
+
+    class Meta:
+        verbose_name = _("输入摘要")
+        verbose_name_plural = _("输入摘要")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "fiscal_year"], name="digest_unique_per_enterprise_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} · {self.fiscal_year}"

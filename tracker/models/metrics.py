@@ -70,8 +70,13 @@ class AnnualMetrics(models.Model):
     (shared/DESIGN.md §3, data dictionary).
     """
 
+    # No index of its own: the (enterprise, fiscal_year) unique index leads with enterprise.
     enterprise = models.ForeignKey(
-        "tracker.Enterprise", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="metrics"
+        "tracker.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="metrics",
+        db_index=False,
     )
     fiscal_year = models.PositiveSmallIntegerField(
         _("年度"), validators=[MinValueValidator(1990), MaxValueValidator(2100)]
@@ -137,6 +142,10 @@ class AnnualMetrics(models.Model):
         ordering = ["enterprise_id", "-fiscal_year"]
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "fiscal_year"], name="metrics_one_row_per_year"),
+        ]
+        indexes = [
+            # What changed since a moment: incremental runs and the cluster revenue snapshot's patches.
+            models.Index(fields=["updated_at"], name="metrics_updated_at"),
         ]
 
     def __str__(self) -> str:

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from tracker.models import EvaluationRun, RunChunk, Tier
+from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
 from tracker.pipeline.evaluation_plan import evaluate_changed
-from tracker.pipeline.facts_loader import ClusterRevenueRanks, Slice, load_chunk_facts
+from tracker.pipeline.facts_loader import (
+    CHAIN_TIER,
+    ChunkFacts,
+    Slice,
+    assemble,
+    load_metrics,
+    load_profiles,
+)
+from tracker.pipeline.input_digest import digests_apply, digests_check, digests_save, settings_signature
 from tracker.pipeline.results_store import CurrentResults, replace_results
 from tracker.services.rulesets import RulesetCatalog, engine_parameters
 
@@ -39,52 +50,141 @@ def process_chunk(*, chunk_id: int) -> bool:
     )
     started = time.perf_counter()
     part = Slice(chunk.first_id, chunk.last_id, tuple(chunk.enterprise_ids) if chunk.enterprise_ids else None)
-    catalog = RulesetCatalog.active()
-    tiers = run.params.get("tiers") or catalog.tiers()
-    tier_index = {code: i for i, code in enumerate(Tier.objects.order_by("code").values_list("code", flat=True))}
-    facts = load_chunk_facts(
-        part=part,
-        fiscal_year=run.fiscal_year,
-        as_of=run.as_of,
-        cluster_ranks=_cluster_ranks.for_run((run.pk, run.started_at)),
-    )
-    current = CurrentResults(part=part, fiscal_year=run.fiscal_year, tier_index=tier_index)
+    context = _RunContext.of(run, part)
+    work = _load(context, part)
     loaded = time.perf_counter()
-    new = evaluate_changed(
-        chunk=facts,
-        catalog=catalog,
-        tiers=tiers,
-        as_of=run.as_of,
-        fiscal_year=run.fiscal_year,
-        parameters=engine_parameters(),
-        tolerance=settings.TIDU["NEAR_MISS_TOLERANCE"],
-        tier_index=tier_index,
-        existing_hash=current.hash_of,
-    )
+    new = _evaluate(context, work)
     evaluated_at = time.perf_counter()
-    slots = facts.facts.n * len([t for t in tiers if t != "chain_leader"]) + (
-        facts.chain_facts.n if "chain_leader" in tiers else 0
-    )
     with transaction.atomic():
         locked = RunChunk.objects.select_for_update().get(pk=chunk_id)
         if locked.status == RunChunk.Status.DONE:
             return False
         now = timezone.now()
-        written, flips = replace_results(current=current, new=new, fiscal_year=run.fiscal_year, run_id=run.pk, now=now)
+        written, flips = 0, 0
+        if work.current is not None:
+            written, flips = replace_results(
+                current=work.current, new=new, fiscal_year=run.fiscal_year, run_id=run.pk, now=now
+            )
+        if work.digests is not None:
+            digests_save(enterprise_ids=work.facts.enterprise_ids, digests=work.digests, fiscal_year=run.fiscal_year)
         timings = {
             "load": loaded - started,
             "evaluate": evaluated_at - loaded,
             "write": time.perf_counter() - evaluated_at,
         }
         RunChunk.objects.filter(pk=chunk_id).update(
-            status=RunChunk.Status.DONE, finished_at=now, evaluated=slots, changed=written, error_message=""
+            status=RunChunk.Status.DONE, finished_at=now, evaluated=work.slots, changed=written, error_message=""
         )
-        _record_progress(run_id=run.pk, evaluated=slots, changed=written, timings=timings, now=now)
-    logger.info("chunk %s of run %s: %s results checked, %s written, %s flips", chunk_id, run.pk, slots, written, flips)
+        _record_progress(
+            run_id=run.pk,
+            evaluated=work.slots,
+            changed=written,
+            inputs_changed=work.inputs_changed,
+            timings=timings,
+            now=now,
+        )
+    logger.info(
+        "chunk %s of run %s: %s results checked, %s enterprises with changed inputs, %s written, %s flips",
+        chunk_id, run.pk, work.slots, work.inputs_changed, written, flips,
+    )
     return True
 
 
-def _record_progress(*, run_id: int, evaluated: int, changed: int, timings: dict, now) -> None:
+@dataclass
+class _RunContext:
+    """What a chunk of a run evaluates with."""
+
+    run: EvaluationRun
+    catalog: RulesetCatalog
+    tiers: list[str]
+    tier_index: dict[str, int]
+    parameters: dict
+    tolerance: float
+    ranks: ClusterRevenueRanks
+
+    @classmethod
+    def of(cls, run: EvaluationRun, part: Slice) -> _RunContext:
+        catalog = RulesetCatalog.active()
+        codes = Tier.objects.order_by("code").values_list("code", flat=True)
+        return cls(
+            run=run,
+            catalog=catalog,
+            tiers=run.params.get("tiers") or catalog.tiers(),
+            tier_index={code: i for i, code in enumerate(codes)},
+            parameters=engine_parameters(),
+            tolerance=settings.TIDU["NEAR_MISS_TOLERANCE"],
+            ranks=_cluster_ranks.for_run((run.pk, run.started_at), enterprise_ids=part.enterprise_ids),
+        )
+
+
+@dataclass
+class _ChunkWork:
+    slots: int  # results checked: enterprises × tiers, plus memberships for chain leaders
+    facts: ChunkFacts | None  # the enterprises to evaluate, None when no input changed
+    current: CurrentResults | None  # their stored results
+    digests: np.ndarray | None  # their new input digests, when the run keeps digests
+
+    @property
+    def inputs_changed(self) -> int:
+        """Enterprises read in full and evaluated (all of the chunk when digests do not apply)."""
+        return 0 if self.facts is None else len(self.facts.enterprise_ids)
+
+
+def _load(context: _RunContext, part: Slice) -> _ChunkWork:
+    """Read the chunk's profiles; on PostgreSQL full-tier runs keep only the enterprises whose input
+    digest changed; then read the metrics and stored results of those alone."""
+    run = context.run
+    profiles = load_profiles(part=part, as_of=run.as_of)
+    enterprise_tiers = [t for t in context.tiers if t != CHAIN_TIER]
+    slots = len(profiles.enterprise_ids) * len(enterprise_tiers) + (
+        len(profiles.member_rows) if CHAIN_TIER in context.tiers else 0
+    )
+    check = None
+    if digests_apply(run):
+        check = digests_check(
+            part=part,
+            profiles=profiles,
+            fiscal_year=run.fiscal_year,
+            as_of=run.as_of,
+            cluster_ranks=context.ranks,
+            catalog=context.catalog,
+            settings_signature=settings_signature(
+                tiers=context.tiers, tier_index=context.tier_index, tolerance=context.tolerance,
+                parameters=context.parameters,
+            ),
+        )
+        stale = np.flatnonzero(check.stale)
+        if len(stale) < len(profiles.enterprise_ids):  # else keep the id range: cheaper than a list
+            profiles = profiles.take(stale)
+            part = part.narrowed(profiles.enterprise_ids)
+    if not len(profiles.enterprise_ids):
+        return _ChunkWork(slots=slots, facts=None, current=None, digests=None)
+    metrics = load_metrics(
+        part=part, ids=profiles.enterprise_ids, fiscal_year=run.fiscal_year, fingerprint=check is not None
+    )
+    facts = assemble(profiles, metrics=metrics.columns, fiscal_year=run.fiscal_year, cluster_ranks=context.ranks)
+    current = CurrentResults(part=part, fiscal_year=run.fiscal_year, tier_index=context.tier_index)
+    digests = None if check is None else check.digests(stale, metrics)
+    return _ChunkWork(slots=slots, facts=facts, current=current, digests=digests)
+
+
+def _evaluate(context: _RunContext, work: _ChunkWork) -> list:
+    if work.facts is None:
+        return []
+    return evaluate_changed(
+        chunk=work.facts,
+        catalog=context.catalog,
+        tiers=context.tiers,
+        as_of=context.run.as_of,
+        fiscal_year=context.run.fiscal_year,
+        parameters=context.parameters,
+        tolerance=context.tolerance,
+        tier_index=context.tier_index,
+        existing_hash=work.current.hash_of,
+    )
+
+
+def _record_progress(*, run_id: int, evaluated: int, changed: int, inputs_changed: int, timings: dict, now) -> None:
     run = EvaluationRun.objects.select_for_update().get(pk=run_id)
     totals = dict(run.timings or {})
     for key, seconds in timings.items():
@@ -92,8 +192,9 @@ def _record_progress(*, run_id: int, evaluated: int, changed: int, timings: dict
     run.chunks_done += 1
     run.evaluated += evaluated
     run.changed += changed
+    run.inputs_changed += inputs_changed
     run.timings = totals
-    fields = ["chunks_done", "evaluated", "changed", "timings"]
+    fields = ["chunks_done", "evaluated", "changed", "inputs_changed", "timings"]
     if run.chunks_done >= run.chunks_total and run.status == EvaluationRun.Status.RUNNING:
         # The ledger, not a chord callback, knows when the last chunk is in.
         run.status = EvaluationRun.Status.SUCCEEDED

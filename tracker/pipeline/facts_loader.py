@@ -11,6 +11,7 @@ from django.db import connection
 
 from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region
 from tracker.models.designations import HOLDING_STATUSES
+from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
 from tracker.pipeline.columns import ENTERPRISE_ATTRIBUTES, METRICS, encoded
 from tracker.pipeline.fetch import fetch_columns
 from tracker.rules import FactTable
@@ -34,6 +35,36 @@ class ChunkFacts:
     seconds: float
 
 
+@dataclass
+class Profiles:
+    """Everything about a slice except its annual metrics: the enterprise rows, the designations
+    held on the evaluation date and the cluster memberships. Small next to the metrics, so it is
+    always read in full; the metrics are read only for the enterprises that need evaluating."""
+
+    enterprise_ids: np.ndarray  # sorted int64
+    region_codes: np.ndarray
+    attributes: dict[str, np.ndarray]
+    held: dict[str, np.ndarray]  # tier → bool per enterprise row
+    chain_held: np.ndarray  # bool per membership row
+    member_rows: np.ndarray
+    member_cluster_ids: np.ndarray
+    member_groups: np.ndarray
+
+    def take(self, rows: np.ndarray) -> Profiles:
+        """The profiles of the enterprise rows ``rows`` (sorted), with their memberships."""
+        keep = np.isin(self.member_rows, rows)
+        return Profiles(
+            enterprise_ids=self.enterprise_ids[rows],
+            region_codes=self.region_codes[rows],
+            attributes={k: v[rows] for k, v in self.attributes.items()},
+            held={k: v[rows] for k, v in self.held.items()},
+            chain_held=self.chain_held[keep],
+            member_rows=np.searchsorted(rows, self.member_rows[keep]),
+            member_cluster_ids=self.member_cluster_ids[keep],
+            member_groups=self.member_groups[keep],
+        )
+
+
 @dataclass(frozen=True)
 class Slice:
     """Which enterprises to load: an id range, optionally narrowed to listed ids."""
@@ -50,28 +81,78 @@ class Slice:
             return f"{column} IN ({marks})", list(self.enterprise_ids)
         return f"{column} BETWEEN %s AND %s", [self.first_id, self.last_id]
 
+    def narrowed(self, enterprise_ids: np.ndarray) -> Slice:
+        return Slice(self.first_id, self.last_id, tuple(int(i) for i in enterprise_ids))
+
+
+def fiscal_years(fiscal_year: int) -> list[int]:
+    return list(range(fiscal_year - YEARS_BACK, fiscal_year + 1))
+
 
 def load_chunk_facts(
     *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks
 ) -> ChunkFacts:
     """Read everything the engine needs for ``part`` with a handful of set-based queries."""
     started = time.perf_counter()
+    profiles = load_profiles(part=part, as_of=as_of)
+    metrics = load_metrics(part=part, ids=profiles.enterprise_ids, fiscal_year=fiscal_year)
+    facts = assemble(profiles, metrics=metrics.columns, fiscal_year=fiscal_year, cluster_ranks=cluster_ranks)
+    facts.seconds = time.perf_counter() - started
+    return facts
+
+
+def load_profiles(*, part: Slice, as_of: dt.date) -> Profiles:
     vendor = connection.vendor
     ids, region_codes, attributes = _enterprises(part, vendor)
-    n = len(ids)
-    years = list(range(fiscal_year - YEARS_BACK, fiscal_year + 1))
-    metrics = _metrics(part, vendor, ids, years)
     held, chain_held = _designations(part, ids, as_of)
-    facts = FactTable.from_columns(n=n, attributes=attributes, metrics=metrics, designations=held)
-
     member_rows, member_clusters, member_groups = _memberships(part, ids)
-    chain = facts.take(member_rows)
-    revenue = facts.metric("revenue", fiscal_year)[member_rows]
-    chain.attributes["cluster_group"] = member_groups
-    chain.attributes["revenue_rank_in_cluster"] = cluster_ranks.rank(fiscal_year, member_clusters, revenue)
     held_keys = np.array([e * 1_000_000 + c for e, c in chain_held], dtype=np.int64)
-    chain.designations = {CHAIN_TIER: np.isin(ids[member_rows] * 1_000_000 + member_clusters, held_keys)}
-    return ChunkFacts(ids, region_codes, facts, member_rows, member_clusters, chain, time.perf_counter() - started)
+    chain = np.isin(ids[member_rows] * 1_000_000 + member_clusters, held_keys)
+    return Profiles(ids, region_codes, attributes, held, chain, member_rows, member_clusters, member_groups)
+
+
+@dataclass
+class Metrics:
+    """The metrics of a slice as engine columns, with the server's fingerprint of them per enterprise
+    row (on PostgreSQL, when asked for): the XOR of a hash of each metrics row, and the row count."""
+
+    columns: dict[str, dict[int, np.ndarray]]
+    fingerprint: np.ndarray | None = None  # int64
+    row_count: np.ndarray | None = None  # float64
+
+
+# PostgreSQL hashes a whole metrics row (every column, NULLs included) into an int8. The input
+# digests compare these, so a change is seen even when made around the services.
+METRICS_ROW_HASH = "hash_record_extended(m, 0)"
+
+
+def load_metrics(*, part: Slice, ids: np.ndarray, fiscal_year: int, fingerprint: bool = False) -> Metrics:
+    return _metrics(part, connection.vendor, ids, fiscal_years(fiscal_year), fingerprint)
+
+
+def assemble(
+    profiles: Profiles,
+    *,
+    metrics: dict[str, dict[int, np.ndarray]],
+    fiscal_year: int,
+    cluster_ranks: ClusterRevenueRanks,
+    revenue: np.ndarray | None = None,
+) -> ChunkFacts:
+    """The engine's fact tables. Revenue ranks use each enterprise's revenue in ``metrics``, or
+    ``revenue`` (per enterprise row) when the metrics were not loaded."""
+    ids = profiles.enterprise_ids
+    facts = FactTable.from_columns(
+        n=len(ids), attributes=profiles.attributes, metrics=metrics, designations=profiles.held
+    )
+    rows = profiles.member_rows
+    chain = facts.take(rows)
+    own_revenue = (facts.metric("revenue", fiscal_year) if revenue is None else revenue)[rows]
+    chain.attributes["cluster_group"] = profiles.member_groups
+    chain.attributes["revenue_rank_in_cluster"] = cluster_ranks.rank(
+        fiscal_year, profiles.member_cluster_ids, own_revenue
+    )
+    chain.designations = {CHAIN_TIER: profiles.chain_held}
+    return ChunkFacts(ids, profiles.region_codes, facts, rows, profiles.member_cluster_ids, chain, 0.0)
 
 
 def _enterprises(part: Slice, vendor: str):
@@ -87,15 +168,18 @@ def _enterprises(part: Slice, vendor: str):
     return data["id"], region_codes, attributes
 
 
-def _metrics(part: Slice, vendor: str, ids: np.ndarray, years: list[int]) -> dict[str, dict[int, np.ndarray]]:
+def _metrics(part: Slice, vendor: str, ids: np.ndarray, years: list[int], fingerprint: bool) -> Metrics:
     table = AnnualMetrics._meta.db_table
     where, params = part.where("m.enterprise_id")
     select = ", ".join(encoded(f, f"m.{f.name}", vendor) for f in METRICS)
+    columns = [("enterprise_id", "int8"), ("fiscal_year", "int8")] + [(f.name, "float8") for f in METRICS]
+    if fingerprint:
+        select += f", {METRICS_ROW_HASH}"
+        columns.append(("row_hash", "int8"))
     sql = (
         f"SELECT m.enterprise_id, m.fiscal_year, {select} FROM {table} m "
         f"WHERE {where} AND m.fiscal_year BETWEEN %s AND %s"
     )
-    columns = [("enterprise_id", "int8"), ("fiscal_year", "int8")] + [(f.name, "float8") for f in METRICS]
     data = fetch_columns(sql, [*params, years[0], years[-1]], columns)
     rows = np.searchsorted(ids, data["enterprise_id"])
     out: dict[str, dict[int, np.ndarray]] = {f.name: {} for f in METRICS}
@@ -106,7 +190,11 @@ def _metrics(part: Slice, vendor: str, ids: np.ndarray, years: list[int]) -> dic
             column = np.full(len(ids), np.nan)
             column[target] = data[f.name][mask]
             out[f.name][year] = column
-    return out
+    if not fingerprint:
+        return Metrics(out)
+    combined = np.zeros(len(ids), dtype=np.int64)
+    np.bitwise_xor.at(combined, rows, data["row_hash"])  # as bit_xor() over the rows in SQL
+    return Metrics(out, combined, np.bincount(rows, minlength=len(ids)).astype(np.float64))
 
 
 def _designations(part: Slice, ids: np.ndarray, as_of: dt.date):
@@ -140,59 +228,3 @@ def _memberships(part: Slice, ids: np.ndarray):
     )
     data = fetch_columns(sql, params, [("enterprise_id", "int8"), ("cluster_id", "int8"), ("group", "int8")])
     return np.searchsorted(ids, data["enterprise_id"]), data["cluster_id"], data["group"].astype(np.float64)
-
-
-class ClusterRevenueRanks:
-    """Revenue rank of each member within its cluster, for one fiscal year.
-
-    A rank compares an enterprise with every member of the cluster, not just the chunk, so each
-    worker reads the cluster revenues once per run (one query) and ranks by binary search.
-    """
-
-    def __init__(self, *, max_age_seconds: float = 600.0):
-        self.max_age_seconds = max_age_seconds
-        self._year: int | None = None
-        self._run_id: object = None
-        self._loaded_at = 0.0
-        self._sorted: dict[int, np.ndarray] = {}
-
-    def rank(self, fiscal_year: int, cluster_ids: np.ndarray, revenue: np.ndarray) -> np.ndarray:
-        self._refresh(fiscal_year)
-        ranks = np.full(len(cluster_ids), np.nan)
-        for cluster_id in np.unique(cluster_ids):
-            mask = cluster_ids == cluster_id
-            ascending = self._sorted.get(int(cluster_id), np.empty(0))
-            # rank = 1 + members with strictly larger revenue
-            larger = len(ascending) - np.searchsorted(ascending, revenue[mask], side="right")
-            ranks[mask] = np.where(np.isnan(revenue[mask]), np.nan, 1 + larger)
-        return ranks
-
-    def for_run(self, run_id: object) -> ClusterRevenueRanks:
-        """Read the ranks afresh for each run: revenues saved since the last run change them (an
-        on-change run right after a revenue edit must not rank with the old figures)."""
-        if self._run_id != run_id:
-            self._run_id, self._year = run_id, None
-        return self
-
-    def invalidate(self) -> None:
-        self._year = None
-
-    def _refresh(self, fiscal_year: int) -> None:
-        fresh = time.monotonic() - self._loaded_at < self.max_age_seconds
-        if self._year == fiscal_year and fresh:
-            return
-        m, a = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table
-        sql = (
-            f"SELECT CAST(m.cluster_id AS BIGINT), CAST(a.revenue AS DOUBLE PRECISION) FROM {m} m JOIN {a} a "
-            f"ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s WHERE a.revenue IS NOT NULL"
-        )
-        data = fetch_columns(sql, [fiscal_year], [("cluster_id", "int8"), ("revenue", "float8")])
-        order = np.lexsort((data["revenue"], data["cluster_id"]))
-        clusters, revenue = data["cluster_id"][order], data["revenue"][order]
-        bounds = np.flatnonzero(np.diff(clusters)) + 1
-        self._sorted = {
-            int(group[0]): rev
-            for group, rev in zip(np.split(clusters, bounds), np.split(revenue, bounds), strict=True)
-            if len(group)
-        }
-        self._year, self._loaded_at = fiscal_year, time.monotonic()

@@ -2,8 +2,9 @@
 
 Reading: a query whose columns are all fixed-width and never NULL (the SQL coalesces NULL to NaN
 or a sentinel) has a constant row size, so the COPY stream parses with one np.frombuffer.
-Writing: rows are grouped by their pattern of NULLs and text lengths; inside a group every row has
-the same layout, so each group is one structured array serialised in one go.
+Writing: rows are grouped by their pattern of NULLs and text and bytea lengths; inside a group every
+row has the same layout, so each group is one structured array serialised in one go, and the groups'
+bytes are then interleaved back into the caller's row order.
 """
 
 from __future__ import annotations
@@ -49,44 +50,86 @@ def copy_out(cursor, sql: str, params, columns: list[tuple[str, str]]) -> dict[s
 
 
 def copy_in(cursor, table: str, columns: list[tuple[str, str]], data: dict[str, np.ndarray], n: int) -> None:
-    """COPY ``n`` rows into ``table``. Types: int8, int2, float8 (NaN → NULL), int8_or_null (float64
-    values, NaN → NULL), bool, text (object array of str or None), bytea (2-D uint8 array),
+    """COPY ``n`` rows into ``table``, in the order given. Types: int8, int2, float8 (NaN → NULL),
+    int8_or_null (float64 values, NaN → NULL), bool, text (object array of str or None), bytea (a
+    2-D uint8 array, or a pair (2-D array, byte length per row) for values of different lengths),
     timestamptz (int64 Unix microseconds)."""
     if n == 0:
         return
-    pattern = np.zeros(n, dtype=np.int64)
+    data = dict(data)
+    layout = []  # per row, what makes its byte layout differ from another row's
     lengths: dict[str, np.ndarray] = {}
-    shift = 0
     for name, kind in columns:
         values = data[name]
         if kind in ("float8", "int8_or_null"):
-            pattern |= np.isnan(values).astype(np.int64) << shift
-            shift += 1
+            layout.append(np.isnan(values).astype(np.int64))
         elif kind == "text":
-            # Encode each distinct value once (tier codes, statuses: a handful), not once per row.
-            missing = np.equal(values, None)
-            distinct, inverse = np.unique(np.where(missing, "", values).astype(str), return_inverse=True)
-            distinct_bytes = [value.encode() for value in distinct]
-            encoded = np.array([*distinct_bytes, None], dtype=object)[np.where(missing, len(distinct), inverse)]
-            data = {**data, name: encoded}
-            lens = np.array([*(len(b) for b in distinct_bytes), -1], dtype=np.int64)[
-                np.where(missing, len(distinct), inverse)
-            ]
-            lengths[name] = lens
-            # Text lengths enter the group key; there are only a handful of distinct ones.
-            pattern = pattern * 1_000 + (lens + 1)
-    chunks = [HEADER]
-    for key in np.unique(pattern):
-        rows = np.flatnonzero(pattern == key)
-        chunks.append(_serialise_group(columns, data, lengths, rows))
-    chunks.append(TRAILER)
-    payload = b"".join(chunks)
+            data[name], lengths[name] = _encode_text(values)
+            layout.append(lengths[name] + 1)
+        elif kind == "bytea":
+            matrix, sizes = values if isinstance(values, tuple) else (values, np.full(n, values.shape[1]))
+            data[name], lengths[name] = matrix, np.asarray(sizes, dtype=np.int64)
+            layout.append(lengths[name])
+    group_of_row = _layout_groups(layout, n)
+    blocks = []
+    for group in np.unique(group_of_row):
+        rows = np.flatnonzero(group_of_row == group)
+        blocks.append((rows, _serialise_group(columns, data, lengths, rows)))
+    payload = b"".join([HEADER, _in_row_order(blocks, n), TRAILER])
     names = ", ".join(name for name, _ in columns)
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT binary)") as copy:
         copy.write(payload)
 
 
-def _serialise_group(columns, data, lengths, rows) -> bytes:
+def _encode_text(values) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes per row as an object array, byte length per row with -1 for NULL). ``values`` is an
+    object array of str or None, or a pair (codes, labels) where code -1 is NULL: the labels (tier
+    codes, statuses: a handful) are encoded once each, not once per row."""
+    if isinstance(values, tuple):
+        codes, labels = values
+        codes = np.asarray(codes, dtype=np.int64)
+    else:
+        missing = np.equal(values, None)
+        labels, inverse = np.unique(np.where(missing, "", values).astype(str), return_inverse=True)
+        codes = np.where(missing, -1, inverse.ravel())
+    encoded = [str(label).encode() for label in labels]
+    which = np.where(codes < 0, len(encoded), codes)
+    as_bytes = np.array([*encoded, None], dtype=object)[which]
+    sizes = np.array([*(len(b) for b in encoded), -1], dtype=np.int64)[which]
+    return as_bytes, sizes
+
+
+def _layout_groups(layout: list[np.ndarray], n: int) -> np.ndarray:
+    """One integer per row naming its layout: the parts (each a small non-negative integer) as the
+    digits of a mixed-radix number, so that different layouts never share a number."""
+    bases = [int(part.max()) + 1 if len(part) else 1 for part in layout]
+    if np.prod([float(b) for b in bases]) >= 2.0**62:  # too many parts to fit: let NumPy sort them out
+        return np.unique(np.stack(layout, axis=1), axis=0, return_inverse=True)[1].ravel()
+    group = np.zeros(n, dtype=np.int64)
+    for part, base in zip(layout, bases, strict=True):
+        group = group * base + part
+    return group
+
+
+def _in_row_order(blocks: list[tuple[np.ndarray, np.ndarray]], n: int) -> bytes:
+    """Interleave the serialised groups back into the callers' row order: the order rows reach the
+    table is the order they sit in its pages and indexes (rows sorted by enterprise keep each
+    enterprise's results together, which makes later partial rewrites touch fewer pages)."""
+    if len(blocks) == 1:
+        return blocks[0][1].tobytes()
+    sizes = np.empty(n, dtype=np.int64)
+    for rows, block in blocks:
+        sizes[rows] = block.dtype.itemsize
+    starts = np.cumsum(sizes) - sizes
+    out = np.empty(int(sizes.sum()), dtype=np.uint8)
+    for rows, block in blocks:
+        width = block.dtype.itemsize
+        out[starts[rows][:, None] + np.arange(width)] = block.view(np.uint8).reshape(len(rows), width)
+    return out.tobytes()
+
+
+def _serialise_group(columns, data, lengths, rows) -> np.ndarray:
+    """Rows sharing one layout (same NULLs, same text and bytea lengths) as one structured array."""
     first = rows[0]
     fields = [("count", ">i2")]
     plan = []
@@ -102,7 +145,7 @@ def _serialise_group(columns, data, lengths, rows) -> bytes:
                 fields.append((name, f"S{size}" if size else "V0"))
             plan.append((name, kind, size))
         elif kind == "bytea":
-            size = values.shape[1]
+            size = int(lengths[name][first])
             fields += [(f"{name}__len", ">i4"), (name, f"V{size}" if size else "V0")]
             plan.append((name, kind, size))
         else:
@@ -123,7 +166,7 @@ def _serialise_group(columns, data, lengths, rows) -> bytes:
                 out[name] = values[rows].astype(f"S{size}")
         elif kind == "bytea":
             if size:
-                out[name] = np.ascontiguousarray(values[rows]).view(f"V{size}").ravel()
+                out[name] = np.ascontiguousarray(values[rows, :size]).view(f"V{size}").ravel()
         elif kind == "timestamptz":
             out[name] = values[rows] - PG_EPOCH_US
         elif kind == "bool":
@@ -132,7 +175,7 @@ def _serialise_group(columns, data, lengths, rows) -> bytes:
             out[name] = values[rows].astype(np.int64)
         else:
             out[name] = values[rows]
-    return out.tobytes()
+    return out
 
 
 def copy_out_columns(cursor, sql: str, params, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 
-from tracker.models import EligibilityResult, TierChange
+from tracker.models import EligibilityResult, InputDigest, TierChange
 from tracker.pipeline.evaluation_plan import TierRows
 from tracker.pipeline.facts_loader import Slice
 from tracker.pipeline.fetch import fetch_columns, is_postgresql
@@ -83,14 +83,14 @@ def replace_results(
     Must run inside the chunk's transaction. Old rows are deleted and new ones inserted (rather than
     upserted) so one portable statement pair serves both the per-tier and the per-cluster keys.
     """
-    stale_ids, batches, events = [], [], []
+    stale_ids, changed, events = [], [], []
     for rows in new:
         found, old_id, old_status = current.previous(rows.tier, rows.enterprise_ids, rows.cluster_ids)
         differs = ~found | (current.hash_of(rows.tier, rows.enterprise_ids, rows.cluster_ids) != rows.input_hashes)
         if not differs.any():
             continue
         stale_ids.append(old_id[found & differs])
-        batches.append((rows, differs))
+        changed.append((rows, np.flatnonzero(differs)))
         flipped = found & differs & ((old_status == ELIGIBLE) != (rows.status == ELIGIBLE))
         for i in np.flatnonzero(flipped):
             events.append(
@@ -108,10 +108,49 @@ def replace_results(
     stale = np.concatenate(stale_ids) if stale_ids else np.empty(0, dtype=np.int64)
     if stale.size:
         _delete(stale)
-    written = sum(_insert(rows, mask, fiscal_year=fiscal_year, run_id=run_id, now=now) for rows, mask in batches)
+    tier_codes = sorted(current.tier_index, key=current.tier_index.get)
+    written = _insert(
+        _result_rows(changed, current.tier_index), tier_codes=tier_codes, fiscal_year=fiscal_year, run_id=run_id,
+        now=now,
+    )
     if events:
         TierChange.objects.bulk_create(events, batch_size=2000)
     return written, len(events)
+
+
+def _result_rows(changed: list[tuple[TierRows, np.ndarray]], tier_index: dict[str, int]) -> dict[str, np.ndarray]:
+    """The changed rows of every tier as one set of columns, sorted by enterprise: each enterprise's
+    results are written next to each other, so rewriting one enterprise later touches one heap page
+    and one index leaf rather than one per tier."""
+    if not changed:
+        return {"enterprise_id": np.empty(0, dtype=np.int64)}
+    width = max(max(rows.failed_bits.shape[1], rows.unknown_bits.shape[1]) for rows, _ in changed)
+
+    def column(get) -> np.ndarray:
+        return np.concatenate([get(rows)[idx] for rows, idx in changed])
+
+    def bits(get) -> np.ndarray:
+        padded = [np.pad(get(rows)[idx], ((0, 0), (0, width - get(rows).shape[1]))) for rows, idx in changed]
+        return np.concatenate(padded)
+
+    data = {
+        "enterprise_id": column(lambda r: r.enterprise_ids),
+        "tier_index": np.concatenate([np.full(len(idx), tier_index[rows.tier]) for rows, idx in changed]),
+        "cluster_id": column(lambda r: r.cluster_ids),
+        "status": column(lambda r: r.status).astype(np.int64),
+        "score": column(lambda r: r.score),
+        "failing_count": column(lambda r: r.failing_count).astype(np.int16),
+        "shortfall": column(lambda r: r.shortfall),
+        "near_miss": column(lambda r: r.near_miss),
+        "ruleset_id": column(lambda r: r.ruleset_pks),
+        "failed_nodes": bits(lambda r: r.failed_bits),
+        "unknown_nodes": bits(lambda r: r.unknown_bits),
+        "failed_length": np.concatenate([np.full(len(idx), rows.failed_bits.shape[1]) for rows, idx in changed]),
+        "unknown_length": np.concatenate([np.full(len(idx), rows.unknown_bits.shape[1]) for rows, idx in changed]),
+        "input_hash": column(lambda r: r.input_hashes),
+    }
+    order = np.lexsort((data["cluster_id"], data["tier_index"], data["enterprise_id"]))
+    return {name: values[order] for name, values in data.items()}
 
 
 def _delete(ids: np.ndarray) -> None:
@@ -125,62 +164,71 @@ def _delete(ids: np.ndarray) -> None:
                 cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(part))})", part)
 
 
-def _insert(rows: TierRows, mask: np.ndarray, *, fiscal_year: int, run_id: int | None, now: dt.datetime) -> int:
-    idx = np.flatnonzero(mask)
-    n = len(idx)
+RESULT_COLUMNS = [
+    ("enterprise_id", "int8"), ("tier_id", "text"), ("fiscal_year", "int2"), ("cluster_id", "int8_or_null"),
+    ("status", "text"), ("score", "float8"), ("failing_count", "int2"), ("shortfall", "float8"),
+    ("near_miss", "bool"), ("ruleset_id", "int8"), ("failed_nodes", "bytea"), ("unknown_nodes", "bytea"),
+    ("input_hash", "int8"), ("run_id", "int8_or_null"), ("evaluated_at", "timestamptz"),
+]
+
+
+def _insert(
+    rows: dict[str, np.ndarray], *, tier_codes: list[str], fiscal_year: int, run_id: int | None, now: dt.datetime
+) -> int:
+    """Insert the rows of ``_result_rows`` (tiers and statuses as codes into ``tier_codes`` and
+    STATUS_NAMES)."""
+    n = len(rows["enterprise_id"])
     if not n:
         return 0
-    status_names = np.array(STATUS_NAMES, dtype=object)[rows.status[idx].astype(np.int64)]
     if is_postgresql():
-        columns = [
-            ("enterprise_id", "int8"), ("tier_id", "text"), ("fiscal_year", "int2"), ("cluster_id", "int8_or_null"),
-            ("status", "text"), ("score", "float8"), ("failing_count", "int2"), ("shortfall", "float8"),
-            ("near_miss", "bool"), ("ruleset_id", "int8"), ("failed_nodes", "bytea"), ("unknown_nodes", "bytea"),
-            ("input_hash", "int8"), ("run_id", "int8_or_null"), ("evaluated_at", "timestamptz"),
-        ]
-        cluster = rows.cluster_ids[idx].astype(np.float64)
+        cluster = rows["cluster_id"].astype(np.float64)
         data = {
-            "enterprise_id": rows.enterprise_ids[idx],
-            "tier_id": np.full(n, rows.tier, dtype=object),
+            **rows,
+            "tier_id": (rows["tier_index"], tier_codes),
+            "status": (rows["status"], STATUS_NAMES),
             "fiscal_year": np.full(n, fiscal_year, dtype=np.int16),
             # Nullable ids travel as floats with NaN for NULL (ids stay far below 2**53).
             "cluster_id": np.where(cluster == 0, np.nan, cluster),
-            "status": status_names,
-            "score": rows.score[idx],
-            "failing_count": rows.failing_count[idx].astype(np.int16),
-            "shortfall": rows.shortfall[idx],
-            "near_miss": rows.near_miss[idx],
-            "ruleset_id": rows.ruleset_pks[idx],
-            "failed_nodes": rows.failed_bits[idx],
-            "unknown_nodes": rows.unknown_bits[idx],
-            "input_hash": rows.input_hashes[idx],
+            "failed_nodes": (rows["failed_nodes"], rows["failed_length"]),
+            "unknown_nodes": (rows["unknown_nodes"], rows["unknown_length"]),
             "run_id": np.full(n, np.nan if run_id is None else float(run_id)),
             "evaluated_at": np.full(n, int(now.timestamp() * 1_000_000), dtype=np.int64),
         }
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:
-            copy_in(cursor, EligibilityResult._meta.db_table, columns, data, n)
+            copy_in(cursor, EligibilityResult._meta.db_table, RESULT_COLUMNS, data, n)
         return n
     objects = [
         EligibilityResult(
-            enterprise_id=int(rows.enterprise_ids[i]),
-            tier_id=rows.tier,
+            enterprise_id=int(rows["enterprise_id"][i]),
+            tier_id=tier_codes[rows["tier_index"][i]],
             fiscal_year=fiscal_year,
-            cluster_id=int(rows.cluster_ids[i]) or None,
-            status=status_names[k],
-            score=None if np.isnan(rows.score[i]) else float(rows.score[i]),
-            failing_count=int(rows.failing_count[i]),
-            shortfall=None if np.isnan(rows.shortfall[i]) else float(rows.shortfall[i]),
-            near_miss=bool(rows.near_miss[i]),
-            ruleset_id=int(rows.ruleset_pks[i]),
-            failed_nodes=rows.failed_bits[i].tobytes(),
-            unknown_nodes=rows.unknown_bits[i].tobytes(),
-            input_hash=int(rows.input_hashes[i]),
+            cluster_id=int(rows["cluster_id"][i]) or None,
+            status=STATUS_NAMES[rows["status"][i]],
+            score=None if np.isnan(rows["score"][i]) else float(rows["score"][i]),
+            failing_count=int(rows["failing_count"][i]),
+            shortfall=None if np.isnan(rows["shortfall"][i]) else float(rows["shortfall"][i]),
+            near_miss=bool(rows["near_miss"][i]),
+            ruleset_id=int(rows["ruleset_id"][i]),
+            failed_nodes=rows["failed_nodes"][i, : rows["failed_length"][i]].tobytes(),
+            unknown_nodes=rows["unknown_nodes"][i, : rows["unknown_length"][i]].tobytes(),
+            input_hash=int(rows["input_hash"][i]),
             run_id=run_id,
             evaluated_at=now,
         )
-        for k, i in enumerate(idx)
+        for i in range(n)
     ]
     EligibilityResult.objects.bulk_create(objects, batch_size=500)
     return n
 
+
+def results_forget(*, fiscal_year: int | None = None) -> int:
+    """Delete stored results (of one fiscal year, or all) together with the input digests that vouch
+    for them, so that the next full run evaluates those enterprises again. Returns results deleted."""
+    results = EligibilityResult.objects.all()
+    digests = InputDigest.objects.all()
+    if fiscal_year is not None:
+        results, digests = results.filter(fiscal_year=fiscal_year), digests.filter(fiscal_year=fiscal_year)
+    with transaction.atomic():
+        digests.delete()  # neither model has dependants or signals: one DELETE statement each
+        return results.delete()[0]

@@ -10,8 +10,14 @@ from .logic import ELIGIBLE, INSUFFICIENT_DATA, NOT_ELIGIBLE, STATUS_NAMES
 from .ruleset import Ruleset, select_ruleset
 from .variables import VARIABLES, ParameterError, Variable
 
+# Bump whenever the same facts and ruleset could now give a different outcome (a variable's formula,
+# the logic, the encoding of facts): stored results carry it in their input hashes, so the next
+# recompute rewrites them instead of keeping outcomes computed by the old code.
+ENGINE_REVISION = 1
+
 __all__ = [
     "ELIGIBLE",
+    "ENGINE_REVISION",
     "INSUFFICIENT_DATA",
     "NOT_ELIGIBLE",
     "STATUS_NAMES",

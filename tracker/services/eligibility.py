@@ -16,7 +16,8 @@ from tracker import rules
 from tracker.models import Designation, EligibilityResult, Enterprise
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.models.metrics import METRIC_FIELDS
-from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK, ClusterRevenueRanks
+from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
+from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK
 from tracker.rules.definition import tier_references
 from tracker.services.rulesets import RulesetCatalog, engine_parameters
 

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from tracker import rules
 from tracker.models import Enterprise, Ruleset
-from tracker.pipeline.facts_loader import CHAIN_TIER, ClusterRevenueRanks, Slice, load_chunk_facts
+from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
+from tracker.pipeline.facts_loader import CHAIN_TIER, Slice, load_chunk_facts
 from tracker.pipeline.fetch import fetch_columns
 from tracker.rules.definition import tier_references
 from tracker.rules.ruleset import region_prefix
