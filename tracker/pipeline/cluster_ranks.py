@@ -6,6 +6,7 @@ import datetime as dt
 import time
 
 import numpy as np
+from django.db import connection
 from django.utils import timezone
 
 from tracker.models import AnnualMetrics, ClusterMembership
@@ -132,3 +133,18 @@ def _member_revenues(fiscal_year: int, *, enterprise_ids: np.ndarray | None) -> 
         else:
             sql, params = sql + f" AND m.enterprise_id IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
     return fetch_columns(sql, params, [("cluster_id", "int8"), ("enterprise_id", "int8"), ("revenue", "float8")])
+
+
+def revenue_rank(*, fiscal_year: int, cluster_id: int, revenue: float | None) -> int | None:
+    """One member's rank, counted by the server: what ``ClusterRevenueRanks.rank`` gives for it,
+    without reading every member's revenue (for explaining a single stored result)."""
+    if revenue is None or np.isnan(float(revenue)):
+        return None
+    m, a = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {m} m JOIN {a} a ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s "
+            f"WHERE m.cluster_id = %s AND a.revenue > %s",
+            [fiscal_year, cluster_id, float(revenue)],
+        )
+        return 1 + cursor.fetchone()[0]

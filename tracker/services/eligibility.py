@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -16,7 +15,7 @@ from tracker import rules
 from tracker.models import Designation, EligibilityResult, Enterprise
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.models.metrics import METRIC_FIELDS
-from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
+from tracker.pipeline.cluster_ranks import revenue_rank
 from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK
 from tracker.rules.definition import tier_references
 from tracker.services.rulesets import RulesetCatalog, engine_parameters
@@ -123,11 +122,10 @@ def result_explanation(*, result: EligibilityResult) -> dict | None:
     ruleset = engine_ruleset(result.ruleset)
     if result.cluster_id:
         revenue = next((m.get("revenue") for m in record["metrics"] if m["fiscal_year"] == result.fiscal_year), None)
-        rank = ClusterRevenueRanks().rank(
-            result.fiscal_year, np.array([result.cluster_id]), np.array([np.nan if revenue is None else revenue])
-        )[0]
         record["attributes"]["cluster_group"] = result.cluster.group
-        record["attributes"]["revenue_rank_in_cluster"] = None if np.isnan(rank) else int(rank)
+        record["attributes"]["revenue_rank_in_cluster"] = revenue_rank(
+            fiscal_year=result.fiscal_year, cluster_id=result.cluster_id, revenue=revenue
+        )
     facts = rules.FactTable.from_records([record])
     # Tiers this ruleset depends on are evaluated alongside it, as in the recompute.
     catalog = RulesetCatalog.active()
