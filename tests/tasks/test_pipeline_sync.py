@@ -258,3 +258,25 @@ def test_an_incremental_run_evaluates_only_enterprises_changed_since_the_last_fu
     assert run.params["enterprise_count"] == 1
     assert run.chunks.get().enterprise_ids == [changed.enterprise_id]
     assert last_full_run_started() < run.started_at
+
+
+def test_leaving_a_cluster_removes_the_chain_leader_result_for_it(demo, django_capture_on_commit_callbacks):
+    from tracker.services.enterprises import enterprise_update
+
+    demo(80)
+    sync_run()
+    membership = ClusterMembership.objects.order_by("pk").first()
+    enterprise = membership.enterprise
+    kept = [{"cluster": m.cluster, "segment": m.segment} for m in enterprise.memberships.exclude(pk=membership.pk)]
+    key = {"enterprise_id": enterprise.pk, "tier_id": "chain_leader", "cluster_id": membership.cluster_id}
+    assert EligibilityResult.objects.filter(**key).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_update(enterprise=enterprise, memberships=kept)
+    on_change = EvaluationRun.objects.get(kind=EvaluationRun.Kind.ON_CHANGE)
+    assert on_change.status == EvaluationRun.Status.SUCCEEDED and on_change.changed >= 1
+    assert not EligibilityResult.objects.filter(**key).exists()
+    ids = [enterprise.pk]
+    assert_same(stored_results(fiscal_year=FY, enterprise_ids=ids), expected_results(as_of=AS_OF, enterprise_ids=ids))
+    # The members left behind moved up a place; the next full run catches them up.
+    sync_run(kind="nightly")
+    assert_same(stored_results(fiscal_year=FY), expected_results(as_of=AS_OF))

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tracker.models import EvaluationRun, RunChunk, Tier
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
-from tracker.pipeline.evaluation_plan import evaluate_changed
+from tracker.pipeline.evaluation_plan import Evaluation, evaluate_changed
 from tracker.pipeline.facts_loader import (
     CHAIN_TIER,
     ChunkFacts,
@@ -63,7 +63,8 @@ def process_chunk(*, chunk_id: int) -> bool:
         written, flips = 0, 0
         if work.current is not None:
             written, flips = replace_results(
-                current=work.current, new=new, fiscal_year=run.fiscal_year, run_id=run.pk, now=now
+                current=work.current, new=new, tiers=context.tiers, fiscal_year=run.fiscal_year, run_id=run.pk,
+                now=now,
             )
         if work.digests is not None:
             digests_save(enterprise_ids=work.facts.enterprise_ids, digests=work.digests, fiscal_year=run.fiscal_year)
@@ -168,9 +169,9 @@ def _load(context: _RunContext, part: Slice) -> _ChunkWork:
     return _ChunkWork(slots=slots, facts=facts, current=current, digests=digests)
 
 
-def _evaluate(context: _RunContext, work: _ChunkWork) -> list:
+def _evaluate(context: _RunContext, work: _ChunkWork) -> Evaluation | None:
     if work.facts is None:
-        return []
+        return None
     return evaluate_changed(
         chunk=work.facts,
         catalog=context.catalog,

@@ -33,6 +33,20 @@ class TierRows:
     unknown_bits: np.ndarray
 
 
+def result_key(tier_index: np.ndarray | int, enterprise_ids: np.ndarray, cluster_ids: np.ndarray) -> np.ndarray:
+    """One int64 per (enterprise, cluster or 0, tier index < 16)."""
+    return (enterprise_ids.astype(np.int64) * 100_000 + cluster_ids) * 16 + tier_index
+
+
+@dataclass
+class Evaluation:
+    """What a chunk's evaluation produced: new results for the rows whose inputs changed, and the key
+    of every result the chunk should hold (one per row and tier with a ruleset in force)."""
+
+    rows: list[TierRows]
+    expected_keys: np.ndarray  # sorted int64, see result_key
+
+
 def ruleset_plan(
     catalog: RulesetCatalog, *, tiers: list[str], as_of: dt.date, region_codes: np.ndarray, holds
 ) -> dict[str, np.ndarray]:
@@ -80,9 +94,9 @@ def evaluate_changed(
     tolerance: float,
     tier_index: dict[str, int],
     existing_hash,
-) -> list[TierRows]:
+) -> Evaluation:
     """Results for every (row, tier) whose input hash differs from ``existing_hash(tier, ent, cl)``."""
-    out = []
+    rows, keys = [], []
     shared = {
         "catalog": catalog,
         "as_of": as_of,
@@ -91,10 +105,11 @@ def evaluate_changed(
         "tolerance": tolerance,
         "tier_index": tier_index,
         "existing_hash": existing_hash,
+        "expected_keys": keys,
     }
     enterprise_tiers = [t for t in tiers if t != CHAIN_TIER]
     if enterprise_tiers and chunk.facts.n:
-        out += _evaluate_table(
+        rows += _evaluate_table(
             facts=chunk.facts,
             enterprise_ids=chunk.enterprise_ids,
             cluster_ids=np.zeros(chunk.facts.n, dtype=np.int64),
@@ -104,7 +119,7 @@ def evaluate_changed(
         )
     # Chain leaders are judged per cluster: one row per membership.
     if CHAIN_TIER in tiers and chunk.chain_facts.n:
-        out += _evaluate_table(
+        rows += _evaluate_table(
             facts=chunk.chain_facts,
             enterprise_ids=chunk.enterprise_ids[chunk.member_rows],
             cluster_ids=chunk.member_cluster_ids,
@@ -112,12 +127,13 @@ def evaluate_changed(
             tiers=[CHAIN_TIER],
             **shared,
         )
-    return out
+    expected = np.sort(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
+    return Evaluation(rows=rows, expected_keys=expected)
 
 
 def _evaluate_table(
     *, facts, enterprise_ids, cluster_ids, region_codes, catalog, tiers, as_of, fiscal_year, parameters, tolerance,
-    tier_index, existing_hash,
+    tier_index, existing_hash, expected_keys: list,
 ) -> list[TierRows]:
     # Tiers read by a ``tier`` node are evaluated too (a --tier run still needs them) but not written.
     deps = tier_dependencies(catalog, tiers)
@@ -131,7 +147,9 @@ def _evaluate_table(
     }
     changed = np.zeros(facts.n, dtype=bool)
     for t in tiers:
-        changed |= (plan[t] != 0) & (hashes[t] != existing_hash(t, enterprise_ids, cluster_ids))
+        in_force = plan[t] != 0
+        expected_keys.append(result_key(tier_index[t], enterprise_ids[in_force], cluster_ids[in_force]))
+        changed |= in_force & (hashes[t] != existing_hash(t, enterprise_ids, cluster_ids))
     rows = np.flatnonzero(changed)
     if rows.size == 0:
         return []

@@ -8,7 +8,7 @@ import numpy as np
 from django.db import connection, transaction
 
 from tracker.models import EligibilityResult, InputDigest, TierChange
-from tracker.pipeline.evaluation_plan import TierRows
+from tracker.pipeline.evaluation_plan import Evaluation, TierRows, result_key
 from tracker.pipeline.facts_loader import Slice
 from tracker.pipeline.fetch import fetch_columns, is_postgresql
 from tracker.pipeline.pgcopy import copy_in
@@ -16,10 +16,6 @@ from tracker.rules import STATUS_NAMES
 
 STATUS_CODES = {name: code for code, name in enumerate(STATUS_NAMES)}
 ELIGIBLE = STATUS_CODES["eligible"]
-
-
-def result_key(tier_index: np.ndarray | int, enterprise_ids: np.ndarray, cluster_ids: np.ndarray) -> np.ndarray:
-    return (enterprise_ids.astype(np.int64) * 100_000 + cluster_ids) * 16 + tier_index
 
 
 class CurrentResults:
@@ -66,6 +62,12 @@ class CurrentResults:
             return np.full(len(enterprise_ids), np.iinfo(np.int64).min)
         return np.where(found, self.hashes[pos], np.iinfo(np.int64).min)
 
+    def without(self, expected_keys: np.ndarray, tiers: list[str]) -> np.ndarray:
+        """Ids of stored results of ``tiers`` whose key is not among ``expected_keys`` (sorted)."""
+        of_tiers = np.isin(self.keys % 16, [self.tier_index[t] for t in tiers])
+        unexpected = ~np.isin(self.keys, expected_keys, assume_unique=False)
+        return self.ids[of_tiers & unexpected]
+
     def previous(self, tier: str, enterprise_ids: np.ndarray, cluster_ids: np.ndarray):
         """(found, result id, status code) per row."""
         found, pos = self._locate(tier, enterprise_ids, cluster_ids)
@@ -76,15 +78,24 @@ class CurrentResults:
 
 
 def replace_results(
-    *, current: CurrentResults, new: list[TierRows], fiscal_year: int, run_id: int | None, now: dt.datetime
+    *,
+    current: CurrentResults,
+    new: Evaluation,
+    tiers: list[str],
+    fiscal_year: int,
+    run_id: int | None,
+    now: dt.datetime,
 ) -> tuple[int, int]:
-    """Write the changed results and their TierChange events; returns (rows written, status flips).
+    """Write the changed results and their TierChange events, and delete the results of ``tiers``
+    that have no row any more (the membership ended, no ruleset is in force); returns (results
+    written or deleted, status flips).
 
     Must run inside the chunk's transaction. Old rows are deleted and new ones inserted (rather than
     upserted) so one portable statement pair serves both the per-tier and the per-cluster keys.
     """
-    stale_ids, changed, events = [], [], []
-    for rows in new:
+    stale_ids, changed, events = [current.without(new.expected_keys, tiers)], [], []
+    removed = len(stale_ids[0])
+    for rows in new.rows:
         found, old_id, old_status = current.previous(rows.tier, rows.enterprise_ids, rows.cluster_ids)
         differs = ~found | (current.hash_of(rows.tier, rows.enterprise_ids, rows.cluster_ids) != rows.input_hashes)
         if not differs.any():
@@ -115,7 +126,7 @@ def replace_results(
     )
     if events:
         TierChange.objects.bulk_create(events, batch_size=2000)
-    return written, len(events)
+    return written + removed, len(events)
 
 
 def _result_rows(changed: list[tuple[TierRows, np.ndarray]], tier_index: dict[str, int]) -> dict[str, np.ndarray]:
