@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +31,6 @@ class ChunkFacts:
     member_rows: np.ndarray  # enterprise row index of each membership row
     member_cluster_ids: np.ndarray  # int64
     chain_facts: FactTable
-    seconds: float
 
 
 @dataclass
@@ -93,12 +91,9 @@ def load_chunk_facts(
     *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks
 ) -> ChunkFacts:
     """Read everything the engine needs for ``part`` with a handful of set-based queries."""
-    started = time.perf_counter()
     profiles = load_profiles(part=part, as_of=as_of)
     metrics = load_metrics(part=part, ids=profiles.enterprise_ids, fiscal_year=fiscal_year)
-    facts = assemble(profiles, metrics=metrics.columns, fiscal_year=fiscal_year, cluster_ranks=cluster_ranks)
-    facts.seconds = time.perf_counter() - started
-    return facts
+    return assemble(profiles, metrics=metrics.columns, fiscal_year=fiscal_year, cluster_ranks=cluster_ranks)
 
 
 def load_profiles(*, part: Slice, as_of: dt.date) -> Profiles:
@@ -152,7 +147,7 @@ def assemble(
         fiscal_year, profiles.member_cluster_ids, own_revenue
     )
     chain.designations = {CHAIN_TIER: profiles.chain_held}
-    return ChunkFacts(ids, profiles.region_codes, facts, rows, profiles.member_cluster_ids, chain, 0.0)
+    return ChunkFacts(ids, profiles.region_codes, facts, rows, profiles.member_cluster_ids, chain)
 
 
 def _enterprises(part: Slice, vendor: str):
