@@ -22,8 +22,10 @@ demo: $(VENV)/.installed
 ## The whole test suite on PostgreSQL with a real Redis and Celery worker (starts them if stopped).
 test: $(VENV)/.installed services
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -q --ignore=tests/tasks
-	# The pipeline tests run real Celery workers and restart Redis: one at a time.
-	DATABASE_URL=$(PG_URL) TIDU_TEST_BROKER_URL=$(REDIS_URL) $(PY) -m pytest -q tests/tasks
+	# The pipeline tests run real Celery workers and restart Redis: one at a time, also across
+	# checkouts of this repository on the same machine (they share Redis), hence the lock.
+	flock /tmp/tidu-pipeline-tests.lock env DATABASE_URL=$(PG_URL) TIDU_TEST_BROKER_URL=$(REDIS_URL) \
+	  $(PY) -m pytest -q tests/tasks
 
 services:
 	bash scripts/services.sh
