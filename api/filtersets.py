@@ -1,4 +1,8 @@
-"""Explicit FilterSets (NetBox style): each relation by id (`<fk>_id`) and by its code side by side."""
+"""Explicit FilterSets (NetBox style): each relation by id (`<fk>_id`) and by its code side by side.
+
+Choices come from the read layer (``visible``: an enterprise outside the reader's region is not a valid
+choice, as if it did not exist); "held" and "within a region" are the QuerySets' own definitions.
+"""
 
 from datetime import timedelta
 
@@ -9,10 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from api.scoping import visible
 from tracker import uscc
 from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region, Tier
-from tracker.models.designations import HOLDING_STATUSES, DesignationStatus
+from tracker.models.designations import DesignationStatus
 from tracker.models.enterprises import Sector
+
+REGION_PREFIX_LABEL = _("行政区划代码或前缀：3205 或 320500 匹配苏州市及其下辖各区县")
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -27,12 +34,16 @@ def _uscc_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
     return queryset.filter(**{name: uscc.normalize(value)})
 
 
+def within_region_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    return queryset.within_region(value)
+
+
 class RegionFilterSet(filters.FilterSet):
     code = filters.CharFilter(field_name="code", lookup_expr="startswith", label=_("行政区划代码前缀"))
     level = filters.MultipleChoiceFilter(choices=Region.Level.choices, label=_("级别"))
     parent = filters.CharFilter(field_name="parent__code", label=_("上级区划代码"))
     parent_id = filters.ModelMultipleChoiceFilter(
-        field_name="parent", queryset=Region.objects.all(), label=_("上级区划 id")
+        field_name="parent", queryset=visible(Region.objects.all()), label=_("上级区划 id")
     )
 
     class Meta:
@@ -59,12 +70,9 @@ class TierFilterSet(filters.FilterSet):
 
 
 class EnterpriseFilterSet(filters.FilterSet):
-    region = filters.CharFilter(
-        method="filter_region_prefix",
-        label=_("行政区划代码前缀：3205 匹配苏州市及其下辖各区县的企业"),
-    )
+    region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     region_id = filters.ModelMultipleChoiceFilter(
-        field_name="region", queryset=Region.objects.all(), label=_("所在地区 id")
+        field_name="region", queryset=visible(Region.objects.all()), label=_("所在地区 id")
     )
     cluster = CodeMultipleChoiceFilter(queryset=Cluster.objects.all(), method="filter_cluster", label=_("集群代码"))
     cluster_id = filters.ModelMultipleChoiceFilter(
@@ -83,9 +91,6 @@ class EnterpriseFilterSet(filters.FilterSet):
         model = Enterprise
         fields = ["region", "region_id", "cluster", "cluster_id", "tier", "sector", "listed"]
 
-    def filter_region_prefix(self, queryset, name, value):
-        return queryset.filter(region__code__startswith=value.strip())
-
     # Exists() rather than a join keeps one row per enterprise without DISTINCT.
     def filter_cluster(self, queryset, name, value):
         if not value:
@@ -96,18 +101,16 @@ class EnterpriseFilterSet(filters.FilterSet):
     def filter_designated_tier(self, queryset, name, value):
         if not value:
             return queryset
-        held = Designation.objects.filter(enterprise=OuterRef("pk"), tier__in=value, status__in=HOLDING_STATUSES)
+        held = Designation.objects.filter(enterprise=OuterRef("pk"), tier__in=value).held_on(timezone.localdate())
         return queryset.filter(Exists(held))
 
 
 class AnnualMetricsFilterSet(filters.FilterSet):
     enterprise_id = filters.ModelMultipleChoiceFilter(
-        field_name="enterprise", queryset=Enterprise.objects.all(), label=_("企业 id")
+        field_name="enterprise", queryset=visible(Enterprise.objects.all()), label=_("企业 id")
     )
     enterprise = filters.CharFilter(field_name="enterprise__uscc", method=_uscc_filter, label=_("企业统一社会信用代码"))
-    region = filters.CharFilter(
-        field_name="enterprise__region__code", lookup_expr="startswith", label=_("行政区划代码前缀")
-    )
+    region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     fiscal_year = filters.NumberFilter(label=_("年度"))
     fiscal_year__gte = filters.NumberFilter(field_name="fiscal_year", lookup_expr="gte", label=_("年度不早于"))
     fiscal_year__lte = filters.NumberFilter(field_name="fiscal_year", lookup_expr="lte", label=_("年度不晚于"))
@@ -119,12 +122,10 @@ class AnnualMetricsFilterSet(filters.FilterSet):
 
 class DesignationFilterSet(filters.FilterSet):
     enterprise_id = filters.ModelMultipleChoiceFilter(
-        field_name="enterprise", queryset=Enterprise.objects.all(), label=_("企业 id")
+        field_name="enterprise", queryset=visible(Enterprise.objects.all()), label=_("企业 id")
     )
     enterprise = filters.CharFilter(field_name="enterprise__uscc", method=_uscc_filter, label=_("企业统一社会信用代码"))
-    region = filters.CharFilter(
-        field_name="enterprise__region__code", lookup_expr="startswith", label=_("行政区划代码前缀")
-    )
+    region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     tier = filters.ModelMultipleChoiceFilter(field_name="tier", queryset=Tier.objects.all(), label=_("梯度层级代码"))
     status = filters.MultipleChoiceFilter(choices=DesignationStatus.choices, label=_("状态"))
     cluster = CodeMultipleChoiceFilter(field_name="cluster__code", queryset=Cluster.objects.all(), label=_("集群代码"))
@@ -137,7 +138,7 @@ class DesignationFilterSet(filters.FilterSet):
         method="filter_due_within_days",
         min_value=0,
         max_value=3660,
-        label=_("持有中且在今后 N 天内到期（含今天）的认定"),
+        label=_("今天持有且在今后 N 天内到期（含今天）的认定"),
     )
 
     class Meta:
@@ -157,6 +158,4 @@ class DesignationFilterSet(filters.FilterSet):
 
     def filter_due_within_days(self, queryset, name, value):
         today = timezone.localdate()
-        return queryset.filter(
-            status__in=HOLDING_STATUSES, valid_until__gte=today, valid_until__lte=today + timedelta(days=int(value))
-        )
+        return queryset.held_on(today).filter(valid_until__lte=today + timedelta(days=int(value)))

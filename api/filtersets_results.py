@@ -1,35 +1,24 @@
 """Filters for stored eligibility results, gaps, rulesets and runs."""
 
 import django_filters as filters
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from api.filtersets import CodeMultipleChoiceFilter
-from tracker import uscc
+from api.filtersets import REGION_PREFIX_LABEL, CodeMultipleChoiceFilter, within_region_filter
 from tracker.models import Cluster, EligibilityResult, EvaluationRun, Ruleset, Tier
+from tracker.models.enterprises import enterprise_key_q
 from tracker.models.evaluation import ResultStatus
 
 
-def enterprise_key_q(value: str, prefix: str = "") -> Q:
-    """Q for an enterprise given by id or by its 18-character USCC."""
-    value = value.strip()
-    if len(value) == 18:
-        return Q(**{f"{prefix}uscc": uscc.normalize(value)})
-    return Q(**{f"{prefix}pk": int(value)}) if value.isdigit() else Q(pk__in=[])
-
-
 class GapFilterSet(filters.FilterSet):
-    """Filters shared by results and gaps. Without `fiscal_year`, the latest year with results is shown."""
+    """Filters shared by results and gaps. Without `fiscal_year`, the current year is shown: that of the
+    last completed full recompute (an ad-hoc run for another date does not change it)."""
 
     tier = filters.ModelMultipleChoiceFilter(queryset=Tier.objects.all(), label=_("梯度层级代码"))
-    region = filters.CharFilter(
-        field_name="enterprise__region__code",
-        lookup_expr="startswith",
-        label=_("行政区划代码前缀：3205 匹配苏州市及其下辖各区县"),
-    )
+    region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     cluster = CodeMultipleChoiceFilter(field_name="cluster__code", queryset=Cluster.objects.all(), label=_("集群代码"))
     near_miss = filters.BooleanFilter(label=_("接近达标"))
-    fiscal_year = filters.NumberFilter(label=_("评价年度；省略时为已有结果的最新年度"))
+    fiscal_year = filters.NumberFilter(label=_("评价年度；省略时为当前年度（最近一次全量评价的年度）"))
     enterprise = filters.CharFilter(method="filter_enterprise", label=_("企业 id 或统一社会信用代码"))
 
     class Meta:
@@ -42,9 +31,7 @@ class GapFilterSet(filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         if self.form.cleaned_data.get("fiscal_year") is None:
-            latest = EligibilityResult.objects.aggregate(latest=Max("fiscal_year"))["latest"]
-            if latest is not None:
-                queryset = queryset.filter(fiscal_year=latest)
+            queryset = queryset.current()
         return queryset
 
 

@@ -1,7 +1,11 @@
-"""Declarative viewsets: queryset, serializer, filterset, ordering. Writes go through the services."""
+"""Declarative viewsets: queryset, serializer, filterset, ordering. Writes go through the services.
+
+Every viewset reads through the read layer's ``visible_to`` (api/scoping.py): a list shows the
+requesting user's region, and an object outside it is a 404.
+"""
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -16,6 +20,7 @@ from api.filtersets import (
     TierFilterSet,
 )
 from api.schema import TiduAutoSchema
+from api.scoping import VisibleQuerysetMixin
 from api.serializers.designations import DesignationSerializer
 from api.serializers.enterprises import EnterpriseSerializer
 from api.serializers.metrics import AnnualMetricsSerializer
@@ -36,7 +41,7 @@ from tracker.services.enterprises import enterprise_create, enterprise_update
 from tracker.services.metrics import metrics_create, metrics_delete, metrics_update
 
 
-class TiduViewSet(viewsets.ModelViewSet):
+class TiduViewSet(VisibleQuerysetMixin, viewsets.ModelViewSet):
     schema = TiduAutoSchema()
 
 
@@ -139,10 +144,10 @@ class EnterpriseViewSet(ServiceViewSet):
     instance_kwarg = "enterprise"
 
     def get_object(self):
-        key = self.kwargs[self.lookup_url_kwarg]
-        # A USCC always has 18 characters; an id never reaches 18 digits.
-        lookup = {"uscc": uscc.normalize(key)} if len(key) == 18 else {"pk": key if key.isdigit() else None}
-        enterprise = get_object_or_404(self.filter_queryset(self.get_queryset()), **lookup)
+        try:
+            enterprise = self.filter_queryset(self.get_queryset()).by_key(self.kwargs[self.lookup_url_kwarg])
+        except Enterprise.DoesNotExist:
+            raise Http404 from None
         self.check_object_permissions(self.request, enterprise)
         return enterprise
 

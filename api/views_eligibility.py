@@ -1,6 +1,9 @@
 """Eligibility: what-if simulation, live evaluation of a stored enterprise, stored results, gaps, rulesets.
 
 Evaluations go through tracker.services.eligibility (the recompute's engine path) and store nothing.
+Stored results are read through the read layer: scoped to the reader's region, the current year by
+default, failing criteria decoded by tracker.selectors.results, facts hidden from readers who may not
+read metrics (tracker.selectors.explanations).
 """
 
 import datetime as dt
@@ -8,7 +11,7 @@ import math
 
 import numpy as np
 from django.db.models import F
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,8 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import service_errors
-from api.filtersets_results import GapFilterSet, ResultFilterSet, RulesetFilterSet, enterprise_key_q
+from api.filtersets_results import GapFilterSet, ResultFilterSet, RulesetFilterSet
 from api.schema import TiduAutoSchema
+from api.scoping import VisibleQuerysetMixin
 from api.serializers.eligibility import (
     EligibilityQuerySerializer,
     EnterpriseEligibilitySerializer,
@@ -31,12 +35,11 @@ from api.serializers.eligibility import (
 )
 from api.views import ENTERPRISE_LOOKUP
 from tracker.models import EligibilityResult, Enterprise, Ruleset
-from tracker.models.designations import HOLDING_STATUSES
+from tracker.models.designations import is_held
 from tracker.models.evaluation import ResultStatus
-from tracker.rules import unpack_bits
-from tracker.rules.definition import GroupNode, TestNode
+from tracker.selectors.explanations import explanation_for
+from tracker.selectors.results import enterprise_results, failing_criteria
 from tracker.services.eligibility import enterprise_eligibility, evaluate_record, result_explanation
-from tracker.services.rulesets import engine_ruleset
 
 
 def json_safe(value):
@@ -52,10 +55,14 @@ def json_safe(value):
     return value
 
 
-def enterprise_by_key(key: str, queryset=None) -> Enterprise:
-    """An enterprise by id or 18-character USCC, or 404 (as the enterprise detail URL)."""
+def enterprise_by_key(request, key: str, queryset=None) -> Enterprise:
+    """An enterprise the requesting user may see, by id or 18-character USCC, or 404 (as the enterprise
+    detail URL: another region's enterprise is not found either)."""
     queryset = Enterprise.objects.select_related("region") if queryset is None else queryset
-    return get_object_or_404(queryset, enterprise_key_q(key))
+    try:
+        return queryset.visible_to(request.user).by_key(key)
+    except Enterprise.DoesNotExist:
+        raise Http404 from None
 
 
 class CanViewEnterprises(permissions.BasePermission):
@@ -116,14 +123,17 @@ class SimulateView(APIView):
 
 
 def held_designations(designations: list[dict], as_of: dt.date) -> list[str]:
-    """Tier codes held on ``as_of``: a holding status and recognized_on ≤ as_of ≤ valid_until (open if null)."""
+    """Tier codes held on ``as_of``, by the read layer's definition of "held" (``is_held``)."""
     return sorted(
         {
             item["tier"].code
             for item in designations
-            if item["status"] in HOLDING_STATUSES
-            and item["recognized_on"] <= as_of
-            and (item.get("valid_until") is None or as_of <= item["valid_until"])
+            if is_held(
+                status=item["status"],
+                recognized_on=item["recognized_on"],
+                valid_until=item.get("valid_until"),
+                as_of=as_of,
+            )
         }
     )
 
@@ -140,16 +150,21 @@ class EnterpriseEligibilityView(generics.GenericAPIView):
         parameters=[ENTERPRISE_LOOKUP, EligibilityQuerySerializer],
         responses={200: EnterpriseEligibilitySerializer},
         description="Evaluate a stored enterprise live from its stored facts (every tier but chain_leader, which is "
-        "per cluster: see its stored results). Nothing is stored.",
+        "per cluster: see its stored results). Nothing is stored. The criteria tree shows the enterprise's facts "
+        "(values, inputs, gaps) only to users who may view annual metrics; for others `facts_redacted` is true "
+        "and only outcomes, points and thresholds are given.",
     )
     def get(self, request, id_or_uscc):
         query = EligibilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of") or timezone.localdate()
         mode = query.validated_data["mode"]
-        enterprise = enterprise_by_key(id_or_uscc, self.get_queryset())
+        enterprise = enterprise_by_key(request, id_or_uscc, self.get_queryset())
         with service_errors():
-            results = enterprise_eligibility(enterprise=enterprise, as_of=as_of, mode=mode)
+            results = [
+                explanation_for(request.user, result)
+                for result in enterprise_eligibility(enterprise=enterprise, as_of=as_of, mode=mode)
+            ]
         return Response(
             {
                 "enterprise": {"id": enterprise.pk, "uscc": enterprise.uscc, "name": enterprise.name},
@@ -185,7 +200,18 @@ RESULT_QUERYSET = (
     .only(*RESULT_FIELDS)
     .annotate(ruleset_version=F("ruleset__version"))
 )
-FISCAL_YEAR = OpenApiParameter("fiscal_year", int, description=_("评价年度；省略时为该企业已有结果的最新年度。"))
+RESULT_DETAIL_QUERYSET = EligibilityResult.objects.select_related(
+    "enterprise__region", "cluster", "run", "ruleset__jurisdiction"
+).annotate(ruleset_version=F("ruleset__version"))
+GAP_QUERYSET = (
+    EligibilityResult.objects.filter(status=ResultStatus.NOT_ELIGIBLE)
+    .select_related("enterprise", "cluster")
+    .only(*RESULT_FIELDS, "failed_nodes")
+    .annotate(ruleset_version=F("ruleset__version"))
+)
+FISCAL_YEAR = OpenApiParameter(
+    "fiscal_year", int, description=_("评价年度；省略时为当前年度（最近一次全量评价的年度）。")
+)
 
 
 class EnterpriseResultsView(generics.GenericAPIView):
@@ -203,8 +229,8 @@ class EnterpriseResultsView(generics.GenericAPIView):
         "one fiscal year.",
     )
     def get(self, request, id_or_uscc):
-        enterprise = enterprise_by_key(id_or_uscc, Enterprise.objects.only("id"))
-        results = self.get_queryset().filter(enterprise=enterprise)
+        enterprise = enterprise_by_key(request, id_or_uscc, Enterprise.objects.only("id"))
+        fiscal_year = None
         raw_year = request.query_params.get("fiscal_year")
         if raw_year:
             year = serializers.IntegerField(min_value=1900, max_value=2999)
@@ -212,13 +238,17 @@ class EnterpriseResultsView(generics.GenericAPIView):
                 fiscal_year = year.run_validation(raw_year)
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({"fiscal_year": exc.detail}) from None
-        else:
-            fiscal_year = max(results.values_list("fiscal_year", flat=True).order_by("-fiscal_year")[:1], default=None)
-        rows = results.filter(fiscal_year=fiscal_year).order_by("tier__ladder_order", "tier_id", "cluster__code")
+        rows = (
+            enterprise_results(enterprise=enterprise, fiscal_year=fiscal_year)
+            .select_related("cluster")
+            .only(*RESULT_FIELDS)
+            .annotate(ruleset_version=F("ruleset__version"))
+            .order_by("tier__ladder_order", "tier_id", "cluster__code")
+        )
         return Response(self.get_serializer(rows, many=True).data)
 
 
-class ResultViewSet(viewsets.ReadOnlyModelViewSet):
+class ResultViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Stored eligibility results, one per enterprise × tier × fiscal year (× cluster for chain leaders)."""
 
     schema = TiduAutoSchema()
@@ -231,9 +261,7 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         if self.action == "retrieve":
-            return EligibilityResult.objects.select_related(
-                "enterprise__region", "cluster", "run", "ruleset__jurisdiction"
-            ).annotate(ruleset_version=F("ruleset__version"))
+            return RESULT_DETAIL_QUERYSET.visible_to(self.request.user)
         return super().get_queryset()
 
     def get_serializer_class(self):
@@ -242,82 +270,27 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         result = self.get_object()
         with service_errors():
-            result.explanation = json_safe(result_explanation(result=result))
+            result.explanation = json_safe(explanation_for(request.user, result_explanation(result=result)))
         return Response(self.get_serializer(result).data)
 
 
-class GapViewSet(viewsets.ReadOnlyModelViewSet):
+class GapViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Not-eligible results with their failing criteria, closest first (shortfall, then failing count)."""
 
     schema = TiduAutoSchema()
-    queryset = EligibilityResult.objects.filter(status=ResultStatus.NOT_ELIGIBLE)
+    queryset = GAP_QUERYSET
     serializer_class = GapSerializer
     filterset_class = GapFilterSet
     search_fields = ["enterprise__name", "enterprise__uscc"]
     ordering_fields = ["id", "shortfall", "failing_count", "score", "evaluated_at"]
     ordering = ["shortfall", "failing_count", "id"]
 
-    def get_queryset(self):
-        return (
-            EligibilityResult.objects.filter(status=ResultStatus.NOT_ELIGIBLE)
-            .select_related("enterprise", "cluster")
-            .only(*RESULT_FIELDS, "failed_nodes")
-            .annotate(ruleset_version=F("ruleset__version"))
-        )
-
     def get_serializer(self, *args, **kwargs):
         rows = args[0] if args else kwargs.get("instance")
         rows = [rows] if isinstance(rows, EligibilityResult) else list(rows or [])
-        rulesets = Ruleset.objects.select_related("jurisdiction").in_bulk({row.ruleset_id for row in rows})
         kwargs.setdefault("context", self.get_serializer_context())
-        kwargs["context"]["decode_failing"] = FailingDecoder(rulesets)
+        kwargs["context"]["failing"] = {pk: json_safe(items) for pk, items in failing_criteria(rows).items()}
         return GapSerializer(*args, **kwargs)
-
-
-class FailingDecoder:
-    """Decode a result's failed-nodes bitmap into its failing criteria (rulesets loaded once per page)."""
-
-    def __init__(self, rulesets: dict[int, Ruleset]):
-        self.rulesets = rulesets
-        self._trees = {}
-
-    def __call__(self, result: EligibilityResult) -> list[dict]:
-        ruleset = self.rulesets.get(result.ruleset_id)
-        if ruleset is None:
-            return []
-        engine = engine_ruleset(ruleset)
-        bits = np.frombuffer(bytes(result.failed_nodes or b""), dtype=np.uint8)
-        count = len(engine.node_index)
-        if bits.size * 8 < count:
-            bits = np.concatenate([bits, np.zeros((count + 7) // 8 - bits.size, dtype=np.uint8)])
-        failed_flags = unpack_bits(bits.reshape(1, -1), count)[0]
-        failed = {node_id for node_id, flag in zip(engine.node_index, failed_flags, strict=True) if flag}
-        return failing_criteria(engine.root, failed)
-
-
-def failing_criteria(root, failed: set[str]) -> list[dict]:
-    """The failed criteria that make the result fail: descend from the root through failed groups only
-    (a failed branch under a passing `any` is not a reason); a failed non-group node is a criterion."""
-    out = []
-
-    def visit(node):
-        if node.id not in failed:
-            return
-        if isinstance(node, GroupNode):
-            for child in node.children:
-                visit(child)
-            return
-        item = {"id": node.id, "kind": node.kind, "label": {"zh": node.label.zh, "en": node.label.en}}
-        if isinstance(node, TestNode):
-            item.update(
-                variable=node.condition.variable,
-                op=node.condition.op,
-                threshold=json_safe(node.condition.raw_threshold),
-            )
-        out.append(item)
-
-    visit(root)
-    return out
 
 
 #

@@ -1,6 +1,5 @@
 """Evaluation runs: list and inspect the recompute ledger, start a manual run (202)."""
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,8 +9,8 @@ from api.errors import service_errors
 from api.filtersets_results import RunFilterSet
 from api.schema import TiduAutoSchema
 from api.serializers.runs import RunCreateSerializer, RunSerializer
-from tracker import uscc
 from tracker.models import Enterprise, EvaluationRun
+from tracker.models.scoping import region_scope
 from tracker.services.runs import run_start
 
 
@@ -20,7 +19,8 @@ from tracker.services.runs import run_start
         request=RunCreateSerializer,
         responses={202: RunSerializer},
         description="Start a manual recompute. A full run (no `enterprises`) while another full manual run "
-        "for the same day is open returns that open run (202 as well, same id).",
+        "for the same day is open returns that open run (202 as well, same id). A user whose office is a "
+        "city or county may recompute only enterprises of that region, listed in `enterprises`.",
     )
 )
 class RunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -41,7 +41,14 @@ class RunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrieve
         body.is_valid(raise_exception=True)
         data = body.validated_data
         tiers = [tier.code for tier in data["tiers"]] if data.get("tiers") else None
-        enterprise_ids = resolve_enterprises(data["enterprises"]) if "enterprises" in data else None
+        if "enterprises" in data:
+            enterprise_ids = resolve_enterprises(request, data["enterprises"])
+        elif not region_scope(request.user).unrestricted:
+            raise serializers.ValidationError(
+                {"enterprises": [_("全量重新计算仅限省级用户；请列出本地区需要重新计算的企业。")]}
+            )
+        else:
+            enterprise_ids = None
         with service_errors():
             run = run_start(
                 kind=EvaluationRun.Kind.MANUAL,
@@ -54,20 +61,12 @@ class RunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrieve
         return Response(RunSerializer(run, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)
 
 
-def resolve_enterprises(keys: list[str]) -> list[int]:
-    """Enterprise ids for a list of ids or USCCs (one query); 400 naming the unknown ones."""
-    keys = [key.strip() for key in keys]
-    ids = {int(key) for key in keys if key.isdigit() and len(key) < 18}
-    codes = {uscc.normalize(key) for key in keys if len(key) == 18}
-    found = dict(Enterprise.objects.filter(Q(pk__in=ids) | Q(uscc__in=codes)).values_list("pk", "uscc"))
-    known_ids, known_codes = set(found), set(found.values())
-    unknown = [
-        key
-        for key in keys
-        if not ((len(key) == 18 and uscc.normalize(key) in known_codes) or (key.isdigit() and int(key) in known_ids))
-    ]
+def resolve_enterprises(request, keys: list[str]) -> list[int]:
+    """Ids of the listed enterprises (ids or USCCs) the user may see, in one query; a 400 names the keys
+    that match none (another region's enterprise is "not found" as well)."""
+    ids, unknown = Enterprise.objects.visible_to(request.user).ids_for_keys(keys)
     if unknown:
         raise serializers.ValidationError(
             {"enterprises": [_("未找到企业：%(keys)s") % {"keys": ", ".join(unknown[:20])}]}
         )
-    return sorted(found)
+    return ids

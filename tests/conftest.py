@@ -1,16 +1,17 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, give_office
 
 
 @pytest.fixture
 def staff_user(db):
-    """A staff member holding every tracker permission except the USCC override."""
+    """A province staff member holding every tracker permission except the USCC override."""
     user = UserFactory(username="staff", is_staff=True)
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="tracker").exclude(codename="override_uscc_check")
     )
+    give_office(user)
     return user
 
 

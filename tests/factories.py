@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from tracker import uscc
-from tracker.models import AnnualMetrics, ChainSegment, Cluster, Designation, Enterprise, Region, Tier
+from tracker.models import AnnualMetrics, ChainSegment, Cluster, Designation, Enterprise, Region, Tier, UserOffice
 
 _org_codes = itertools.count(10_000_001)
 
@@ -107,3 +107,26 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.cn")
     password = factory.django.Password("correct-horse-battery")
+
+
+PROVINCE = {"code": "320000", "name": "江苏省", "name_en": "Jiangsu", "level": Region.Level.PROVINCE}
+
+
+def region(code: str, name: str = "", parent: Region | None = None) -> Region:
+    """A region by code, its level read from the code (320000 province, 320500 city, 320506 county)."""
+    if code.endswith("0000"):
+        level = Region.Level.PROVINCE
+    elif code.endswith("00"):
+        level = Region.Level.PREFECTURE
+    else:
+        level = Region.Level.COUNTY
+    if parent is None and level != Region.Level.PROVINCE:
+        parent = region(code[:2] + "0000") if level == Region.Level.PREFECTURE else region(code[:4] + "00")
+    return RegionFactory(code=code, name=name or code, level=level, parent=parent)
+
+
+def give_office(user, code: str = "320000") -> UserOffice:
+    """Place a test user in an office (the province by default: they see every region)."""
+    office, _ = UserOffice.objects.update_or_create(user=user, defaults={"region": region(code)})
+    user.__dict__.pop("_tidu_region_scope", None)
+    return office

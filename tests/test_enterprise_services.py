@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 
-from tests.factories import EnterpriseFactory, RegionFactory, UserFactory, make_uscc
+from tests.factories import EnterpriseFactory, RegionFactory, UserFactory, give_office, make_uscc
 from tracker.models import Enterprise
 from tracker.services.enterprises import enterprise_create, enterprise_update
 
@@ -37,6 +37,7 @@ def test_an_override_needs_the_dedicated_permission(staff_user):
 def test_a_user_with_the_permission_may_override_with_a_reason():
     user = UserFactory(username="checker")
     user.user_permissions.add(Permission.objects.get(codename="override_uscc_check"))
+    give_office(user)
     enterprise = enterprise_create(
         user=user, uscc=PILOT_CODE, uscc_check_override="福建早期试点地区依法核发", name="甲", region=RegionFactory()
     )

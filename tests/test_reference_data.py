@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from tracker.models import ChainSegment, Cluster, NationalRecognition, Region, Ruleset, Tier
-from tracker.services.reference_data import reference_data_load, size_standards
+from tracker.selectors.rulesets import size_standards
+from tracker.services.reference_data import reference_data_load
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +28,31 @@ def test_it_loads_jiangsu_and_its_13_cities():
     reference_data_load()
     jiangsu = Region.objects.get(code="320000")
     assert jiangsu.level == Region.Level.PROVINCE and jiangsu.parent is None
-    assert Region.objects.count() == 14
     cities = Region.objects.filter(parent=jiangsu, level=Region.Level.PREFECTURE)
     assert cities.count() == 13
     assert Region.objects.get(code="320500").name == "苏州市"
+
+
+def test_it_loads_the_95_current_county_level_divisions_under_their_cities():
+    reference_data_load()
+    counties = Region.objects.current().filter(level=Region.Level.COUNTY)
+    assert counties.count() == 95
+    assert all(county.code[:4] == county.parent.code[:4] for county in counties.select_related("parent"))
+    wuzhong = Region.objects.get(code="320506")
+    assert (wuzhong.name, wuzhong.parent.code) == ("吴中区", "320500")
+    # 55 districts, 21 county-level cities, 19 counties (GB/T 2260: 01–20 districts, 21–50 counties,
+    # 81–99 county-level cities in the last two digits)
+    kinds = Counter("city" if c.code[4:] >= "81" else "county" if c.code[4:] >= "21" else "district" for c in counties)
+    assert kinds == {"district": 55, "city": 21, "county": 19}
+
+
+def test_retired_codes_are_kept_with_their_successor():
+    reference_data_load()
+    gangzha = Region.objects.get(code="320611")
+    assert gangzha.retired_in == 2020 and gangzha.successor.code == "320613"
+    assert Region.objects.get(code="320684").successor.name == "海门区"
+    assert not Region.objects.filter(retired_in__isnull=False, successor__isnull=True).exists()
+    assert not Region.objects.filter(successor__retired_in__isnull=False).exists()
 
 
 def test_it_loads_25_clusters_in_three_groups_with_segments():
@@ -76,11 +98,11 @@ def test_it_changes_nothing_when_run_twice():
     before = table_counts()
     second = reference_data_load()
     assert table_counts() == before
-    assert first["regions"]["created"] == 14 and first["clusters"]["created"] == 25
+    assert first["regions"]["created"] == 139 and first["clusters"]["created"] == 25
     for table, counts in second.items():
         if table != "notices":
             assert counts["created"] == 0 and counts["updated"] == 0, table
-    assert second["regions"]["unchanged"] == 14
+    assert second["regions"]["unchanged"] == 139
     assert second["tiers"]["unchanged"] == 8
 
 
@@ -122,9 +144,6 @@ def test_the_bootstrap_command_says_when_nothing_changed(capsys):
     assert "nothing changed" in capsys.readouterr().out
 
 
-def test_size_standards_are_reachable_once_shipped(settings):
-    try:
-        standards = size_standards()
-    except Exception as exc:  # the file is written by another engineer
-        pytest.skip(f"size standards not shipped yet: {exc}")
-    assert isinstance(standards, dict) and standards
+def test_the_shipped_size_standards_are_read():
+    standards = size_standards()
+    assert standards["industry"]["max_employees"] == 1000

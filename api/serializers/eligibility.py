@@ -105,6 +105,10 @@ class TierResultSerializer(serializers.Serializer):
     near_miss = serializers.BooleanField(help_text=_("接近达标：至多一项未达标或差距在容差内。"))
     nodes = serializers.ListField(child=NodeField(), help_text=_("认定条件树的每个节点（先序）。"))
     gaps = GapsField()
+    facts_redacted = serializers.BooleanField(
+        default=False,
+        help_text=_("为 true 时，读者无权查看年度指标：条件树与差距中不含企业的指标值、计算依据和差距数值。"),
+    )
 
 
 class DesignationInputSerializer(serializers.Serializer):
@@ -283,8 +287,7 @@ class GapSerializer(ResultSerializer):
 
     @extend_schema_field(FailingCriterionSerializer(many=True))
     def get_failing(self, result) -> list[dict]:
-        decode = self.context["decode_failing"]
-        return decode(result)
+        return self.context["failing"].get(result.pk, [])
 
 
 #

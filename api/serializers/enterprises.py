@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.scoping import VisibleRelationsMixin
 from tracker.models import ChainSegment, Cluster, ClusterMembership, Designation, Enterprise, Region
 
 
@@ -31,7 +32,7 @@ class DesignationBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EnterpriseSerializer(serializers.ModelSerializer):
+class EnterpriseSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     region = serializers.SlugRelatedField(
         slug_field="code", queryset=Region.objects.all(), help_text=_("所在地区的行政区划代码（GB/T 2260）。")
     )

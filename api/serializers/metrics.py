@@ -5,6 +5,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.scoping import VisibleRelationsMixin
 from tracker.models import AnnualMetrics
 
 MONEY_CNY = _("单位：人民币元，十进制字符串。")
@@ -25,7 +26,7 @@ def _unit_help_texts(model: type[models.Model]) -> dict[str, dict]:
     return kwargs
 
 
-class AnnualMetricsSerializer(serializers.ModelSerializer):
+class AnnualMetricsSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
 
     class Meta:

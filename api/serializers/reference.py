@@ -4,10 +4,11 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.scoping import VisibleRelationsMixin
 from tracker.models import ChainSegment, Cluster, Region, Tier
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
@@ -29,7 +30,7 @@ class ChainSegmentSerializer(serializers.ModelSerializer):
         fields = ["id", "position", "name", "sort_order"]
 
 
-class ClusterSerializer(serializers.ModelSerializer):
+class ClusterSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     core_regions = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),

@@ -46,7 +46,7 @@ def test_it_renders_the_history_page(client_for, world, model):
 
 @pytest.mark.parametrize(
     "query",
-    ["city=320500", "cluster={cluster}", "designated={tier}", "sector=industry", "listed__exact=0", "q=苏州", "q=9132"],
+    ["region=320500", "cluster={cluster}", "designated={tier}", "sector=industry", "listed__exact=0", "q=苏州", "q=9132"],
 )
 def test_it_filters_and_searches_enterprises(admin_client, world, query):
     query = query.format(cluster=world["cluster"].pk, tier=world["tier"].pk)

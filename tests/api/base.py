@@ -18,6 +18,8 @@ class ResourceTests:
     model = None
     audited: bool = False
     update_data: dict = {}
+    # Permissions beyond the model's add/change/delete/view that a write in update_data needs.
+    extra_permissions: tuple[str, ...] = ()
 
     def make_object(self):
         raise NotImplementedError
@@ -38,7 +40,8 @@ class ResourceTests:
 
     def client_with(self, *actions: str):
         model_name = self.model._meta.model_name
-        user = user_with_perms(*(f"{action}_{model_name}" for action in actions))
+        extra = self.extra_permissions if set(actions) & {"add", "change", "delete"} else ()
+        user = user_with_perms(*(f"{action}_{model_name}" for action in actions), *extra)
         return user, token_client(user)
 
     def assert_history_user(self, obj_pk, history_type: str, user) -> None:

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, give_office
 
 
 def token_client(user) -> APIClient:
@@ -12,10 +12,12 @@ def token_client(user) -> APIClient:
     return client
 
 
-def user_with_perms(*codenames: str):
-    """A new user holding exactly these tracker permissions (codenames such as `view_enterprise`)."""
+def user_with_perms(*codenames: str, region: str = "320000"):
+    """A new user holding exactly these tracker permissions (codenames such as `view_enterprise`), in an
+    office of ``region`` (the province by default: every region is visible)."""
     user = UserFactory()
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames))
+    give_office(user, region)
     return user
 
 

@@ -23,6 +23,7 @@ class TestDesignationAPI(ResourceTests):
     model = Designation
     audited = True
     update_data = {"document_no": "苏工信中小〔2024〕9号", "status": "publicized"}
+    extra_permissions = ("publish_designation",)
 
     def make_object(self):
         return DesignationFactory()

@@ -45,8 +45,9 @@ def test_list_query_count_does_not_grow_with_the_page_size(staff_client, sixty_e
 
 
 def test_the_enterprise_list_baseline(staff_client, sixty_enterprises):
-    # token+user, user and group permissions, COUNT, the page (with region), memberships, designations
-    assert count_queries(staff_client, "/api/v1/enterprises/", 50) == 7
+    # token+user, user and group permissions, the user's office (region scope), COUNT, the page (with
+    # region), memberships, designations
+    assert count_queries(staff_client, "/api/v1/enterprises/", 50) == 8
 
 
 def test_reference_lists_are_constant_too(staff_client):

@@ -14,7 +14,7 @@ from tracker import rules
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, Ruleset
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.rules.fields import METRIC_FIELDS
-from tracker.services.rulesets import engine_parameters, engine_ruleset
+from tracker.selectors.rulesets import engine_parameters, engine_ruleset
 
 CHAIN = "chain_leader"
 ATTRIBUTES = ("founded_on", "listed", "listed_on", "sector", "niche_since", "vc_backed", "group_has_little_giant")

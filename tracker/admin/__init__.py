@@ -12,6 +12,7 @@ from tracker.admin import (  # noqa: F401
     regions,
     rulesets,
     tiers,
+    users,
 )
 
 admin.site.site_header = _("梯度培育管理系统 Tidu")

@@ -1,4 +1,9 @@
-"""What every admin that writes through a service shares.
+"""What every admin shares: reading through the read layer, and writing through a service.
+
+Every ModelAdmin and inline reads through ``VisibleAdminMixin``: its changelist, counts, change and
+delete pages, actions, autocompletes (which search the target admin's queryset) and foreign-key
+choices show only what the user may see (tracker/models/scoping.py); another region's object is
+"not found", like an id that does not exist.
 
 The admin and the API have one write path: ``save_model``/``save_formset``/``delete_model`` call the
 services in tracker/services/. Forms run the services' checks in ``clean`` so staff see field errors;
@@ -11,6 +16,29 @@ from django.db import models
 from django.http import HttpResponseRedirect
 
 from tracker.admin.paginator import EstimatedCountPaginator
+
+
+def visible_choices(formfield, request):
+    """Narrow a relation's choices to what the user may see (for models the read layer scopes)."""
+    queryset = getattr(formfield, "queryset", None)
+    if queryset is not None and hasattr(queryset, "visible_to"):
+        formfield.queryset = queryset.visible_to(request.user)
+    return formfield
+
+
+class VisibleAdminMixin:
+    """A ModelAdmin or inline that reads through ``visible_to(request.user)``."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        visible_to = getattr(queryset, "visible_to", None)
+        return queryset if visible_to is None else visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return visible_choices(super().formfield_for_foreignkey(db_field, request, **kwargs), request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return visible_choices(super().formfield_for_manytomany(db_field, request, **kwargs), request)
 
 
 def form_values(form, *, changed_only: bool) -> dict:
@@ -44,7 +72,7 @@ class UserFormMixin:
         return type(form.__name__, (form,), {"user": request.user})
 
 
-class ServiceAdminMixin(UserFormMixin):
+class ServiceAdminMixin(VisibleAdminMixin, UserFormMixin):
     """Paginator without unfiltered COUNT(*) and a safety net for service errors."""
 
     paginator = EstimatedCountPaginator

@@ -3,17 +3,18 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
+from tracker.admin.base import VisibleAdminMixin
 from tracker.models import ChainSegment, Cluster, NationalRecognition
 
 
-class ChainSegmentInline(admin.TabularInline):
+class ChainSegmentInline(VisibleAdminMixin, admin.TabularInline):
     model = ChainSegment
     fields = ["position", "name", "sort_order"]
     extra = 0
 
 
 @admin.register(Cluster)
-class ClusterAdmin(admin.ModelAdmin):
+class ClusterAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["name_zh", "code", "group", "operating_org", "segment_count", "name_confirmed_display"]
     list_filter = ["group", "name_confirmed"]
     search_fields = ["code", "name_zh", "name_en"]
@@ -38,7 +39,7 @@ class ClusterAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChainSegment)
-class ChainSegmentAdmin(admin.ModelAdmin):
+class ChainSegmentAdmin(VisibleAdminMixin, admin.ModelAdmin):
     """Registered so membership forms can autocomplete segments; staff edit them inline on the cluster."""
 
     list_display = ["name", "cluster", "position", "sort_order"]
@@ -52,7 +53,7 @@ class ChainSegmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(NationalRecognition)
-class NationalRecognitionAdmin(admin.ModelAdmin):
+class NationalRecognitionAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "batch"]
     list_filter = ["kind"]
     search_fields = ["name"]

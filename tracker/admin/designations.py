@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from tracker.admin import display
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values
 from tracker.admin.enterprises import looks_like_uscc
-from tracker.admin.filters import ClusterFilter, TierFilter, ValidUntilFilter
+from tracker.admin.filters import ClusterFilter, RegionFilter, TierFilter, ValidUntilFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.models import Designation
 from tracker.services import designations as designation_services
@@ -49,9 +49,9 @@ class DesignationAdmin(ServiceAdminMixin, HistoryAdmin):
         "recognized_on_display",
         "valid_until_display",
     ]
-    list_filter = [TierFilter, "status", ValidUntilFilter, ClusterFilter]
+    list_filter = [RegionFilter, TierFilter, "status", ValidUntilFilter, ClusterFilter]
     list_select_related = ["enterprise", "tier", "cluster"]
-    raw_id_fields = ["enterprise"]
+    autocomplete_fields = ["enterprise"]
     search_fields = ["enterprise__name", "enterprise__uscc", "document_no"]
     search_help_text = _("按企业名称、统一社会信用代码（前几位即可）或文号搜索。")
     readonly_fields = ["created_at", "updated_at"]

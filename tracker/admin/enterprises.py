@@ -1,17 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Max, Prefetch
+from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
-from tracker.admin.base import ServiceAdminMixin, adopt, form_values, mark_formset_saved
+from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin, adopt, form_values, mark_formset_saved
 from tracker.admin.explanation import status_badge
-from tracker.admin.filters import CityFilter, DesignatedTierFilter, EnterpriseClusterFilter
+from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
-from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
-from tracker.models.designations import HOLDING_STATUSES
+from tracker.models import AnnualMetrics, ClusterMembership, Designation, Enterprise, EvaluationRun
+from tracker.selectors.results import enterprise_results
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
 from tracker.services.runs import run_start
@@ -59,14 +60,14 @@ class EnterpriseForm(forms.ModelForm):
         return cleaned
 
 
-class ClusterMembershipInline(admin.TabularInline):
+class ClusterMembershipInline(VisibleAdminMixin, admin.TabularInline):
     model = ClusterMembership
     fields = ["cluster", "segment"]
     autocomplete_fields = ["segment"]
     extra = 0
 
 
-class AnnualMetricsInline(admin.TabularInline):
+class AnnualMetricsInline(VisibleAdminMixin, admin.TabularInline):
     """The headline figures per year; the full set of facts is on each year's own page."""
 
     model = AnnualMetrics
@@ -80,7 +81,7 @@ class AnnualMetricsInline(admin.TabularInline):
 class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
     form = EnterpriseForm
     list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
-    list_filter = [CityFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
+    list_filter = [RegionFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
     list_select_related = ["region"]
     search_fields = ["name", "uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
@@ -101,7 +102,11 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
                 {"fields": ["founded_on", "listed", "listed_on", "niche_since", "main_product", "product_code"]},
             ),
             (_("其他事实"), {"fields": ["vc_backed", "group_has_little_giant"]}),
-            *([(_("当前认定条件评价"), {"fields": ["current_results"]})] if obj is not None else []),
+            *(
+                [(_("当前认定条件评价"), {"fields": ["current_results"]})]
+                if obj is not None and request.user.has_perm("tracker.view_eligibilityresult")
+                else []
+            ),
             (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]
 
@@ -111,7 +116,7 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
         return ["uscc_check_override"]
 
     def get_queryset(self, request):
-        held = Designation.objects.filter(status__in=HOLDING_STATUSES).select_related("tier")
+        held = Designation.objects.held_on(timezone.localdate()).select_related("tier")
         return super().get_queryset(request).prefetch_related(Prefetch("designations", queryset=held, to_attr="held"))
 
     def get_search_results(self, request, queryset, search_term):
@@ -136,13 +141,14 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
         names = sorted({str(d.tier) for d in getattr(enterprise, "held", [])})
         return "、".join(names) or display.MISSING
 
-    @admin.display(description=_("各层级评价结果（最近年度）"))
+    @admin.display(description=_("各层级评价结果（当前年度）"))
     def current_results(self, enterprise: Enterprise):
-        results = EligibilityResult.objects.filter(enterprise=enterprise)
-        year = results.aggregate(year=Max("fiscal_year"))["year"]
-        if year is None:
-            return _("尚无评价结果。")
-        rows = results.filter(fiscal_year=year).select_related("tier", "cluster", "ruleset").order_by("tier_id")
+        rows = list(
+            enterprise_results(enterprise=enterprise).select_related("tier", "cluster", "ruleset").order_by("tier_id")
+        )
+        if not rows:
+            return _("当前年度尚无评价结果。")
+        year = rows[0].fiscal_year
         head = [_("层级"), _("产业集群"), _("结论"), _("得分"), _("接近达标"), _("标准版本"), _("未达标条件数"), ""]
         body = format_html_join(
             "",

@@ -15,12 +15,15 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
+from tracker.admin.base import VisibleAdminMixin
 from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.explanation import explanation_html, status_badge
-from tracker.admin.filters import FiscalYearFilter, TierFilter
+from tracker.admin.filters import FiscalYearFilter, RegionFilter, TierFilter
 from tracker.admin.paginator import EstimatedCountPaginator
 from tracker.models import EligibilityResult, EvaluationRun, RunChunk, TierChange
 from tracker.models.evaluation import ResultStatus
+from tracker.models.scoping import region_scope
+from tracker.selectors.explanations import explanation_for
 from tracker.services.eligibility import result_explanation
 from tracker.services.runs import run_start
 
@@ -28,7 +31,7 @@ CHUNKS_SHOWN = 50
 RUN_COLORS = {"pending": "#616161", "running": "#1565c0", "succeeded": "#2e7d32", "failed": "#c62828"}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(VisibleAdminMixin, admin.ModelAdmin):
     """View-only pages over big tables: no add/change/delete, no unfiltered COUNT(*)."""
 
     paginator = EstimatedCountPaginator
@@ -50,7 +53,7 @@ def enterprise_link(enterprise) -> str:
     return format_html('<a href="{}">{}</a> <small>#{}</small>', url, enterprise.name, enterprise.pk)
 
 
-class RunChunkInline(admin.TabularInline):
+class RunChunkInline(VisibleAdminMixin, admin.TabularInline):
     model = RunChunk
     fields = [
         "first_id",
@@ -146,7 +149,8 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
         return kwargs
 
     def can_recompute(self, request) -> bool:
-        return request.user.has_perm("tracker.add_evaluationrun")
+        """A full recompute touches every region's results: for users who see every region."""
+        return request.user.has_perm("tracker.add_evaluationrun") and region_scope(request.user).unrestricted
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_recompute": self.can_recompute(request)}
@@ -253,7 +257,7 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
         "ruleset_version",
         "evaluated_at",
     ]
-    list_filter = [TierFilter, ResultStatusFilter, NearMissFilter, FiscalYearFilter]
+    list_filter = [RegionFilter, TierFilter, ResultStatusFilter, NearMissFilter, FiscalYearFilter]
     list_select_related = ["enterprise", "tier", "cluster", "ruleset"]
     search_fields = ["enterprise__name", "enterprise__uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
@@ -286,9 +290,11 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related("enterprise__region", "run", "ruleset__jurisdiction")
         try:
-            return queryset.get(pk=object_id)
+            result = queryset.get(pk=object_id)
         except (EligibilityResult.DoesNotExist, ValueError):
             return None
+        result.reader = request.user  # whose permissions decide which facts the explanation shows
+        return result
 
     @admin.display(description=_("企业"), ordering="enterprise_id")
     def enterprise_display(self, result: EligibilityResult):
@@ -316,7 +322,11 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("逐项评价"))
     def explanation_display(self, result: EligibilityResult):
-        return explanation_html(result_explanation(result=result))
+        explanation = explanation_for(result.reader, result_explanation(result=result))
+        if explanation and explanation.get("facts_redacted"):
+            note = format_html('<p class="help">{}</p>', _("您没有查看年度指标的权限：各项实际值与差距已隐藏。"))
+            return format_html("{}{}", note, explanation_html(explanation))
+        return explanation_html(explanation)
 
 
 class ChangeFilter(admin.SimpleListFilter):
@@ -343,7 +353,7 @@ class TierChangeAdmin(ReadOnlyAdmin):
         "created_at",
         "run",
     ]
-    list_filter = [TierFilter, ChangeFilter, FiscalYearFilter, "created_at"]
+    list_filter = [RegionFilter, TierFilter, ChangeFilter, FiscalYearFilter, "created_at"]
     list_select_related = ["enterprise", "tier", "cluster", "run"]
     fields = [
         "enterprise_display",

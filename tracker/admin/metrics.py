@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from tracker.admin import display
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values
 from tracker.admin.enterprises import looks_like_uscc
-from tracker.admin.filters import FiscalYearFilter
+from tracker.admin.filters import FiscalYearFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.models import AnnualMetrics
 from tracker.services import metrics as metrics_services
@@ -28,9 +28,9 @@ class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
         "high_tech_certified_display",
         "source",
     ]
-    list_filter = [FiscalYearFilter, "source"]
+    list_filter = [RegionFilter, FiscalYearFilter, "source"]
     list_select_related = ["enterprise"]
-    raw_id_fields = ["enterprise"]
+    autocomplete_fields = ["enterprise"]
     search_fields = ["enterprise__name", "enterprise__uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     readonly_fields = ["updated_at"]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tracker.admin import display
+from tracker.admin.base import UserFormMixin
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.ruleset_table import definition_table
 from tracker.models import Ruleset
@@ -28,7 +29,12 @@ def _draft_version(ruleset: Ruleset) -> str:
     raise ValidationError(_("无法为该版本生成新的草稿名称。"))
 
 
+PUBLISH_PERMISSION = "tracker.publish_ruleset"
+
+
 class RulesetForm(forms.ModelForm):
+    user = None  # set per request by UserFormMixin
+
     class Meta:
         model = Ruleset
         fields = [
@@ -49,6 +55,10 @@ class RulesetForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        status = cleaned.get("status")
+        if status and status != Ruleset.Status.DRAFT and not self.user.has_perm(PUBLISH_PERMISSION):
+            # Province staff draft criteria; making them binding is the province administrator's act.
+            self.add_error("status", _("您只能保存草稿；认定标准生效或废止须由省级管理员办理。"))
         if "definition" in cleaned:
             tier = cleaned.get("tier")
             try:
@@ -60,7 +70,7 @@ class RulesetForm(forms.ModelForm):
 
 
 @admin.register(Ruleset)
-class RulesetAdmin(HistoryAdmin):
+class RulesetAdmin(UserFormMixin, HistoryAdmin):
     form = RulesetForm
     list_display = [
         "tier",
@@ -150,7 +160,10 @@ class RulesetAdmin(HistoryAdmin):
         draft.save()
         return draft
 
-    @admin.action(description=_("标记为废止"), permissions=["change"])
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm(PUBLISH_PERMISSION)
+
+    @admin.action(description=_("标记为废止"), permissions=["publish"])
     def retire(self, request, queryset):
         count = 0
         for ruleset in queryset.filter(status=Ruleset.Status.ACTIVE):
@@ -160,7 +173,9 @@ class RulesetAdmin(HistoryAdmin):
             count += 1
         self.message_user(request, _("已废止 %(count)d 个认定标准。") % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description=_("预览与现行标准的差异"), permissions=["view"])
+    # Drafts are compared over every enterprise of the province and name examples: for those who
+    # draft criteria (province roles), not for a city's read-only users who may view rulesets.
+    @admin.action(description=_("预览与现行标准的差异"), permissions=["change"])
     def preview_against_active(self, request, queryset):
         """An intermediate page: per selected draft, who would gain or lose eligibility."""
         drafts = list(queryset.filter(status=Ruleset.Status.DRAFT).select_related("tier", "jurisdiction"))

@@ -15,7 +15,6 @@ import time
 from django.db import connection
 
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise
-from tracker.models.designations import HOLDING_STATUSES
 from tracker.pipeline.columns import ENTERPRISE_ATTRIBUTES, METRICS, encoded
 from tracker.pipeline.facts_loader import YEARS_BACK
 
@@ -29,13 +28,8 @@ def input_selects(*, first_id: int, last_id: int, fiscal_year: int, as_of: dt.da
     attrs = ", ".join(encoded(f, f"e.{f.name}", vendor) for f in ENTERPRISE_ATTRIBUTES)
     metrics = ", ".join(encoded(f, f"m.{f.name}", vendor) for f in METRICS)
     designations = (
-        Designation.objects.filter(
-            enterprise_id__gte=first_id,
-            enterprise_id__lte=last_id,
-            status__in=HOLDING_STATUSES,
-            recognized_on__lte=as_of,
-        )
-        .exclude(valid_until__lt=as_of)
+        Designation.objects.filter(enterprise_id__gte=first_id, enterprise_id__lte=last_id)
+        .held_on(as_of)
         .values_list("enterprise_id", "tier_id", "cluster_id")
     )
     memberships = (

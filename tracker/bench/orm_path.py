@@ -16,10 +16,9 @@ from django.utils import timezone
 
 from tracker import rules
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise
-from tracker.models.designations import HOLDING_STATUSES
 from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK
 from tracker.rules.fields import ATTRIBUTE_FIELDS, METRIC_FIELDS
-from tracker.services.rulesets import RulesetCatalog, engine_parameters
+from tracker.selectors.rulesets import RulesetCatalog, engine_parameters
 
 ENTERPRISE_ATTRS = [name for name in ATTRIBUTE_FIELDS if name not in ("cluster_group", "revenue_rank_in_cluster")]
 
@@ -53,8 +52,8 @@ def _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, toleranc
         AnnualMetrics.objects.filter(enterprise=enterprise, fiscal_year__range=(fiscal_year - YEARS_BACK, fiscal_year))
     )
     held = list(
-        Designation.objects.filter(enterprise=enterprise, status__in=HOLDING_STATUSES, recognized_on__lte=as_of)
-        .exclude(valid_until__lt=as_of)
+        Designation.objects.filter(enterprise=enterprise)
+        .held_on(as_of)
         .values_list("tier_id", "cluster_id")
     )
     memberships = list(ClusterMembership.objects.filter(enterprise=enterprise).select_related("cluster"))

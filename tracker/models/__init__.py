@@ -1,10 +1,15 @@
-"""Tidu's domain model (shared/DESIGN.md §3). One module per concept."""
+"""Tidu's domain model (docs/architecture.md, "Domain model"). One module per concept.
+
+Each region-owned model reads through a RegionScopedQuerySet (tracker/models/scoping.py): the read
+layer's ``visible_to(user)`` and the named reads (``held_on``, ``by_key``, ``current``) live there.
+"""
 
 from tracker.models.clusters import ChainSegment, Cluster, NationalRecognition
 from tracker.models.designations import Designation
 from tracker.models.enterprises import ClusterMembership, Enterprise
 from tracker.models.evaluation import EligibilityResult, EvaluationRun, InputDigest, RunChunk, TierChange
 from tracker.models.metrics import AnnualMetrics
+from tracker.models.offices import Role, RoleGrant, UserOffice
 from tracker.models.regions import Region
 from tracker.models.rulesets import Ruleset
 from tracker.models.tiers import Tier
@@ -21,8 +26,11 @@ __all__ = [
     "InputDigest",
     "NationalRecognition",
     "Region",
+    "Role",
+    "RoleGrant",
     "Ruleset",
     "RunChunk",
     "Tier",
     "TierChange",
+    "UserOffice",
 ]

@@ -1,7 +1,12 @@
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from tracker.models.scoping import RegionScopedQuerySet
 
 
 class DesignationStatus(models.TextChoices):
@@ -14,7 +19,7 @@ class DesignationStatus(models.TextChoices):
     REVOKED = "revoked", _("已撤销")
 
 
-# The lifecycle (shared/DESIGN.md §3). A renewed designation can come due again at its next review.
+# The lifecycle (docs/architecture.md, "Domain model"). A renewed designation can come due again at its next review.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     DesignationStatus.CANDIDATE: frozenset({DesignationStatus.PUBLICIZED, DesignationStatus.REVOKED}),
     DesignationStatus.PUBLICIZED: frozenset({DesignationStatus.ACTIVE, DesignationStatus.REVOKED}),
@@ -33,6 +38,33 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Statuses in which the enterprise holds the title.
 HOLDING_STATUSES = (DesignationStatus.ACTIVE, DesignationStatus.REVIEW_DUE, DesignationStatus.RENEWED)
+
+
+# "Held on a date", written once. The QuerySet and the in-memory check below read the same rule; the
+# pipeline, the live evaluation, the filters of the API and the admin all go through one of them.
+def held_on_q(as_of: dt.date, prefix: str = "") -> Q:
+    """A holding status, recognised on or before ``as_of``, and valid until ``as_of`` or open-ended."""
+    return Q(**{f"{prefix}status__in": HOLDING_STATUSES, f"{prefix}recognized_on__lte": as_of}) & (
+        Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gte": as_of})
+    )
+
+
+def is_held(*, status: str, recognized_on: dt.date | None, valid_until: dt.date | None, as_of: dt.date) -> bool:
+    """``held_on_q`` for a designation that is not stored (the what-if simulation's input)."""
+    return (
+        status in HOLDING_STATUSES
+        and recognized_on is not None
+        and recognized_on <= as_of
+        and (valid_until is None or as_of <= valid_until)
+    )
+
+
+class DesignationQuerySet(RegionScopedQuerySet):
+    region_lookup = "enterprise__region"
+
+    def held_on(self, as_of: dt.date):
+        """Designations whose title the enterprise holds on ``as_of``."""
+        return self.filter(held_on_q(as_of))
 
 
 class Designation(models.Model):
@@ -62,11 +94,14 @@ class Designation(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
+    objects = DesignationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("认定记录")
         verbose_name_plural = _("认定记录")
         ordering = ["-recognized_on", "id"]
         indexes = [models.Index(fields=["tier", "status"]), models.Index(fields=["valid_until"])]
+        permissions = [("publish_designation", _("可公示、认定、复核和撤销认定（候选之外的状态）"))]
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.tier}"

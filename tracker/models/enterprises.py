@@ -1,10 +1,12 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from tracker import uscc
+from tracker.models.scoping import RegionScopedQuerySet
 
 
 class Sector(models.TextChoices):
@@ -25,6 +27,51 @@ def validate_uscc_shape(value: str) -> None:
             _("统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），第 3–8 位为行政区划代码。"),
             code="uscc_shape",
         )
+
+
+def enterprise_key_q(key: str, prefix: str = "") -> Q:
+    """The one reading of an enterprise key: 18 characters are a USCC (normalised), ASCII digits an id.
+
+    Anything else matches nothing (a ``²`` or a full-width digit is not an id). ``prefix`` reaches the
+    enterprise through a relation (``enterprise__``).
+    """
+    key = (key or "").strip()
+    if "\x00" in key:  # PostgreSQL rejects NUL in a string; such a key names nothing
+        return Q(pk__in=[])
+    if len(key) == 18:
+        return Q(**{f"{prefix}uscc": uscc.normalize(key)})
+    if key.isascii() and key.isdigit() and len(key) < 18:
+        return Q(**{f"{prefix}pk": int(key)})
+    return Q(pk__in=[])
+
+
+class EnterpriseQuerySet(RegionScopedQuerySet):
+    region_lookup = "region"
+
+    def by_key(self, key: str) -> "Enterprise":
+        """The enterprise with this id or USCC, or Enterprise.DoesNotExist."""
+        return self.get(enterprise_key_q(key))
+
+    def ids_for_keys(self, keys: list[str]) -> tuple[list[int], list[str]]:
+        """Ids of the enterprises named by ids or USCCs (one query), and the keys that named none."""
+        keys = [(key or "").strip() for key in keys]
+        found = dict(self.filter(_any_key(keys)).values_list("pk", "uscc"))
+        known_ids, known_codes = set(found), set(found.values())
+        unknown = []
+        for key in keys:
+            if len(key) == 18:
+                hit = uscc.normalize(key) in known_codes
+            else:
+                hit = key.isascii() and key.isdigit() and int(key) in known_ids
+            if not hit:
+                unknown.append(key)
+        return sorted(found), unknown
+
+
+def _any_key(keys: list[str]) -> Q:
+    ids = {int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 18}
+    codes = {uscc.normalize(k) for k in keys if len(k) == 18 and "\x00" not in k}
+    return Q(pk__in=ids) | Q(uscc__in=codes)
 
 
 class Enterprise(models.Model):
@@ -66,6 +113,8 @@ class Enterprise(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
+    objects = EnterpriseQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("企业")
         verbose_name_plural = _("企业")
@@ -87,6 +136,10 @@ class Enterprise(models.Model):
             raise ValidationError(errors)
 
 
+class MembershipQuerySet(RegionScopedQuerySet):
+    region_lookup = "enterprise__region"
+
+
 class ClusterMembership(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="memberships"
@@ -102,6 +155,8 @@ class ClusterMembership(models.Model):
         on_delete=models.SET_NULL,
         related_name="memberships",
     )
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("集群成员")

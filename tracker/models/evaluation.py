@@ -2,7 +2,28 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tracker.models.scoping import RegionScopedQuerySet
+
+
+class EvaluationRunQuerySet(models.QuerySet):
+    def completed_full(self):
+        """Runs that evaluated every enterprise for every tier and finished: the nightly run and
+        full manual runs, not on-change runs, runs over listed enterprises or limited to some tiers."""
+        return self.filter(
+            kind__in=[EvaluationRun.Kind.NIGHTLY, EvaluationRun.Kind.MANUAL],
+            is_full=True,
+            status=EvaluationRun.Status.SUCCEEDED,
+        ).exclude(params__has_key="tiers")
+
+    def current_fiscal_year(self) -> int:
+        """The fiscal year every reader shows by default: that of the last completed full run, so an
+        ad-hoc run for another date changes nobody's view; before any full run, the year a run
+        started today would evaluate."""
+        year = self.completed_full().order_by("-finished_at", "-pk").values_list("fiscal_year", flat=True).first()
+        return year if year is not None else timezone.localdate().year - 1
 
 
 class EvaluationRun(models.Model):
@@ -44,6 +65,8 @@ class EvaluationRun(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    objects = EvaluationRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评价运行")
@@ -96,6 +119,14 @@ class ResultStatus(models.TextChoices):
     ELIGIBLE = "eligible", _("符合")
     NOT_ELIGIBLE = "not_eligible", _("不符合")
     INSUFFICIENT_DATA = "insufficient_data", _("数据不足")
+
+
+class EligibilityResultQuerySet(RegionScopedQuerySet):
+    region_lookup = "enterprise__region"
+
+    def current(self):
+        """The results of the current fiscal year (``EvaluationRun.objects.current_fiscal_year``)."""
+        return self.filter(fiscal_year=EvaluationRun.objects.current_fiscal_year())
 
 
 class EligibilityResult(models.Model):
@@ -154,6 +185,8 @@ class EligibilityResult(models.Model):
     )
     evaluated_at = models.DateTimeField(_("评价时间"))
 
+    objects = EligibilityResultQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("评价结果")
         verbose_name_plural = _("评价结果")
@@ -188,6 +221,10 @@ class EligibilityResult(models.Model):
         return f"{self.enterprise_id} · {self.tier_id} · {self.fiscal_year}: {self.status}"
 
 
+class TierChangeQuerySet(RegionScopedQuerySet):
+    region_lookup = "enterprise__region"
+
+
 class TierChange(models.Model):
     """An event: a result's status flipped (gained or lost eligibility)."""
 
@@ -208,6 +245,8 @@ class TierChange(models.Model):
         EvaluationRun, verbose_name=_("评价运行"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("发生时间"), auto_now_add=True, db_index=True)
+
+    objects = TierChangeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("层级变化")

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from tracker.models.scoping import RegionScopedQuerySet
+
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 FRACTION = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
 
@@ -63,11 +65,15 @@ class FactSource(models.TextChoices):
     PLATFORM = "platform", _("平台数据")
 
 
+class MetricsQuerySet(RegionScopedQuerySet):
+    region_lookup = "enterprise__region"
+
+
 class AnnualMetrics(models.Model):
     """The facts of one enterprise for one fiscal year. Every field may be empty: missing is not zero.
 
     Money is CNY yuan except *_usd; ratios are fractions 0–1. Field names are the API contract
-    (shared/DESIGN.md §3, data dictionary).
+    (docs/architecture.md, "Domain model").
     """
 
     # No index of its own: the (enterprise, fiscal_year) unique index leads with enterprise.
@@ -135,6 +141,8 @@ class AnnualMetrics(models.Model):
     source = models.CharField(_("数据来源"), max_length=16, choices=FactSource.choices, default=FactSource.ENTERED)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = MetricsQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("年度指标")

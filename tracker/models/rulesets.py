@@ -46,6 +46,7 @@ class Ruleset(models.Model):
         verbose_name_plural = _("认定标准")
         ordering = ["tier", "-effective_from", "version"]
         constraints = [models.UniqueConstraint(fields=["tier", "version"], name="ruleset_unique_version_per_tier")]
+        permissions = [("publish_ruleset", _("可使认定标准生效或废止"))]
 
     def __str__(self) -> str:
         return f"{self.tier} {self.version}"

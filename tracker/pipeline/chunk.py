@@ -25,7 +25,7 @@ from tracker.pipeline.facts_loader import (
 )
 from tracker.pipeline.input_digest import digests_apply, digests_check, digests_save, settings_signature
 from tracker.pipeline.results_store import CurrentResults, replace_results
-from tracker.services.rulesets import RulesetCatalog, engine_parameters
+from tracker.selectors.rulesets import RulesetCatalog, engine_parameters
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from tracker.pipeline.facts_loader import CHAIN_TIER, ChunkFacts
 from tracker.pipeline.hashing import facts_fingerprint, result_fingerprint
 from tracker.rules.definition import tier_references
 from tracker.rules.variables import VariableContext
-from tracker.services.rulesets import RulesetCatalog
+from tracker.selectors.rulesets import RulesetCatalog
 
 
 @dataclass

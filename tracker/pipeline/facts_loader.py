@@ -9,7 +9,6 @@ import numpy as np
 from django.db import connection
 
 from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region
-from tracker.models.designations import HOLDING_STATUSES
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
 from tracker.pipeline.columns import ENTERPRISE_ATTRIBUTES, METRICS, encoded
 from tracker.pipeline.fetch import fetch_columns
@@ -197,9 +196,7 @@ def _designations(part: Slice, ids: np.ndarray, as_of: dt.date):
     where = {"enterprise_id__in": part.enterprise_ids} if part.enterprise_ids is not None else {
         "enterprise_id__gte": part.first_id, "enterprise_id__lte": part.last_id
     }
-    holding = Designation.objects.filter(
-        **where, status__in=HOLDING_STATUSES, recognized_on__lte=as_of
-    ).exclude(valid_until__lt=as_of)
+    holding = Designation.objects.filter(**where).held_on(as_of)
     held: dict[str, np.ndarray] = {}
     chain_held: set[tuple[int, int]] = set()
     for enterprise_id, tier_id, cluster_id in holding.values_list("enterprise_id", "tier_id", "cluster_id"):

@@ -41,7 +41,7 @@ from tracker.pipeline.hashing import facts_fingerprint, mix_bits, mix_column
 from tracker.pipeline.pgcopy import copy_in
 from tracker.rules import ENGINE_REVISION
 from tracker.rules.variables import VariableContext
-from tracker.services.rulesets import RulesetCatalog
+from tracker.selectors.rulesets import RulesetCatalog
 
 # Bump when what goes into a digest changes, so stored digests stop matching.
 DIGEST_FORMAT = 1

@@ -1,6 +1,10 @@
 """Helpers shared by the write services."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
+
+from tracker.models.scoping import region_scope
 
 
 def apply_changes(instance: models.Model, data: dict) -> list[str]:
@@ -25,3 +29,42 @@ def save_validated(instance: models.Model, *, user=None, reason: str = "") -> mo
         instance._change_reason = reason
     instance.save()
     return instance
+
+
+def region_write_check(*, user, region, field: str = "region") -> None:
+    """Refuse to put an object in a region outside the writer's, or under a retired code.
+
+    ``user`` None is the system (commands, tasks): no region applies. Raises a ValidationError naming
+    ``field``.
+    """
+    if region is None:
+        return
+    if region.retired_in:
+        successor = region.successor
+        raise ValidationError(
+            {
+                field: _("行政区划“%(region)s”已于 %(year)s 年撤销，请改选“%(successor)s”。")
+                % {"region": region, "year": region.retired_in, "successor": successor or "—"}
+            }
+        )
+    if user is None:
+        return
+    scope = region_scope(user)
+    if not scope.allows(region.pk):
+        raise ValidationError(
+            {
+                field: _("“%(region)s”不在您的管辖范围内：您只能管理%(scope)s范围内的企业。")
+                % {"region": region, "scope": scope.describe()}
+            }
+        )
+
+
+def enterprise_write_check(*, user, enterprise, field: str = "enterprise") -> None:
+    """Refuse a write that attaches facts to an enterprise outside the writer's region."""
+    if user is None or enterprise is None:
+        return
+    scope = region_scope(user)
+    if not scope.allows(enterprise.region_id):
+        raise ValidationError(
+            {field: _("该企业不在您的管辖范围（%(scope)s）内。") % {"scope": scope.describe()}}
+        )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from tracker.models import Designation
-from tracker.models.designations import DesignationStatus
+from tracker.models.designations import HOLDING_STATUSES, DesignationStatus
 
 
 @transaction.atomic
@@ -17,8 +17,7 @@ def designations_upkeep(*, today: dt.date | None = None) -> dict[str, int]:
     window (TIDU_REVIEW_DUE_DAYS, default 90) as review_due. History rows are written for each."""
     today = today or timezone.localdate()
     due_by = today + dt.timedelta(days=settings.TIDU["REVIEW_DUE_DAYS"])
-    holding = [DesignationStatus.ACTIVE, DesignationStatus.REVIEW_DUE, DesignationStatus.RENEWED]
-    expired = list(Designation.objects.select_for_update().filter(status__in=holding, valid_until__lt=today))
+    expired = list(Designation.objects.select_for_update().filter(status__in=HOLDING_STATUSES, valid_until__lt=today))
     for designation in expired:
         designation.status = DesignationStatus.EXPIRED
     due = list(

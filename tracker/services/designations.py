@@ -1,12 +1,16 @@
-"""Write services for designations: create, edit, and move along the lifecycle."""
+"""Write services for designations: create, edit, and move along the lifecycle.
+
+Staff of a city or county (without ``tracker.publish_designation``) prepare candidates for their own
+enterprises; publicising, recognising, renewing and revoking is the province's (docs/accounts.md).
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tracker.models import Designation
-from tracker.models.designations import ALLOWED_TRANSITIONS
-from tracker.services.common import apply_changes, save_validated
+from tracker.models.designations import ALLOWED_TRANSITIONS, DesignationStatus
+from tracker.services.common import apply_changes, enterprise_write_check, save_validated
 from tracker.services.facts_changed import facts_changed
 
 
@@ -22,8 +26,28 @@ def designation_transition_check(old: str, new: str) -> None:
         )
 
 
+PUBLISH_PERMISSION = "tracker.publish_designation"
+
+
+def designation_publish_check(*, user, statuses: list[str]) -> None:
+    """Refuse a write that sets or changes a designation beyond "candidate" without the permission."""
+    if user is None or user.has_perm(PUBLISH_PERMISSION):
+        return
+    if any(status != DesignationStatus.CANDIDATE for status in statuses):
+        raise ValidationError(
+            {
+                "status": _(
+                    "您只能登记和修改“候选”状态的认定记录；公示、认定、复核与撤销由省级主管部门办理。"
+                )
+            }
+        )
+
+
 @transaction.atomic
 def designation_create(*, user=None, **fields) -> Designation:
+    """Record a designation (a candidate, unless the user may publish) of an enterprise in their region."""
+    enterprise_write_check(user=user, enterprise=fields.get("enterprise"))
+    designation_publish_check(user=user, statuses=[fields.get("status", DesignationStatus.CANDIDATE)])
     designation = save_validated(Designation(**fields), user=user)
     facts_changed(enterprise_ids=[designation.enterprise_id])
     return designation
@@ -33,7 +57,11 @@ def designation_create(*, user=None, **fields) -> Designation:
 def designation_update(*, designation: Designation, user=None, reason: str = "", **fields) -> Designation:
     """Edit a designation; a status change must follow the lifecycle (DESIGN.md §3)."""
     # Lock the row so two staff moving the same designation cannot both pass the transition check.
-    current = Designation.objects.select_for_update().get(pk=designation.pk)
+    current = Designation.objects.select_related("enterprise").select_for_update(of=("self",)).get(pk=designation.pk)
+    enterprise_write_check(user=user, enterprise=current.enterprise)
+    if "enterprise" in fields:
+        enterprise_write_check(user=user, enterprise=fields["enterprise"])
+    designation_publish_check(user=user, statuses=[current.status, fields.get("status", current.status)])
     if "status" in fields:
         designation_transition_check(current.status, fields["status"])
     if apply_changes(designation, fields):
@@ -44,6 +72,8 @@ def designation_update(*, designation: Designation, user=None, reason: str = "",
 
 @transaction.atomic
 def designation_delete(*, designation: Designation, user=None) -> None:
+    enterprise_write_check(user=user, enterprise=designation.enterprise)
+    designation_publish_check(user=user, statuses=[designation.status])
     enterprise_id = designation.enterprise_id
     if user is not None:
         designation._history_user = user

@@ -13,12 +13,11 @@ from django.utils.translation import gettext as _
 
 from tracker import rules
 from tracker.models import Designation, EligibilityResult, Enterprise
-from tracker.models.designations import HOLDING_STATUSES
 from tracker.models.metrics import METRIC_FIELDS
 from tracker.pipeline.cluster_ranks import revenue_rank
 from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK
 from tracker.rules.definition import tier_references
-from tracker.services.rulesets import RulesetCatalog, engine_parameters
+from tracker.selectors.rulesets import RulesetCatalog, engine_parameters, engine_ruleset
 
 ATTRIBUTES = ("founded_on", "listed", "listed_on", "sector", "niche_since", "vc_backed", "group_has_little_giant")
 
@@ -36,8 +35,8 @@ def enterprise_record(*, enterprise: Enterprise, as_of: dt.date) -> dict:
             if hasattr(value, "as_tuple"):  # Decimal → float for the engine
                 row[name] = float(value)
     held = (
-        Designation.objects.filter(enterprise=enterprise, status__in=HOLDING_STATUSES, recognized_on__lte=as_of)
-        .exclude(valid_until__lt=as_of)
+        Designation.objects.filter(enterprise=enterprise)
+        .held_on(as_of)
         .exclude(tier_id=CHAIN_TIER)
         .values_list("tier_id", flat=True)
     )
@@ -115,8 +114,6 @@ def enterprise_eligibility(*, enterprise: Enterprise, as_of: dt.date, mode: str 
 
 def result_explanation(*, result: EligibilityResult) -> dict | None:
     """Rebuild the full explanation of a stored result from the stored facts and its ruleset version."""
-    from tracker.services.rulesets import engine_ruleset
-
     as_of = result.run.as_of if result.run_id else dt.date(result.fiscal_year + 1, 12, 31)
     record = enterprise_record(enterprise=result.enterprise, as_of=as_of)
     ruleset = engine_ruleset(result.ruleset)

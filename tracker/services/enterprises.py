@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from tracker import uscc
 from tracker.models import ClusterMembership, Enterprise
-from tracker.services.common import apply_changes, save_validated
+from tracker.services.common import apply_changes, enterprise_write_check, region_write_check, save_validated
 from tracker.services.facts_changed import facts_changed
 
 OVERRIDE_PERMISSION = "tracker.override_uscc_check"
@@ -41,7 +41,9 @@ def uscc_check(*, code: str, override_reason: str = "", user=None) -> str:
 
 @transaction.atomic
 def enterprise_create(*, user=None, memberships: list[dict] | None = None, **fields) -> Enterprise:
-    """Create an enterprise (and optionally its memberships) after validating everything."""
+    """Create an enterprise (and optionally its memberships) after validating everything, in a current
+    region inside the user's own."""
+    region_write_check(user=user, region=fields.get("region"))
     fields["uscc"] = uscc_check(
         code=fields.get("uscc", ""), override_reason=fields.get("uscc_check_override", ""), user=user
     )
@@ -57,7 +59,11 @@ def enterprise_update(
     *, enterprise: Enterprise, user=None, memberships: list[dict] | None = None, **fields
 ) -> Enterprise:
     """Update an enterprise; the USCC check runs again only when the code or its override changes,
-    so staff without the override permission can still edit an enterprise whose code was overridden."""
+    so staff without the override permission can still edit an enterprise whose code was overridden.
+    A user may edit only enterprises of their region and may not move one out of it."""
+    enterprise_write_check(user=user, enterprise=enterprise, field="region")
+    if "region" in fields and getattr(fields["region"], "pk", None) != enterprise.region_id:
+        region_write_check(user=user, region=fields["region"])
     code_changed = uscc.normalize(fields.get("uscc", enterprise.uscc)) != enterprise.uscc
     override = fields.get("uscc_check_override", enterprise.uscc_check_override)
     override_changed = override != enterprise.uscc_check_override

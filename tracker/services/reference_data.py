@@ -8,7 +8,6 @@ the source of truth for the fields they carry; rows that exist only in the datab
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -63,37 +62,32 @@ def reference_data_load(*, fixtures_dir: Path | str = DEFAULT_FIXTURES_DIR) -> d
     return counts
 
 
-@functools.cache
-def _size_standards_cached(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
-def size_standards(*, fixtures_dir: Path | str = DEFAULT_FIXTURES_DIR) -> dict:
-    """The SME size standards (工信部联企业〔2011〕300号) as shipped in ``fixtures/size_standards.yaml``."""
-    path = Path(fixtures_dir) / "size_standards.yaml"
-    if not path.exists():
-        raise ReferenceDataError(f"{path} is missing: the SME size standards are not installed.")
-    return _size_standards_cached(str(path.resolve()))
-
-
 # ------------------------------------------------------------------------------------------ tables
 
 
 def regions_load(entries: list[dict]) -> dict[str, int]:
-    """Regions in two passes (rows, then parents), since a parent may be listed after its child."""
-    fields = ("name", "name_en", "level")
-    rows = {str(e["code"]): {f: e.get(f, "") for f in fields} for e in entries}
+    """Regions in two passes (rows, then parents and successors), since a code may be listed after
+    the codes that point to it. A retired code must name a current successor."""
+    fields = ("name", "name_en", "level", "retired_in", "note")
+    defaults = {"name_en": "", "retired_in": None, "note": ""}
+    rows = {str(e["code"]): {f: e.get(f, defaults.get(f)) for f in fields} for e in entries}
     created, updated = _upsert_keys(Region, "code", rows)
     ids = dict(Region.objects.values_list("code", "id"))
-    parents = {}
+    links = {}
     for entry in entries:
-        parent = entry.get("parent")
-        if parent is not None and str(parent) not in ids:
-            raise ReferenceDataError(f"region {entry['code']}: unknown parent {parent}")
-        parents[str(entry["code"])] = {"parent_id": ids[str(parent)] if parent is not None else None}
-    _, parent_updated = _upsert_keys(Region, "code", parents)
-    updated = (updated | parent_updated) - created
+        code = str(entry["code"])
+        parent, successor = entry.get("parent"), entry.get("successor")
+        for label, target in (("parent", parent), ("successor", successor)):
+            if target is not None and str(target) not in ids:
+                raise ReferenceDataError(f"region {code}: unknown {label} {target}")
+        if entry.get("retired_in") and (successor is None or rows.get(str(successor), {}).get("retired_in")):
+            raise ReferenceDataError(f"region {code}: a retired code needs a current successor")
+        links[code] = {
+            "parent_id": ids[str(parent)] if parent is not None else None,
+            "successor_id": ids[str(successor)] if successor is not None else None,
+        }
+    _, link_updated = _upsert_keys(Region, "code", links)
+    updated = (updated | link_updated) - created
     return {"created": len(created), "updated": len(updated), "unchanged": len(rows) - len(created) - len(updated)}
 
 

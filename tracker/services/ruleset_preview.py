@@ -22,7 +22,7 @@ from tracker.pipeline.facts_loader import CHAIN_TIER, Slice, load_chunk_facts
 from tracker.pipeline.fetch import fetch_columns
 from tracker.rules.definition import tier_references
 from tracker.rules.ruleset import region_prefix
-from tracker.services.rulesets import RulesetCatalog, engine_parameters
+from tracker.selectors.rulesets import RulesetCatalog, engine_parameters
 
 EXAMPLES = 10
 

@@ -1,16 +1,12 @@
-"""Rulesets: turning stored criteria into engine objects, validating them, choosing one per evaluation."""
+"""Validating criteria before they are stored (the catalogue itself is a read: tracker/selectors/rulesets.py)."""
 
 from __future__ import annotations
-
-import datetime as dt
-import json
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from tracker import rules
-from tracker.models import Ruleset
-from tracker.services.reference_data import size_standards
+from tracker.selectors.rulesets import RulesetCatalog
 
 
 def ruleset_validate(*, definition: dict, tier: str | None = None) -> None:
@@ -27,55 +23,3 @@ def ruleset_validate(*, definition: dict, tier: str | None = None) -> None:
             rules.validate_rulesets([*others, draft])
     except rules.DefinitionError as exc:
         raise ValidationError({"definition": _("认定条件有误：%(error)s") % {"error": exc}}) from None
-
-
-# Parsed rulesets by (pk, everything the engine reads). Active rulesets never change, so in a worker
-# this is filled once; a draft edited in the admin gets a new key and is parsed again.
-_parsed: dict[tuple, rules.Ruleset] = {}
-
-
-def engine_ruleset(ruleset: Ruleset) -> rules.Ruleset:
-    """The engine's view of a stored ruleset (parsed once per process and content)."""
-    fields = {
-        "tier": ruleset.tier_id,
-        "version": ruleset.version,
-        "effective_from": ruleset.effective_from,
-        "effective_to": ruleset.effective_to,
-        "mode": ruleset.mode,
-        "jurisdiction": ruleset.jurisdiction.code if ruleset.jurisdiction_id else None,
-        "status": ruleset.status,
-        "reference": ruleset.reference,
-    }
-    key = (ruleset.pk, *fields.values(), json.dumps(ruleset.definition, sort_keys=True, ensure_ascii=False))
-    parsed = _parsed.get(key)
-    if parsed is None:
-        parsed = _parsed[key] = rules.Ruleset(**fields, definition=ruleset.definition)
-    return parsed
-
-
-class RulesetCatalog:
-    """The active rulesets, loaded once, with selection by tier, date, mode and region."""
-
-    def __init__(self, rulesets: list[Ruleset]):
-        self.models = {r.pk: r for r in rulesets}
-        self.engine = {r.pk: engine_ruleset(r) for r in rulesets}
-        self._pk_by_engine = {id(v): k for k, v in self.engine.items()}
-
-    @classmethod
-    def active(cls) -> RulesetCatalog:
-        return cls(list(Ruleset.objects.filter(status=Ruleset.Status.ACTIVE).select_related("jurisdiction")))
-
-    def tiers(self) -> list[str]:
-        return sorted({r.tier for r in self.engine.values()})
-
-    def select(self, *, tier: str, as_of: dt.date, mode: str, region_code: str | None) -> int | None:
-        """The pk of the ruleset to use, or None when no ruleset is in force."""
-        chosen = rules.select_ruleset(
-            self.engine.values(), tier=tier, as_of=as_of, mode=mode, region_code=region_code
-        )
-        return None if chosen is None else self._pk_by_engine[id(chosen)]
-
-
-def engine_parameters() -> dict:
-    """Data the engine's formulas read besides the facts (the SME size standard by sector)."""
-    return {"size_standards": size_standards()}

@@ -1,0 +1,65 @@
+"""Stored results as readers see them: the current year, and each gap's failing criteria by name.
+
+A result stores its failing nodes as a bitmap over its ruleset's node index (tracker/pipeline/); this
+is where the bitmap is read back, so no reader decodes engine storage itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from tracker.models import EligibilityResult, Enterprise, Ruleset
+from tracker.rules import unpack_bits
+from tracker.rules.definition import GroupNode, TestNode
+from tracker.selectors.rulesets import engine_ruleset
+
+
+def enterprise_results(*, enterprise: Enterprise, fiscal_year: int | None = None):
+    """One enterprise's stored results of ``fiscal_year`` (the current year by default)."""
+    results = EligibilityResult.objects.filter(enterprise=enterprise)
+    return results.filter(fiscal_year=fiscal_year) if fiscal_year is not None else results.current()
+
+
+def failing_criteria(results: Iterable[EligibilityResult]) -> dict[int, list[dict]]:
+    """Result id → the criteria that make it fail (id, kind, zh/en label; a test adds variable,
+    operator and threshold). The rulesets of all the results are read in one query."""
+    results = list(results)
+    rulesets = Ruleset.objects.select_related("jurisdiction").in_bulk({r.ruleset_id for r in results})
+    out = {}
+    for result in results:
+        ruleset = rulesets.get(result.ruleset_id)
+        out[result.pk] = [] if ruleset is None else _decode(engine_ruleset(ruleset), result.failed_nodes)
+    return out
+
+
+def _decode(engine, failed_nodes: bytes | memoryview | None) -> list[dict]:
+    bits = np.frombuffer(bytes(failed_nodes or b""), dtype=np.uint8)
+    count = len(engine.node_index)
+    if bits.size * 8 < count:
+        bits = np.concatenate([bits, np.zeros((count + 7) // 8 - bits.size, dtype=np.uint8)])
+    flags = unpack_bits(bits.reshape(1, -1), count)[0]
+    failed = {node_id for node_id, flag in zip(engine.node_index, flags, strict=True) if flag}
+    return _failing(engine.root, failed)
+
+
+def _failing(root, failed: set[str]) -> list[dict]:
+    """Descend from the root through failed groups only (a failed branch under a passing `any` is not
+    a reason); a failed node that is not a group is a criterion."""
+    out = []
+
+    def visit(node):
+        if node.id not in failed:
+            return
+        if isinstance(node, GroupNode):
+            for child in node.children:
+                visit(child)
+            return
+        item = {"id": node.id, "kind": node.kind, "label": {"zh": node.label.zh, "en": node.label.en}}
+        if isinstance(node, TestNode):
+            item.update(variable=node.condition.variable, op=node.condition.op, threshold=node.condition.raw_threshold)
+        out.append(item)
+
+    visit(root)
+    return out
