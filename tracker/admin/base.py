@@ -11,7 +11,7 @@ a ValidationError that still comes out of a service (a concurrent edit) becomes 
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
 
@@ -39,6 +39,12 @@ class VisibleAdminMixin:
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         return visible_choices(super().formfield_for_manytomany(db_field, request, **kwargs), request)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Django looks the object up first; without the permission the answer is 403 whatever the id.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
 
 
 def form_values(form, *, changed_only: bool) -> dict:

@@ -19,12 +19,14 @@ class HistoryAdmin(VisibleAdminMixin, SimpleHistoryAdmin):
         return True
 
     def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         self._ensure_visible(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method != "GET":  # a POST here would save an old version around the services
-            raise PermissionDenied
+        if request.method != "GET" or not self.has_view_or_change_permission(request):
+            raise PermissionDenied  # a POST here would save an old version around the services
         self._ensure_visible(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 

@@ -1,0 +1,271 @@
+"""The admin's permission matrix: every registered changelist, add, change, delete and history page,
+every action and every autocomplete, for each role, a user without a role and another region's object.
+
+ADMIN_ACCESS is a literal table; registering a new ModelAdmin without an entry fails
+`test_every_admin_has_an_entry`. Outcomes: anonymous users and integrators (API only) are sent to the
+login page; a staff member without the permission gets 403; another region's object is treated exactly
+like an id that does not exist.
+"""
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from tests.access.conftest import HOME, OTHER, PROVINCE_ROLES, RESTRICTED_ROLES, ROLES, STAFF_ROLES, admin_client
+from tests.factories import ChainSegmentFactory
+from tracker.admin.base import VisibleAdminMixin
+from tracker.models import EvaluationRun, NationalRecognition, RoleGrant
+
+pytestmark = pytest.mark.django_db
+
+PA, PS, RS, RO = "province_admin", "province_staff", "region_staff", "read_only"
+ALL = {PA, PS, RS, RO}
+NONE: set = set()
+
+
+def access(view, add=NONE, change=NONE, delete=NONE):
+    return {"view": set(view), "add": set(add), "change": set(change), "delete": set(delete)}
+
+
+REFERENCE = access(ALL, {PA}, {PA}, {PA})
+ADMIN_ACCESS = {
+    "tracker.region": REFERENCE,
+    "tracker.cluster": REFERENCE,
+    "tracker.chainsegment": REFERENCE,
+    "tracker.nationalrecognition": REFERENCE,
+    "tracker.tier": REFERENCE,
+    "tracker.enterprise": access(ALL, {PA, PS, RS}, {PA, PS, RS}, {PA}),
+    "tracker.annualmetrics": access(ALL, {PA, PS, RS}, {PA, PS, RS}, {PA, PS, RS}),
+    "tracker.designation": access(ALL, {PA, PS, RS}, {PA, PS, RS}, {PA, PS, RS}),
+    "tracker.ruleset": access(ALL, {PA, PS}, {PA, PS}, {PA}),
+    "tracker.evaluationrun": access({PA, PS}),  # the ledger is read-only
+    "tracker.eligibilityresult": access(ALL),
+    "tracker.tierchange": access(ALL),
+    "tracker.rolegrant": access({PA}),
+    "auth.user": access({PA}, {PA}, {PA}),
+    "auth.group": access({PA}),
+    "authtoken.tokenproxy": access({PA}, {PA}, NONE, {PA}),
+    **{
+        f"django_celery_beat.{model}": access({PA}, {PA}, {PA}, {PA})
+        for model in ("periodictask", "clockedschedule", "crontabschedule", "solarschedule", "intervalschedule")
+    },
+}
+# Region-owned models: another region's object is not found.
+SCOPED = {"tracker.region", "tracker.enterprise", "tracker.annualmetrics", "tracker.designation",
+          "tracker.eligibilityresult", "tracker.tierchange"}
+HISTORY = {"tracker.enterprise", "tracker.annualmetrics", "tracker.designation", "tracker.ruleset"}
+PERSONAS = ["anonymous", "no_role", "staff_without_role", *ROLES]
+
+
+def model_admin(label: str):
+    return next(ma for model, ma in admin.site._registry.items() if model._meta.label_lower == label)
+
+
+def obj_of(world, label: str, place: str = "home"):
+    here = world.home if place == "home" else world.other
+    objects = {
+        "tracker.region": lambda: here.enterprise.region,
+        "tracker.cluster": lambda: world.cluster,
+        "tracker.chainsegment": lambda: ChainSegmentFactory(cluster=world.cluster),
+        "tracker.nationalrecognition": lambda: NationalRecognition.objects.create(kind="sei_cluster", name="测试"),
+        "tracker.tier": lambda: world.tier,
+        "tracker.enterprise": lambda: here.enterprise,
+        "tracker.annualmetrics": lambda: here.metrics,
+        "tracker.designation": lambda: here.designation,
+        "tracker.ruleset": lambda: world.ruleset,
+        "tracker.evaluationrun": lambda: world.run,
+        "tracker.eligibilityresult": lambda: here.result,
+        "tracker.tierchange": lambda: here.change,
+        "tracker.rolegrant": lambda: RoleGrant.objects.first(),
+        "auth.user": lambda: world.users[RS],
+    }
+    return objects[label]() if label in objects else None
+
+
+def url(label: str, page: str, obj=None) -> str:
+    app, model = label.split(".")
+    return reverse(f"admin:{app}_{model}_{page}", args=[obj.pk] if obj is not None else [])
+
+
+def expected(label: str, page: str, persona: str) -> int:
+    if persona in ("anonymous", "no_role", "integrator_ro", "integrator_rw"):
+        return 302  # to the login page: the admin is for staff, integrators use the API
+    rights = ADMIN_ACCESS[label]
+    allowed = {
+        "changelist": rights["view"] | rights["change"],
+        "add": rights["add"],
+        "change": rights["view"] | rights["change"],
+        "delete": rights["delete"],
+        "history": rights["view"] | rights["change"],
+    }[page]
+    return 200 if persona in allowed else 403
+
+
+def test_every_admin_has_an_entry():
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    assert registered == set(ADMIN_ACCESS)
+
+
+def test_every_tracker_admin_and_inline_reads_through_the_read_layer():
+    for model, model_admin_ in admin.site._registry.items():
+        if model._meta.app_label != "tracker" or model._meta.label_lower == "tracker.rolegrant":
+            continue
+        assert isinstance(model_admin_, VisibleAdminMixin), model
+        for inline in model_admin_.inlines:
+            assert issubclass(inline, VisibleAdminMixin), inline
+
+
+@pytest.mark.parametrize("label", sorted(ADMIN_ACCESS))
+@pytest.mark.parametrize("page", ["changelist", "add", "change", "delete", "history"])
+def test_each_persona_gets_the_expected_status(world, label, page):
+    obj = obj_of(world, label) if page in ("change", "delete", "history") else None
+    if page in ("change", "delete", "history") and obj is None:
+        pytest.skip("third-party admin: its list and add pages are in the matrix")
+    outcomes = {}
+    for persona in PERSONAS:
+        response = admin_client(world, persona).get(url(label, page, obj))
+        if response.status_code == 302 and persona not in ("anonymous", "no_role", "integrator_ro", "integrator_rw"):
+            outcomes[persona] = (302, expected(label, page, persona), response.get("Location"))
+            continue
+        if response.status_code == 302:
+            assert "/admin/login/" in response["Location"], (persona, response["Location"])
+        outcomes[persona] = (response.status_code, expected(label, page, persona), "")
+    wrong = {p: o for p, o in outcomes.items() if o[0] != o[1]}
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("label", sorted(SCOPED))
+@pytest.mark.parametrize("page", ["change", "delete", "history"])
+def test_another_regions_object_is_like_one_that_does_not_exist(world, label, page):
+    other = obj_of(world, label, "other")
+    missing_url = url(label, page, type(other)(pk=987654321))
+    for persona in STAFF_ROLES:
+        allowed = expected(label, page, persona) == 200
+        client = admin_client(world, persona)
+        response = client.get(url(label, page, other))
+        if persona in PROVINCE_ROLES:
+            assert response.status_code == (200 if allowed else 403), persona
+            continue
+        missing = client.get(missing_url)
+        if not allowed:
+            assert response.status_code == missing.status_code == 403, persona
+            continue
+        assert response.status_code == missing.status_code, (persona, response.status_code, missing.status_code)
+        assert response.status_code in (302, 404), persona
+        assert response.get("Location") == missing.get("Location"), persona
+
+
+@pytest.mark.parametrize("label", sorted(SCOPED))
+def test_a_changelist_shows_a_city_user_only_their_region(world, label):
+    home, other = obj_of(world, label), obj_of(world, label, "other")
+    for persona in STAFF_ROLES:
+        response = admin_client(world, persona).get(url(label, "changelist"))
+        shown = {obj.pk for obj in response.context["cl"].result_list}
+        assert home.pk in shown, persona
+        assert (other.pk in shown) == (persona in PROVINCE_ROLES), persona
+        assert response.context["cl"].result_count == len(shown), persona
+
+
+# Actions offered to each role, beyond "delete_selected" (offered with the delete permission).
+ACTIONS = {
+    "tracker.enterprise": {"recompute_selected": {PA, PS, RS}},
+    "tracker.ruleset": {"copy_as_draft": {PA, PS}, "retire": {PA}, "preview_against_active": {PA, PS}},
+    "django_celery_beat.periodictask": {name: {PA} for name in ("enable_tasks", "disable_tasks", "toggle_tasks",
+                                                              "run_tasks")},
+}
+NO_BULK_DELETE = {"authtoken.tokenproxy"}  # DRF's token admin has no actions
+
+
+@pytest.mark.parametrize("label", sorted(ADMIN_ACCESS))
+def test_each_role_is_offered_the_expected_actions(world, label):
+    factory = RequestFactory()
+    for persona in STAFF_ROLES:
+        if expected(label, "changelist", persona) != 200:
+            continue  # no changelist, no actions
+        request = factory.get("/")
+        request.user = world.users[persona]
+        offered = set(model_admin(label).get_actions(request))
+        wanted = {name for name, roles in ACTIONS.get(label, {}).items() if persona in roles}
+        if persona in ADMIN_ACCESS[label]["delete"] and label not in NO_BULK_DELETE:
+            wanted.add("delete_selected")
+        assert offered == wanted, (persona, offered, wanted)
+
+
+def test_an_action_on_another_regions_object_leaves_it_alone(world):
+    home, other = world.home.enterprise, world.other.enterprise
+    response = admin_client(world, RS).post(
+        url("tracker.enterprise", "changelist"),
+        {"action": "recompute_selected", "_selected_action": [home.pk, other.pk]},
+    )
+    assert response.status_code == 302
+    run = EvaluationRun.objects.filter(requested_by=world.users[RS]).get()
+    assert run.chunks.get().enterprise_ids == [home.pk]
+
+
+AUTOCOMPLETES = [
+    ("tracker", "annualmetrics", "enterprise"),
+    ("tracker", "designation", "enterprise"),
+    ("tracker", "enterprise", "region"),
+    ("tracker", "ruleset", "jurisdiction"),
+]
+
+
+@pytest.mark.parametrize(("app", "model", "field"), AUTOCOMPLETES)
+def test_autocompletes_offer_a_city_user_only_their_region(world, app, model, field):
+    home = {"enterprise": world.home.enterprise, "region": world.home.enterprise.region,
+            "jurisdiction": world.home.enterprise.region}[field]
+    other = {"enterprise": world.other.enterprise, "region": world.other.enterprise.region,
+             "jurisdiction": world.other.enterprise.region}[field]
+    for persona in STAFF_ROLES:
+        response = admin_client(world, persona).get(
+            reverse("admin:autocomplete"), {"app_label": app, "model_name": model, "field_name": field, "term": ""}
+        )
+        if response.status_code == 403:
+            assert persona not in ADMIN_ACCESS[f"{app}.{model}"]["change"] | ADMIN_ACCESS[f"{app}.{model}"]["add"]
+            continue
+        ids = {int(row["id"]) for row in response.json()["results"]}
+        assert str(home.pk) and home.pk in ids, (persona, field)
+        assert (other.pk in ids) == (persona in PROVINCE_ROLES), (persona, field)
+
+
+def test_a_city_users_foreign_key_choices_are_their_region(world):
+    """A crafted POST naming another region's enterprise is refused like an unknown id."""
+    client = admin_client(world, RS)
+    response = client.post(
+        url("tracker.annualmetrics", "add"),
+        {"enterprise": world.other.enterprise.pk, "fiscal_year": 2020, "source": "entered"},
+    )
+    assert response.status_code == 200
+    assert "enterprise" in response.context["adminform"].form.errors
+    assert not world.other.enterprise.metrics.filter(fiscal_year=2020).exists()
+
+
+def test_history_versions_cannot_be_posted_back(world):
+    enterprise = world.home.enterprise
+    enterprise.name = "改名"
+    enterprise.save()
+    version = enterprise.history.latest()
+    response = admin_client(world, PA).post(
+        reverse("admin:tracker_enterprise_simple_history", args=[enterprise.pk, version.history_id]),
+        {"name": "旧名"},
+    )
+    assert response.status_code == 403
+    enterprise.refresh_from_db()
+    assert enterprise.name == "改名"
+
+
+def test_another_regions_history_version_is_not_found(world):
+    enterprise = world.other.enterprise
+    enterprise.name = "改名"
+    enterprise.save()
+    version = enterprise.history.latest()
+    for persona in RESTRICTED_ROLES & STAFF_ROLES:
+        response = admin_client(world, persona).get(
+            reverse("admin:tracker_enterprise_simple_history", args=[enterprise.pk, version.history_id])
+        )
+        assert response.status_code == 404, persona
+
+
+def test_objects_of_both_regions_exist(world):
+    assert world.home.enterprise.region.code == HOME and world.other.enterprise.region.code == OTHER
