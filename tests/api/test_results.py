@@ -152,7 +152,16 @@ def test_list_query_count_does_not_grow_with_the_page_size(client, url):
     assert count_queries(client, url, 5) == count_queries(client, url, 50)
 
 
-def test_an_enterprises_results_default_to_its_latest_year(client):
+def test_an_ad_hoc_run_for_another_date_does_not_change_what_everyone_sees(client):
+    before = rows(client, RESULTS)
+    some = list(Enterprise.objects.values_list("pk", flat=True)[:3])
+    run_sync(run=run_start(kind="manual", as_of=dt.date(2031, 5, 1), enterprise_ids=some, dispatch=False))
+    assert EligibilityResult.objects.filter(fiscal_year=2030).exists()
+    assert rows(client, RESULTS) == before
+    assert {row["fiscal_year"] for row in rows(client, GAPS)} == {2025}
+
+
+def test_an_enterprises_results_default_to_the_current_year(client):
     enterprise = Enterprise.objects.filter(memberships__isnull=False).first()
     expected = EligibilityResult.objects.filter(enterprise=enterprise, fiscal_year=2025).count()
     for key in (enterprise.pk, enterprise.uscc):

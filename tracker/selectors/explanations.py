@@ -19,9 +19,12 @@ def may_read_facts(user) -> bool:
 
 
 def explanation_for(user, explanation: dict | None) -> dict | None:
-    """``explanation`` unchanged for a reader of metrics, otherwise without the facts' values."""
-    if explanation is None or may_read_facts(user):
-        return explanation
+    """``explanation`` as it is for a reader of metrics, otherwise without the facts' values; either way
+    ``facts_redacted`` says which."""
+    if explanation is None:
+        return None
+    if may_read_facts(user):
+        return {**explanation, "facts_redacted": False}
     return redact_facts(explanation)
 
 

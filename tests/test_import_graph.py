@@ -1,0 +1,74 @@
+"""The dependency arrows of docs/architecture.md: API and admin → services → selectors/pipeline →
+models and engine. A package imports only from its own layer or the layers below, so no cycle can
+form between packages. Imports inside functions count too."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Lowest first. tracker.tasks sits with the services: a task calls one service, and a service queues
+# its task after commit (importing it inside the function, as Celery's Django guide does).
+LAYERS = [
+    ("engine", ["tracker.rules", "tracker.uscc"]),
+    ("models", ["tracker.models"]),
+    ("selectors", ["tracker.selectors"]),
+    ("pipeline", ["tracker.pipeline"]),
+    ("services", ["tracker.services", "tracker.tasks"]),
+    ("doors", ["tracker.admin", "api"]),
+    ("entry points", ["tracker.management", "tracker.bench", "tracker.demo", "tracker.checks", "tracker.apps",
+                      "config"]),
+]
+
+
+def layer_of(module: str) -> int | None:
+    best = None
+    for index, (_name, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
+    return None if best is None else best[0]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def source_files():
+    for package in ("tracker", "api", "config"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" not in path.parts and path != ROOT / "tracker" / "__init__.py":
+                yield path
+
+
+def test_no_package_imports_from_a_layer_above_it():
+    violations = []
+    for path in source_files():
+        module = module_name(path)
+        own = layer_of(module)
+        assert own is not None, f"{module} belongs to no layer: add it to LAYERS"
+        for imported in imports_of(path):
+            target = layer_of(imported)
+            if target is not None and target > own:
+                violations.append(f"{module} ({LAYERS[own][0]}) imports {imported} ({LAYERS[target][0]})")
+    assert not violations, "\n".join(sorted(violations))
+
+
+def test_the_engine_imports_nothing_from_django():
+    for path in (ROOT / "tracker" / "rules").rglob("*.py"):
+        assert not any(name == "django" or name.startswith("django.") for name in imports_of(path)), path
