@@ -30,9 +30,12 @@ class DesignationForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and "status" in cleaned:
-            # The lifecycle check the service runs on save, so the error lands on the status field.
-            designation_services.designation_transition_check(self.initial["status"], cleaned["status"])
+        if "status" in cleaned:
+            # The checks the service runs on save, so the error lands on the status field.
+            before = [self.initial["status"]] if self.instance.pk else []
+            designation_services.designation_publish_check(user=self.user, statuses=[*before, cleaned["status"]])
+            if self.instance.pk:
+                designation_services.designation_transition_check(self.initial["status"], cleaned["status"])
         return cleaned
 
 

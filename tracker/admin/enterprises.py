@@ -15,6 +15,7 @@ from tracker.models import AnnualMetrics, ClusterMembership, Designation, Enterp
 from tracker.selectors.results import enterprise_results
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
+from tracker.services.common import region_write_check
 from tracker.services.runs import run_start
 
 USCC_CHARS = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
@@ -49,6 +50,9 @@ class EnterpriseForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "region" in self.changed_data and cleaned.get("region") is not None:
+            # The service's rule, run here so the message lands on the field (a retired code, say).
+            region_write_check(user=self.user, region=cleaned["region"])
         if "uscc" not in cleaned:
             return cleaned
         touched = not self.instance.pk or {"uscc", "uscc_check_override"} & set(self.changed_data)

@@ -63,14 +63,5 @@ class Region(models.Model):
             return f"{self.name}（{self.code}，已撤销）"
         return f"{self.name}（{self.code}）"
 
-    @property
-    def scope_prefix(self) -> str:
-        """The code prefix that covers this region and everything under it (32, 3205, 320506)."""
-        if self.level == self.Level.PROVINCE:
-            return self.code[:2]
-        if self.level == self.Level.PREFECTURE:
-            return self.code[:4]
-        return self.code
-
     def natural_key(self):
         return (self.code,)

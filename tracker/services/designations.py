@@ -55,7 +55,7 @@ def designation_create(*, user=None, **fields) -> Designation:
 
 @transaction.atomic
 def designation_update(*, designation: Designation, user=None, reason: str = "", **fields) -> Designation:
-    """Edit a designation; a status change must follow the lifecycle (DESIGN.md §3)."""
+    """Edit a designation; a status change must follow the lifecycle (docs/architecture.md, "Domain model")."""
     # Lock the row so two staff moving the same designation cannot both pass the transition check.
     current = Designation.objects.select_related("enterprise").select_for_update(of=("self",)).get(pk=designation.pk)
     enterprise_write_check(user=user, enterprise=current.enterprise)

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         read = min(
             (floor.read_inputs(fiscal_year=fiscal_year, as_of=as_of) for _ in range(3)), key=lambda r: r["seconds"]
         )
-        # The floor's write is a staging table with the real table's indexes (perf-reliability.md §1.6):
+        # The floor's write is a staging table with the real table's indexes (docs/benchmarks.md):
         # maintaining those indexes is I/O any writer pays. The bare-table figure is shown for context.
         write = floor.write_results(fiscal_year=fiscal_year, indexed=True)
         figures["t_io"] = {
