@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
-from tracker.models import Enterprise
+from tracker.models import Enterprise, Region
+from tracker.services.roles import role_grant
 
 
 class Command(BaseCommand):
@@ -35,10 +36,24 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         token, _ = Token.objects.get_or_create(user=user)
+        city_password, city_token = self._city_account()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n管理后台 http://127.0.0.1:8000/admin/  用户名 admin  密码 {password}\n"
+                f"南京市业务人员（只看南京市的企业）  用户名 nanjing  密码 {city_password}\n"
                 "接口文档 http://127.0.0.1:8000/api/docs/\n"
                 f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/enterprises/\n'
+                f'curl -H "Authorization: Token {city_token.key}" http://127.0.0.1:8000/api/v1/enterprises/  # 南京市\n'
             )
         )
+
+    def _city_account(self):
+        """A city bureau's account, to see what a city sees (docs/accounts.md)."""
+        password = secrets.token_urlsafe(9)
+        user, _ = get_user_model().objects.get_or_create(username="nanjing", defaults={"email": "nanjing@example.cn"})
+        user.set_password(password)
+        user.save()
+        nanjing = Region.objects.get(code="320100")
+        role_grant(user=user, role="region_staff", region=nanjing, unit="南京市工业和信息化局", note="make demo")
+        token, _ = Token.objects.get_or_create(user=user)
+        return password, token
