@@ -4,6 +4,7 @@ each grant recorded."""
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
@@ -130,6 +131,14 @@ def test_the_grant_role_command(regions):
         call_command("grant_role", "nj_staff", "region_staff", "--region", "320000")
     call_command("grant_role", "nj_staff", "none", stdout=io.StringIO())
     assert user_role(user) is None
+
+
+def test_the_command_creates_an_account_when_asked(regions):
+    out = io.StringIO()
+    call_command("grant_role", "wz_reader", "read_only", "--region", "320100", "--create", stdout=out)
+    password = out.getvalue().split("初始密码：")[1].split("（")[0]
+    user = get_user_model().objects.get(username="wz_reader")
+    assert user.check_password(password) and user_role(user) == "read_only"
 
 
 def test_the_user_page_sets_role_and_region_through_the_service(regions):

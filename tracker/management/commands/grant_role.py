@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -20,12 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--region", help="行政区划代码，如 320100（南京市）、320506（吴中区）；省级角色可省略。")
         parser.add_argument("--unit", help="工作单位，如“南京市工业和信息化局”。")
         parser.add_argument("--note", default="", help="授权说明，记入授权记录。")
+        parser.add_argument(
+            "--create", action="store_true", help="账号不存在时新建，并打印一次性的初始密码（请用户登录后修改）。"
+        )
 
-    def handle(self, *args, username, role, region, unit, note, **options):
+    def handle(self, *args, username, role, region, unit, note, create, **options):
+        User = get_user_model()
+        password = None
         try:
-            user = get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"用户“{username}”不存在（先用 createsuperuser 或在管理后台创建账号）。") from None
+            user = User.objects.get(username=username)
+        except User.DoesNotExist:
+            if not create:
+                raise CommandError(f"用户“{username}”不存在（加 --create 新建，或在管理后台创建账号）。") from None
+            password = secrets.token_urlsafe(12)
+            user = User.objects.create_user(username=username, password=password)
         try:
             if role == REVOKE:
                 role_revoke(user=user, note=note)
@@ -43,3 +53,5 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"{username}: {grant.get_role_display()} · {grant.region}（授权记录 #{grant.pk}）")
         )
+        if password:
+            self.stdout.write(f"新建账号 {username} 的初始密码：{password}（只显示这一次）")
