@@ -8,6 +8,7 @@ from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.filters import ClusterFilter, RegionFilter, TierFilter, ValidUntilFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.models import Designation
+from tracker.models.designations import DesignationStatus
 from tracker.services import designations as designation_services
 
 
@@ -27,6 +28,14 @@ class DesignationForm(forms.ModelForm):
             "valid_until",
             "note",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.fields.get("status")
+        may_publish = self.user is not None and self.user.has_perm(designation_services.PUBLISH_PERMISSION)
+        if status is not None and not may_publish and self.instance.status == DesignationStatus.CANDIDATE:
+            # City and county staff prepare candidates; the other statuses are the province's to set.
+            status.choices = [(value, label) for value, label in status.choices if value == DesignationStatus.CANDIDATE]
 
     def clean(self):
         cleaned = super().clean()
