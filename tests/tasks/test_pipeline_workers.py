@@ -17,7 +17,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config.celery import app
-from tests.factories import UserFactory
+from tests.factories import UserFactory, give_office
 from tests.tasks import workers as real
 from tests.tasks.conftest import AS_OF
 from tests.tasks.oracle import assert_same, expected_results, result_snapshot, stored_results
@@ -238,6 +238,7 @@ def test_metrics_saved_through_the_api_reach_the_results_via_the_worker(populati
     start_worker("a")
     user = UserFactory(username="analyst", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="tracker"))
+    give_office(user)  # the province: every enterprise is visible
     client = APIClient()
     client.force_authenticate(user)
     response = client.patch(
