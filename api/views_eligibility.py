@@ -38,7 +38,7 @@ from tracker.models import EligibilityResult, Enterprise, Ruleset
 from tracker.models.designations import is_held
 from tracker.models.evaluation import ResultStatus
 from tracker.selectors.explanations import explanation_for
-from tracker.selectors.results import enterprise_results, failing_criteria
+from tracker.selectors.results import failing_criteria
 from tracker.services.eligibility import enterprise_eligibility, evaluate_record, result_explanation
 
 
@@ -238,13 +238,9 @@ class EnterpriseResultsView(generics.GenericAPIView):
                 fiscal_year = year.run_validation(raw_year)
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({"fiscal_year": exc.detail}) from None
-        rows = (
-            enterprise_results(enterprise=enterprise, fiscal_year=fiscal_year)
-            .select_related("cluster")
-            .only(*RESULT_FIELDS)
-            .annotate(ruleset_version=F("ruleset__version"))
-            .order_by("tier__ladder_order", "tier_id", "cluster__code")
-        )
+        results = self.get_queryset().filter(enterprise=enterprise)
+        results = results.current() if fiscal_year is None else results.filter(fiscal_year=fiscal_year)
+        rows = results.order_by("tier__ladder_order", "tier_id", "cluster__code")
         return Response(self.get_serializer(rows, many=True).data)
 
 

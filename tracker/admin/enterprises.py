@@ -11,8 +11,7 @@ from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin, adopt, form
 from tracker.admin.explanation import status_badge
 from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
-from tracker.models import AnnualMetrics, ClusterMembership, Designation, Enterprise, EvaluationRun
-from tracker.selectors.results import enterprise_results
+from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
 from tracker.services.common import region_write_check
@@ -148,7 +147,10 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
     @admin.display(description=_("各层级评价结果（当前年度）"))
     def current_results(self, enterprise: Enterprise):
         rows = list(
-            enterprise_results(enterprise=enterprise).select_related("tier", "cluster", "ruleset").order_by("tier_id")
+            EligibilityResult.objects.filter(enterprise=enterprise)
+            .current()
+            .select_related("tier", "cluster", "ruleset")
+            .order_by("tier_id")
         )
         if not rows:
             return _("当前年度尚无评价结果。")

@@ -1,4 +1,4 @@
-"""Stored results as readers see them: the current year, and each gap's failing criteria by name.
+"""Stored results as readers see them: each gap's failing criteria by name.
 
 A result stores its failing nodes as a bitmap over its ruleset's node index (tracker/pipeline/); this
 is where the bitmap is read back, so no reader decodes engine storage itself.
@@ -10,16 +10,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tracker.models import EligibilityResult, Enterprise, Ruleset
+from tracker.models import EligibilityResult, Ruleset
 from tracker.rules import unpack_bits
 from tracker.rules.definition import GroupNode, TestNode
 from tracker.selectors.rulesets import engine_ruleset
-
-
-def enterprise_results(*, enterprise: Enterprise, fiscal_year: int | None = None):
-    """One enterprise's stored results of ``fiscal_year`` (the current year by default)."""
-    results = EligibilityResult.objects.filter(enterprise=enterprise)
-    return results.filter(fiscal_year=fiscal_year) if fiscal_year is not None else results.current()
 
 
 def failing_criteria(results: Iterable[EligibilityResult]) -> dict[int, list[dict]]:
