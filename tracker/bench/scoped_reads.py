@@ -2,7 +2,8 @@
 
 Requests go through Django's test client in this process (no HTTP server): the figure is the server's
 own time for the view, its queries and its rendering. Each URL is requested once to warm caches, then
-``repeat`` times; median and slowest are reported.
+``repeat`` times; median and slowest are reported, and the median time of the COUNT queries in them
+(run with DEBUG on, so that Django records each query's time).
 """
 
 from __future__ import annotations
@@ -51,18 +52,21 @@ def measure(*, city: str = "320100", repeat: int = 10, urls: list[str] = URLS) -
             response = client.get(url)  # warm-up
             if response.status_code != 200:
                 raise RuntimeError(f"{name} {url}: {response.status_code}")
-            times = []
+            times, counts = [], []
             for _ in range(repeat):
                 reset_queries()
                 with CaptureQueriesContext(connection) as queries:
                     started = time.perf_counter()
                     client.get(url)
                     times.append((time.perf_counter() - started) * 1000)
+                # The exact COUNT(*) of the paginator, apart: it dominates at 1M, scoped or not.
+                counts.append(sum(float(q["time"]) for q in queries if "COUNT(" in q["sql"].upper()) * 1000)
             body = response.json() if url.startswith("/api/") else None
             rows.append({
                 "user": name,
                 "url": url,
                 "median_ms": round(statistics.median(times), 1),
+                "count_ms": round(statistics.median(counts), 1),
                 "max_ms": round(max(times), 1),
                 "queries": len(queries),
                 "count": body.get("count") if body else None,
