@@ -39,7 +39,7 @@ def within_region_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
 
 
 class RegionFilterSet(filters.FilterSet):
-    code = filters.CharFilter(field_name="code", lookup_expr="startswith", label=_("行政区划代码前缀"))
+    code = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     level = filters.MultipleChoiceFilter(choices=Region.Level.choices, label=_("级别"))
     parent = filters.CharFilter(field_name="parent__code", label=_("上级区划代码"))
     parent_id = filters.ModelMultipleChoiceFilter(
