@@ -39,7 +39,12 @@ class EnterpriseSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     memberships = MembershipSerializer(
         many=True, required=False, help_text=_("所属集群及环节。写入时整体替换；省略则不变。")
     )
-    designations = DesignationBriefSerializer(many=True, read_only=True, help_text=_("认定记录（只读）。"))
+    designations = DesignationBriefSerializer(
+        many=True,
+        read_only=True,
+        allow_null=True,
+        help_text=_("认定记录（只读）；没有查看认定记录权限的用户得到 null。"),
+    )
 
     class Meta:
         model = Enterprise
@@ -71,3 +76,11 @@ class EnterpriseSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
                 )
             },
         }
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # A field-level permission: designations are shown to those who may view designations.
+        if request is not None and not request.user.has_perm("tracker.view_designation"):
+            data["designations"] = None
+        return data

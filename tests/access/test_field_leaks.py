@@ -99,3 +99,16 @@ def test_a_city_user_sees_a_chain_leaders_rank_and_no_other_citys_revenue(evalua
     elsewhere = EligibilityResult.objects.filter(tier="chain_leader").exclude(
         enterprise__region__code__startswith=city[:4]).first()
     assert client.get(f"/api/v1/results/{elsewhere.pk}/").status_code == 404
+
+
+def test_an_enterprises_designations_need_the_permission_to_view_designations(db):
+    from tests.factories import DesignationFactory
+
+    designation = DesignationFactory()
+    url = f"/api/v1/enterprises/{designation.enterprise_id}/"
+    bare = token_client(user_with_perms("view_enterprise")).get(url).json()
+    full = token_client(user_with_perms("view_enterprise", "view_designation")).get(url).json()
+    assert bare["designations"] is None
+    assert [d["id"] for d in full["designations"]] == [designation.pk]
+    listed = token_client(user_with_perms("view_enterprise")).get("/api/v1/enterprises/").json()["results"]
+    assert all(row["designations"] is None for row in listed)

@@ -94,6 +94,12 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
     inlines = [ClusterMembershipInline, AnnualMetricsInline]
     actions = ["recompute_selected"]
 
+    def get_list_display(self, request):
+        # Held tiers come from designations: shown to those who may view designations.
+        if request.user.has_perm("tracker.view_designation"):
+            return self.list_display
+        return [name for name in self.list_display if name != "designated_tiers"]
+
     def get_fieldsets(self, request, obj=None):
         identity = ["name", "uscc"]
         if request.user.has_perm(enterprise_services.OVERRIDE_PERMISSION):
