@@ -92,3 +92,20 @@ def test_a_city_user_cannot_start_a_full_recompute(world):
     assert response.status_code == 400 and "enterprises" in response.json()
     response = client.post("/api/v1/runs/", {"enterprises": [str(world.home.enterprise.pk)]}, format="json")
     assert response.status_code == 202
+
+
+def test_the_admin_refuses_a_city_users_delete_of_a_published_designation_with_a_message(world):
+    published = Designation.objects.create(enterprise=world.home.enterprise, tier=world.tier, status="publicized")
+    client = admin_client(world, "region_staff")
+    page = reverse("admin:tracker_designation_delete", args=[published.pk])
+    response = client.post(page, {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "候选" in " ".join(str(m) for m in response.context["messages"])
+    candidate = world.home.designation
+    response = client.post(
+        reverse("admin:tracker_designation_changelist"),
+        {"action": "delete_selected", "_selected_action": [candidate.pk, published.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Designation.objects.filter(pk__in=[candidate.pk, published.pk]).count() == 2  # all or nothing

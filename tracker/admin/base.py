@@ -89,6 +89,21 @@ class ServiceAdminMixin(VisibleAdminMixin, UserFormMixin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as error:
-            # The write was rolled back with the view's transaction; let the user retry.
-            self.message_user(request, "；".join(error.messages), level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            return self._refused(request, error)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            return self._refused(request, error)
+
+    def changelist_view(self, request, extra_context=None):
+        try:  # actions run here: a bulk delete the service refuses for one row
+            return super().changelist_view(request, extra_context)
+        except ValidationError as error:
+            return self._refused(request, error)
+
+    def _refused(self, request, error: ValidationError):
+        # The write was rolled back with its transaction; say why and let the user retry.
+        self.message_user(request, "；".join(error.messages), level=messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())

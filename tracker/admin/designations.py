@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
@@ -105,6 +106,7 @@ class DesignationAdmin(ServiceAdminMixin, HistoryAdmin):
     def delete_model(self, request, obj):
         designation_services.designation_delete(designation=obj, user=request.user)
 
+    @transaction.atomic  # all the selected rows, or none
     def delete_queryset(self, request, queryset):
         for designation in queryset:
             designation_services.designation_delete(designation=designation, user=request.user)

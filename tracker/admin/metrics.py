@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
@@ -147,6 +148,7 @@ class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
     def delete_model(self, request, obj):
         metrics_services.metrics_delete(metrics=obj, user=request.user)
 
+    @transaction.atomic  # all the selected rows, or none
     def delete_queryset(self, request, queryset):
         for metrics in queryset:
             metrics_services.metrics_delete(metrics=metrics, user=request.user)
