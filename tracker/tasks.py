@@ -1,30 +1,51 @@
 """Celery tasks: thin wrappers that take ids and call one service. State lives in the ledger."""
 
 from celery import shared_task
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from celery.exceptions import Ignore
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError
 
-MAX_CHUNK_ATTEMPTS = 3
+# PostgreSQL's unique_violation: another run wrote the same results after this chunk read them.
+UNIQUE_VIOLATION = "23505"
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OperationalError, InterfaceError, IntegrityError),
-    retry_backoff=2,
-    max_retries=MAX_CHUNK_ATTEMPTS,
-)
+@shared_task(bind=True)
 def process_chunk_task(self, chunk_id: int) -> None:
-    from tracker.pipeline.chunk import process_chunk, record_chunk_failure
+    """Process one chunk. The retry policy, by what went wrong:
 
-    try:
-        process_chunk(chunk_id=chunk_id)
-    except (OperationalError, InterfaceError, IntegrityError):
-        raise  # transient: retried with backoff; a redelivered chunk is recomputed, not duplicated
-    except DatabaseError as exc:
-        record_chunk_failure(chunk_id=chunk_id, error=repr(exc), max_attempts=MAX_CHUNK_ATTEMPTS)
-        raise
-    except Exception as exc:
-        record_chunk_failure(chunk_id=chunk_id, error=repr(exc), max_attempts=MAX_CHUNK_ATTEMPTS)
-        raise
+    - the connection dropped or the server gave up (OperationalError, InterfaceError): transient,
+      retried with backoff;
+    - a unique violation on the results: a concurrent run wrote the same rows after this chunk read
+      them; retried at once, re-reading what is stored now;
+    - any other IntegrityError: the data or the code is wrong and a retry would fail the same way,
+      so the chunk and its run fail at once, naming the constraint;
+    - anything else: the chunk fails; the sweeper tries it again later, up to the attempt cap.
+
+    Every retry counts against the chunk's attempt cap (TIDU_CHUNK_MAX_ATTEMPTS). The reason is
+    logged once, when the chunk is given up, not once per attempt; Celery is told to ignore the
+    message then, so it does not log the same failure again.
+    """
+    from tracker.pipeline.chunk import process_chunk
+    from tracker.services import runs
+
+    with runs.chunk_log_context(chunk_id=chunk_id):
+        try:
+            process_chunk(chunk_id=chunk_id)
+        except (OperationalError, InterfaceError) as exc:
+            attempts = runs.chunk_failed(chunk_id=chunk_id, error=exc, retrying=True)
+            # The ledger's count is the cap; Celery's own count guards a failure before the claim.
+            if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
+                raise self.retry(exc=exc, countdown=2**attempts) from exc
+            raise Ignore() from exc
+        except IntegrityError as exc:
+            conflict = getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION
+            attempts = runs.chunk_failed(chunk_id=chunk_id, error=exc, retrying=conflict, permanent=not conflict)
+            if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
+                raise self.retry(exc=exc, countdown=0) from exc
+            raise Ignore() from exc
+        except Exception as exc:
+            runs.chunk_failed(chunk_id=chunk_id, error=exc)
+            raise Ignore() from exc
 
 
 @shared_task

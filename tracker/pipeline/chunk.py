@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from tracker.models import EvaluationRun, RunChunk, Tier
+from tracker.observability import metrics
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
 from tracker.pipeline.evaluation_plan import Evaluation, evaluate_changed
 from tracker.pipeline.facts_loader import (
@@ -26,6 +27,7 @@ from tracker.pipeline.facts_loader import (
 from tracker.pipeline.input_digest import digests_apply, digests_check, digests_save, settings_signature
 from tracker.pipeline.results_store import CurrentResults, replace_results
 from tracker.services.rulesets import RulesetCatalog, engine_parameters
+from tracker.services.runs import chunk_attempts_exhausted, run_completed
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def process_chunk(*, chunk_id: int) -> bool:
     if chunk is None or chunk.status == RunChunk.Status.DONE:
         return False
     run = chunk.run
-    if run.status != EvaluationRun.Status.RUNNING:
+    if run.status != EvaluationRun.Status.RUNNING or chunk_attempts_exhausted(chunk):
         return False
     RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE).update(
         status=RunChunk.Status.RUNNING, attempts=F("attempts") + 1, claimed_at=timezone.now()
@@ -84,9 +86,15 @@ def process_chunk(*, chunk_id: int) -> bool:
             timings=timings,
             now=now,
         )
+    seconds = time.perf_counter() - started
+    metrics.chunk_seconds.labels(kind=run.kind).observe(seconds)
+    metrics.chunks_total.labels(kind=run.kind, outcome="done").inc()
+    metrics.results_written_total.labels(kind=run.kind).inc(written)
     logger.info(
         "chunk %s of run %s: %s results checked, %s enterprises with changed inputs, %s written, %s flips",
         chunk_id, run.pk, work.slots, work.inputs_changed, written, flips,
+        extra={"run_id": run.pk, "chunk_id": chunk_id, "checked": work.slots, "inputs_changed": work.inputs_changed,
+               "written": written, "flips": flips, "seconds": round(seconds, 3)},
     )
     return True
 
@@ -201,22 +209,6 @@ def _record_progress(*, run_id: int, evaluated: int, changed: int, inputs_change
         run.status = EvaluationRun.Status.SUCCEEDED
         run.finished_at = now
         fields += ["status", "finished_at"]
+        transaction.on_commit(lambda: run_completed(run_id=run_id))
     run.save(update_fields=fields)
 
-
-def record_chunk_failure(*, chunk_id: int, error: str, max_attempts: int) -> None:
-    """Mark a chunk failed; after ``max_attempts`` the whole run fails with the reason."""
-    with transaction.atomic():
-        chunk = RunChunk.objects.select_for_update().select_related("run").filter(pk=chunk_id).first()
-        if chunk is None or chunk.status == RunChunk.Status.DONE:
-            return
-        chunk.status = RunChunk.Status.FAILED
-        chunk.error_message = error[:2000]
-        chunk.save(update_fields=["status", "error_message"])
-        EvaluationRun.objects.filter(pk=chunk.run_id).update(errors=F("errors") + 1)
-        if chunk.attempts >= max_attempts:
-            EvaluationRun.objects.filter(pk=chunk.run_id, status=EvaluationRun.Status.RUNNING).update(
-                status=EvaluationRun.Status.FAILED,
-                finished_at=timezone.now(),
-                error_message=f"chunk {chunk.first_id}–{chunk.last_id} failed {chunk.attempts} times: {error[:500]}",
-            )
