@@ -22,8 +22,9 @@ def process_chunk_task(self, chunk_id: int) -> None:
     - anything else: the chunk fails; the sweeper tries it again later, up to the attempt cap.
 
     Every retry counts against the chunk's attempt cap (TIDU_CHUNK_MAX_ATTEMPTS). The reason is
-    logged once, when the chunk is given up, not once per attempt; Celery is told to ignore the
-    message then, so it does not log the same failure again.
+    logged once, with its traceback, when the chunk is given up; earlier attempts log one warning
+    line each. Celery is told to ignore the message (``Ignore`` without the cause attached), so it
+    does not log the failure and its traceback again.
     """
     from tracker.pipeline.chunk import process_chunk
     from tracker.services import runs
@@ -36,16 +37,16 @@ def process_chunk_task(self, chunk_id: int) -> None:
             # The ledger's count is the cap; Celery's own count guards a failure before the claim.
             if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
                 raise self.retry(exc=exc, countdown=2**attempts) from exc
-            raise Ignore() from exc
+            raise Ignore() from None
         except IntegrityError as exc:
             conflict = getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION
             attempts = runs.chunk_failed(chunk_id=chunk_id, error=exc, retrying=conflict, permanent=not conflict)
             if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
                 raise self.retry(exc=exc, countdown=0) from exc
-            raise Ignore() from exc
+            raise Ignore() from None
         except Exception as exc:
             runs.chunk_failed(chunk_id=chunk_id, error=exc)
-            raise Ignore() from exc
+            raise Ignore() from None
 
 
 @shared_task
