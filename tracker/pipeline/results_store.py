@@ -91,7 +91,7 @@ def replace_results(
 ) -> tuple[int, int]:
     """Write the changed results and their TierChange events, and delete the results of ``tiers``
     that have no row any more (the membership ended, no ruleset is in force); returns (results
-    written or deleted, status flips).
+    written or deleted, TierChange events: status flips and eligible results removed).
 
     Must run inside the chunk's transaction. Old rows are deleted and new ones inserted (rather than
     upserted) so one portable statement pair serves both the per-tier and the per-cluster keys.
