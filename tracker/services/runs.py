@@ -250,7 +250,8 @@ def run_completed(*, run_id: int) -> None:
         return
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else 0.0
     metrics.run_seconds.labels(kind=run.kind, status=run.status).observe(seconds)
-    log = logger.info if run.status == EvaluationRun.Status.SUCCEEDED else logger.error
+    # A failed run's reason was logged once, as an error, by the chunk that failed it.
+    log = logger.info if run.status == EvaluationRun.Status.SUCCEEDED else logger.warning
     log(
         "run %s %s in %.1f s: %s chunks, %s results checked, %s written",
         run.pk, run.status, seconds, run.chunks_total, run.evaluated, run.changed,
