@@ -171,12 +171,16 @@ TIDU = {
 
 # Operations (issue 13): logs, metrics, heartbeats, health, the chunk attempt cap. One block, so that
 # the branches that also edit this file merge cleanly.
+import logging  # noqa: E402
+
 from tracker.observability.logs import logging_config  # noqa: E402
 
 # JSON lines on stdout (one object per line, with run_id/chunk_id on pipeline lines); text for DEBUG.
 LOGGING = logging_config(
     fmt=env.str("LOG_FORMAT", default="text" if DEBUG else "json"), level=env.str("LOG_LEVEL", default="INFO")
 )
+# Python warnings become log lines too, so that every line a process writes is in that format.
+logging.captureWarnings(True)
 # Workers log through LOGGING above instead of Celery's own handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # DatabaseScheduler plus a heartbeat and a lease: a second beat waits as a standby.

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STEPS=(health_names_what_is_missing nightly_through_the_worker health_ok admin_login admin_css_served metrics
-       json_logs_carry_run_and_chunk)
+       json_logs_carry_run_and_chunk every_log_line_is_json)
 
 PG="-h 127.0.0.1 -U postgres"
 db=${SMOKE_DB:-tidu_prodsmoke_$$}
@@ -183,6 +183,25 @@ step_json_logs_carry_run_and_chunk() {
   echo "$line" >"$work/body"
   [ "$(json "sorted(k for k in ('run_id', 'chunk_id', 'time', 'level') if k in body)")" = \
     "['chunk_id', 'level', 'run_id', 'time']" ] || fail "a chunk's log line lacks run_id/chunk_id: $line"
+}
+
+step_every_log_line_is_json() {
+  # honcho prefixes each line with "HH:MM:SS web.1 | "; what follows must be one JSON object.
+  sed -n 's/^[0-9:]* *\(web\|worker\|beat\)\.1 *| //p' "$work/honcho.log" >"$work/lines"
+  .venv/bin/python - "$work/lines" <<'PY' || fail "a process wrote a line that is not JSON"
+import json, sys
+lines = [line for line in open(sys.argv[1]) if line.strip()]
+bad = []
+for line in lines:
+    try:
+        json.loads(line)
+    except ValueError:
+        bad.append(line.rstrip())
+print(f"prod-smoke: {len(lines)} log lines, {len(bad)} not JSON", file=sys.stderr)
+for line in bad[:10]:
+    print("  " + line[:200], file=sys.stderr)
+sys.exit(1 if bad or not lines else 0)
+PY
 }
 
 passed=0

@@ -1,5 +1,6 @@
 """Structured logs: JSON lines carrying the run and chunk ids."""
 
+import datetime as dt
 import json
 import logging
 from logging.config import DictConfigurator
@@ -22,7 +23,7 @@ def test_a_json_line_carries_the_ids_of_the_chunk_it_was_written_in():
         line = json.loads(formatted("json", "chunk done", written=12))
     assert (line["run_id"], line["chunk_id"], line["written"]) == (7, 42, 12)
     assert (line["level"], line["logger"], line["message"]) == ("INFO", "tracker.pipeline.chunk", "chunk done")
-    assert "time" in line
+    assert dt.datetime.fromisoformat(line["time"]).utcoffset() is not None  # ISO 8601 with its offset
 
 
 def test_the_ids_are_dropped_when_the_block_ends():

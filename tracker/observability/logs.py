@@ -8,9 +8,12 @@ too. Celery's own lines inside a chunk task get them as well (the task sets the 
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 _context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("tidu_log_context", default=None)
 
@@ -39,6 +42,13 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(_JsonFormatter):
+    """python-json-logger's formatter with ISO 8601 times carrying their UTC offset."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return dt.datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+
+
 class TextFormatter(logging.Formatter):
     """The plain-text format for development: the ids, when present, follow the message."""
 
@@ -54,7 +64,7 @@ def logging_config(*, fmt: str, level: str) -> dict:
     """The LOGGING setting: JSON lines on stdout (``fmt="json"``) or plain text."""
     formatters = {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "tracker.observability.logs.JsonFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
         },
