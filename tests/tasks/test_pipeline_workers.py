@@ -7,6 +7,7 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/tidu_tasks .venv/bin/pytest test
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 import time
 
@@ -270,3 +271,20 @@ def test_a_chunk_that_always_kills_its_worker_fails_the_run_instead_of_looping(p
     assert (chunk.status, chunk.attempts) == (RunChunk.Status.FAILED, 3)
     print(f"gave up: {ledger(run.pk)}")
 
+
+
+def test_a_running_worker_is_alive_in_health_and_a_killed_one_drops_out(broker, start_worker, settings):
+    from tracker.observability import health, heartbeats
+
+    # The worker writes every 10 s; count it alive for 12 s after its last heartbeat.
+    settings.TIDU = {**settings.TIDU, "HEARTBEAT_STALE_SECONDS": 12}
+    worker = start_worker("watched")
+    deadline = time.monotonic() + 60
+    while not heartbeats.alive(heartbeats.WORKERS_KEY) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert heartbeats.alive(heartbeats.WORKERS_KEY) == [f"watched@{socket.gethostname()}"], worker.log()
+    assert health.workers().ok
+    worker.kill()  # SIGKILL: no clean shutdown, the heartbeat just stops
+    time.sleep(13)
+    result = health.workers()
+    assert not result.ok and "no worker has reported" in result.detail
