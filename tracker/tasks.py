@@ -43,3 +43,22 @@ def sweep_runs_task() -> None:
     from tracker.services.runs import runs_sweep
 
     runs_sweep()
+
+
+@shared_task
+def import_validate_task(job_id: int) -> None:
+    """The dry run of an uploaded Excel import (its progress is on the job's page)."""
+    from tracker.models import ImportJob
+    from tracker.services.imports import import_job_validate
+
+    import_job_validate(job=ImportJob.objects.get(pk=job_id))
+
+
+@shared_task
+def import_commit_task(job_id: int) -> None:
+    """The confirmed commit of an Excel import: all rows in one transaction, or none."""
+    from tracker.models import ImportJob
+    from tracker.services.imports import import_job_commit
+
+    job = ImportJob.objects.get(pk=job_id)
+    import_job_commit(job=job, user=job.committed_by)

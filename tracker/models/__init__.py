@@ -4,6 +4,7 @@ from tracker.models.clusters import ChainSegment, Cluster, NationalRecognition
 from tracker.models.designations import Designation
 from tracker.models.enterprises import ClusterMembership, Enterprise
 from tracker.models.evaluation import EligibilityResult, EvaluationRun, InputDigest, RunChunk, TierChange
+from tracker.models.imports import ImportJob
 from tracker.models.metrics import AnnualMetrics
 from tracker.models.regions import Region
 from tracker.models.rulesets import Ruleset
@@ -18,6 +19,7 @@ __all__ = [
     "EligibilityResult",
     "Enterprise",
     "EvaluationRun",
+    "ImportJob",
     "InputDigest",
     "NationalRecognition",
     "Region",
