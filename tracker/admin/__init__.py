@@ -8,6 +8,7 @@ from tracker.admin import (  # noqa: F401
     designations,
     enterprises,
     evaluation,
+    imports,
     metrics,
     regions,
     rulesets,
