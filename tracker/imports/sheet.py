@@ -103,7 +103,10 @@ def _read(workbook, columns, progress) -> Sheet:
             headers = [normalise_header(v) for v in row or ()]
             matched = sum(1 for h in headers if h in by_header or h in wrong_unit)
             if matched >= 2:
-                total = max((worksheet.max_row or 0) - offset, 0)
+                # The row count is known only when the sheet declares its dimension; asking openpyxl
+                # otherwise parses the whole sheet once more just to count.
+                declared = getattr(worksheet, "_max_row", None)
+                total = max((declared or 0) - offset, 0)
                 raw_headers = [str(v or "") for v in row]
                 return _parse(rows, offset, headers, raw_headers, by_header, wrong_unit, total, progress)
             if offset >= HEADER_ROWS_SCANNED:
