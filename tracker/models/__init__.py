@@ -1,5 +1,6 @@
 """Tidu's domain model (shared/DESIGN.md §3). One module per concept."""
 
+from tracker.models.batches import BatchReview, DesignationBatch, Objection
 from tracker.models.clusters import ChainSegment, Cluster, NationalRecognition
 from tracker.models.designations import Designation
 from tracker.models.enterprises import ClusterMembership, Enterprise
@@ -12,16 +13,19 @@ from tracker.models.tiers import Tier
 
 __all__ = [
     "AnnualMetrics",
+    "BatchReview",
     "ChainSegment",
     "Cluster",
     "ClusterMembership",
     "Designation",
+    "DesignationBatch",
     "EligibilityResult",
     "Enterprise",
     "EvaluationRun",
     "ImportJob",
     "InputDigest",
     "NationalRecognition",
+    "Objection",
     "Region",
     "Ruleset",
     "RunChunk",

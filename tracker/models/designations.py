@@ -52,7 +52,17 @@ class Designation(models.Model):
         on_delete=models.PROTECT,
         help_text=_("仅链主企业填写。"),
     )
+    # The free text stays for historical lists imported without a batch object; a designation made in a
+    # batch links to it and carries its name here too, so every list reads the same column.
     batch = models.CharField(_("批次"), max_length=64, blank=True)
+    designation_batch = models.ForeignKey(
+        "tracker.DesignationBatch",
+        verbose_name=_("认定批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="designations",
+    )
     document_no = models.CharField(_("文号"), max_length=128, blank=True)
     recognized_on = models.DateField(_("认定日期"), null=True, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
