@@ -328,7 +328,7 @@ PARSERS = {
 
 def format_value(column: Column, value) -> str:
     """A stored or imported value as staff read it: money in 万元, ratios in %, choices by label."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
         return "—"
     if column.kind in ("money", "usd"):
         return f"{float(value) / WAN:,.2f}"
