@@ -153,6 +153,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name with another resource's ("status", "kind"); the first two keep
+    # the names integrators already generate clients from.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "tracker.models.designations.DesignationStatus",
+        "KindEnum": "tracker.models.evaluation.EvaluationRun.Kind",
+        "BatchStatusEnum": "tracker.models.batches.DesignationBatch.Status",
+        "BatchKindEnum": "tracker.models.batches.DesignationBatch.Kind",
+    },
 }
 
 # Celery: without a broker, tasks run eagerly in-process (the embedded default).

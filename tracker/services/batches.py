@@ -67,6 +67,17 @@ def batch_create(*, user=None, **fields) -> DesignationBatch:
     return save_validated(batch, user=user)
 
 
+@transaction.atomic
+def batch_update(*, batch: DesignationBatch, user=None, **fields) -> DesignationBatch:
+    """Edit a batch's name, 文号, 公示 dates and contact while it is open (type and tier are fixed)."""
+    batch = _require(batch, *OPEN)
+    for locked in ("kind", "tier"):
+        fields.pop(locked, None)
+    for name, value in fields.items():
+        setattr(batch, name, value)
+    return save_validated(batch, user=user)
+
+
 def current_results(*, tier_id: str, pairs: list[tuple[int, int | None]]) -> dict[tuple[int, int | None], str]:
     """The latest fiscal year's result status of each (enterprise, cluster) for a tier (one query)."""
     latest = EligibilityResult.objects.filter(tier_id=tier_id).aggregate(latest=Max("fiscal_year"))["latest"]
