@@ -28,6 +28,7 @@ class ObjectionInline(admin.TabularInline):
     fields = ["designation", "received_on", "objector", "content", "resolution", "resolution_note"]
     raw_id_fields = ["designation"]
     extra = 0
+    can_delete = False
 
 
 class ReviewInline(admin.TabularInline):
@@ -65,9 +66,17 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
         (_("候选企业"), {"fields": ["candidates_display"]}),
     ]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a batch that will not go ahead is withdrawn (撤回), which keeps its record
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["kind", "tier"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)  # dates, contact, 文号: plain fields with history
+            fields = {name: form.cleaned_data[name] for name in form.changed_data}
+            batch_services.batch_update(batch=obj, user=request.user, **fields)
         else:
             fields = {name: form.cleaned_data[name] for name in form.cleaned_data}
             saved = batch_services.batch_create(user=request.user, **fields)
@@ -113,7 +122,7 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
             "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    format_html(' class="no-longer-eligible" style="background:#fdecea"')
+                    format_html(' class="{}" style="background:#fdecea"', "no-longer-eligible")
                     if row["no_longer_eligible"]
                     else "",
                     row["designation"].enterprise.name,
