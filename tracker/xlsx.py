@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -37,7 +37,6 @@ class Table:
     text_columns: Sequence[int] = ()  # 0-based columns formatted as text (codes Excel would mangle)
     note_rows: int = 0  # the first n data rows are examples, shown in grey italics
     wrap: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def _cell(sheet, value, *, font=None, fill=None, number_format=None, wrap=False):

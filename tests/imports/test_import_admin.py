@@ -78,3 +78,23 @@ def test_staff_without_import_permission_cannot_upload(client, db, firm):
     clerk = UserFactory(username="clerk", is_staff=True)
     client.force_login(clerk)
     assert client.get(reverse("admin:tracker_importjob_upload")).status_code == 403
+
+
+def test_a_commit_that_crashes_leaves_nothing_and_says_so(client, admin_user, firm, django_capture_on_commit_callbacks, monkeypatch):
+    from tracker.services import import_writes
+
+    client.force_login(admin_user)
+    upload(client, workbook(HEADERS, [firm.uscc, firm.name, 2024, 5300, 120]), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+
+    def broken(plan, *, user, reason):
+        AnnualMetrics.objects.create(enterprise=firm, fiscal_year=2024)
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setitem(import_writes.WRITERS, "metrics", broken)
+    monkeypatch.setattr("tracker.services.imports.WRITERS", import_writes.WRITERS)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:tracker_importjob_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "failed" and "磁盘已满" in job.error_message
+    assert not AnnualMetrics.objects.exists()

@@ -132,7 +132,7 @@ def plan(sheet: Sheet, *, today: dt.date) -> Plan:
         name: np.array([existing[k][1][name] if k in existing else None for k in keys], dtype=object)
         for name in UPDATABLE
     }
-    given = {**{name: values[name] for name in UPDATABLE}}
+    given = {name: values[name] for name in UPDATABLE}
     given["valid_until"] = np.where(given_until | (existing_id == 0), _objects(values["valid_until"]), None)
     given["status"] = np.where(present(sheet.values["status"]) | (existing_id == 0), values["status"], None)
     for name in ("batch", "document_no", "note"):
@@ -150,9 +150,7 @@ def plan(sheet: Sheet, *, today: dt.date) -> Plan:
         for name, t, d in zip(firms["name"], values["tier"], values["recognized_on"], strict=True)
     ]
     result.is_new = known & (existing_id == 0)
-    status_column = BY_NAME["status"]
-    describe = {**BY_NAME, "status": status_column}
-    common.record_changes(result, describe, given, stored, changed, UPDATABLE, rows=known & (existing_id > 0))
+    common.record_changes(result, BY_NAME, given, stored, changed, UPDATABLE, rows=known & (existing_id > 0))
     merged = {
         "enterprise_id": firms["id"],
         "tier_id": tier_id,

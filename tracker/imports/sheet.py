@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracker import uscc
+from tracker.models.row_rules import present
 
 WAN = 10_000
 NUMERIC_KINDS = ("int", "year", "number", "money", "usd", "ratio")
@@ -58,7 +59,6 @@ class Sheet:
 
     rows: np.ndarray  # sheet row number of each data row (1-based, as Excel shows it)
     values: dict[str, np.ndarray]
-    present_columns: set[str]
     raw_headers: list[str]
     raw_rows: list[tuple]
     errors: list[CellError] = field(default_factory=list)
@@ -159,7 +159,6 @@ def _parse(rows, header_row, headers, raw_headers, by_header, wrong_unit, total,
     sheet = Sheet(
         rows=np.array(numbers, dtype=np.int64),
         values={},
-        present_columns=set(positions),
         raw_headers=raw_headers,
         raw_rows=raw_rows,
         file_errors=file_errors,
@@ -171,16 +170,10 @@ def _parse(rows, header_row, headers, raw_headers, by_header, wrong_unit, total,
         sheet.values[name] = parse_column(column, raw, sheet.errors)
         if column.required and name in positions:
             unparsed = {e.index for e in sheet.errors if e.header == column.header}
-            for index in np.flatnonzero(~_present(sheet.values[name])):
+            for index in np.flatnonzero(~present(sheet.values[name])):
                 if index not in unparsed:
                     sheet.errors.append(CellError(int(index), column.header, _("必填，不能为空。")))
     return sheet
-
-
-def _present(values: np.ndarray) -> np.ndarray:
-    from tracker.models.row_rules import present
-
-    return present(values)
 
 
 # ------------------------------------------------------------------------------------------- cells

@@ -9,7 +9,6 @@ re-evaluation of every touched enterprise into one on-change run.
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from tracker.imports.sheet import FileError
 from tracker.models import ImportJob
 from tracker.services.import_writes import WRITERS
 
-logger = logging.getLogger(__name__)
 IMPORT_LOCK_SPACE = 0x7469_6475  # "tidu": the advisory-lock namespace of import commits
 Status = ImportJob.Status
 
@@ -191,6 +189,11 @@ def _store_plan(job: ImportJob, plan: Plan) -> None:
         job.rejected_file.save(f"rejected-{job.pk}.xlsx", ContentFile(content), save=False)
     elif job.rejected_file:
         job.rejected_file = ""
+
+
+def import_job_failed(*, job: ImportJob, error: Exception) -> ImportJob:
+    """Record an unexpected failure of a dry run or commit (nothing was written)."""
+    return _fail(job, _("导入失败，未写入任何数据：%(error)s") % {"error": error})
 
 
 def _fail(job: ImportJob, message: str) -> ImportJob:
