@@ -39,19 +39,8 @@ class UploadForm(forms.Form):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = [
-        "__str__",
-        "kind",
-        "status",
-        "created_by",
-        "created_at",
-        "new_count",
-        "changed_count",
-        "unchanged_count",
-        "rejected_count",
-        "committed_at",
-        "downloads",
-    ]
+    list_display = ["job_display", "kind", "status", "created_by", "created_at", "counts", "committed_at", "downloads"]
+    list_display_links = None
     list_filter = ["kind", "status"]
     list_select_related = ["created_by"]
     paginator = EstimatedCountPaginator
@@ -84,7 +73,16 @@ class ImportJobAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return HttpResponseRedirect(reverse("admin:tracker_importjob_preview", args=[object_id]))
 
-    @admin.display(description=_("文件"))
+    @admin.display(description=_("导入"), ordering="pk")
+    def job_display(self, job: ImportJob):
+        url = reverse("admin:tracker_importjob_preview", args=[job.pk])
+        return format_html('<a href="{}">#{} {}</a>', url, job.pk, job.original_name)
+
+    @admin.display(description=_("新增 / 变更 / 无变化 / 拒绝"))
+    def counts(self, job: ImportJob) -> str:
+        return f"{job.new_count:,} / {job.changed_count:,} / {job.unchanged_count:,} / {job.rejected_count:,}"
+
+    @admin.display(description=_("下载"))
     def downloads(self, job: ImportJob):
         links = format_html('<a href="{}">{}</a>', reverse("admin:tracker_importjob_file", args=[job.pk]), _("原文件"))
         if job.rejected_file:
