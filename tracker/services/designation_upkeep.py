@@ -35,5 +35,7 @@ def designations_upkeep(*, today: dt.date | None = None) -> dict[str, int]:
     for designation in changed:
         designation.updated_at = now  # bulk updates skip auto_now; incremental runs look at it
     if changed:
-        bulk_update_with_history(changed, Designation, ["status", "updated_at"], default_change_reason="nightly upkeep")
+        bulk_update_with_history(
+            changed, Designation, ["status", "updated_at"], default_change_reason="nightly upkeep"
+        )
     return {"expired": len(expired), "review_due": len(due)}

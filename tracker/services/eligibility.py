@@ -92,7 +92,9 @@ def evaluate_record(
 
 def _draft(tier: str, definition: dict, as_of: dt.date) -> rules.Ruleset:
     try:
-        return rules.Ruleset(tier=tier, version="draft", effective_from=as_of, status="active", definition=definition)
+        return rules.Ruleset(
+            tier=tier, version="draft", effective_from=as_of, status="active", definition=definition
+        )
     except rules.DefinitionError as exc:
         raise ValidationError({"rulesets": [_("%(tier)s：%(error)s") % {"tier": tier, "error": exc}]}) from None
 

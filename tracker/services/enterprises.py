@@ -10,7 +10,9 @@ from tracker.services.common import apply_changes, save_validated
 from tracker.services.facts_changed import facts_changed
 
 OVERRIDE_PERMISSION = "tracker.override_uscc_check"
-USCC_SHAPE_MESSAGE = "统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），第 3–8 位为行政区划代码。"
+USCC_SHAPE_MESSAGE = (
+    "统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），第 3–8 位为行政区划代码。"
+)
 
 
 def uscc_error(code: str) -> str | None:

@@ -70,7 +70,9 @@ class RulesetCatalog:
 
     def select(self, *, tier: str, as_of: dt.date, mode: str, region_code: str | None) -> int | None:
         """The pk of the ruleset to use, or None when no ruleset is in force."""
-        chosen = rules.select_ruleset(self.engine.values(), tier=tier, as_of=as_of, mode=mode, region_code=region_code)
+        chosen = rules.select_ruleset(
+            self.engine.values(), tier=tier, as_of=as_of, mode=mode, region_code=region_code
+        )
         return None if chosen is None else self._pk_by_engine[id(chosen)]
 
 

@@ -124,7 +124,9 @@ def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
     lost with a broker restart), and close runs whose chunks are all done. Returns re-queued ids."""
     stale_after = stale_after or dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     cutoff = timezone.now() - stale_after
-    open_chunks = RunChunk.objects.filter(run__status=EvaluationRun.Status.RUNNING).exclude(status=RunChunk.Status.DONE)
+    open_chunks = RunChunk.objects.filter(run__status=EvaluationRun.Status.RUNNING).exclude(
+        status=RunChunk.Status.DONE
+    )
     stale = list(
         open_chunks.filter(
             Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, run__started_at__lt=cutoff)
@@ -141,3 +143,4 @@ def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
             status=EvaluationRun.Status.SUCCEEDED, finished_at=timezone.now()
         )
     return stale
+

@@ -27,14 +27,8 @@ def schedules_ensure() -> dict[str, bool]:
     if PeriodicTask.objects.filter(Q(name=NIGHTLY_NAME) | Q(task=NIGHTLY_TASK)).exists():
         created[NIGHTLY_NAME] = False
     else:
-        at_two = {
-            "minute": "0",
-            "hour": "2",
-            "day_of_week": "*",
-            "day_of_month": "*",
-            "month_of_year": "*",
-            "timezone": NIGHTLY_TIMEZONE,
-        }
+        at_two = {"minute": "0", "hour": "2", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*",
+                  "timezone": NIGHTLY_TIMEZONE}
         crontab = CrontabSchedule.objects.filter(**at_two).first() or CrontabSchedule.objects.create(**at_two)
         PeriodicTask.objects.create(
             name=NIGHTLY_NAME,
