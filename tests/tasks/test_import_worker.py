@@ -10,11 +10,12 @@ from django.urls import reverse
 
 from tests.factories import AnnualMetricsFactory, EnterpriseFactory, RegionFactory, UserFactory
 from tests.imports.conftest import workbook
-from tests.tasks.test_pipeline_workers import broker, postgres, start_worker  # noqa: F401 (fixtures)
+from tests.tasks import test_pipeline_workers as pipeline
 from tracker.models import AnnualMetrics, EvaluationRun, ImportJob
 from tracker.services.imports import import_job_confirm, import_job_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
+postgres, broker, start_worker = pipeline.postgres, pipeline.broker, pipeline.start_worker  # shared fixtures
 HEADERS = ["统一社会信用代码", "企业名称", "年度", "营业收入（万元）", "从业人员（人）"]
 
 
