@@ -6,9 +6,10 @@ by region at merge.
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,20 @@ class ObjectionInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def has_add_permission(self, request, obj=None):
+        return (
+            obj is not None
+            and obj.status == DesignationBatch.Status.PUBLICIZING
+            and super().has_add_permission(request, obj)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return (
+            obj is not None
+            and obj.status == DesignationBatch.Status.PUBLICIZING
+            and super().has_change_permission(request, obj)
+        )
+
 
 class ReviewInline(admin.TabularInline):
     model = BatchReview
@@ -40,6 +55,9 @@ class ReviewInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # entries come from "列出到期待复核的认定"
+
+    def has_change_permission(self, request, obj=None):
+        return obj is not None and obj.status in batch_services.OPEN and super().has_change_permission(request, obj)
 
 
 @admin.register(DesignationBatch)
@@ -58,7 +76,6 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
     list_filter = ["kind", "status", "tier"]
     list_select_related = ["tier"]
     readonly_fields = ["status", "published_on", "created_by", "candidates_display"]
-    inlines = [ReviewInline, ObjectionInline]
     actions = ["publicize", "publish", "withdraw", "add_due_reviews", "export_publicity_list"]
     fieldsets = [
         (None, {"fields": ["kind", "tier", "year", "name", "document_no", "status", "published_on", "created_by"]}),
@@ -70,8 +87,18 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
         return False  # a batch that will not go ahead is withdrawn (撤回), which keeps its record
 
     def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status not in batch_services.OPEN:  # published or withdrawn: a record
+            return [*{f for _name, options in self.fieldsets for f in options["fields"]}]
         fixed = ["kind", "tier"] if obj is not None else []
         return [*fixed, *self.readonly_fields]
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return []
+        inlines = [ReviewInline] if obj.kind == DesignationBatch.Kind.REVIEW else []
+        if obj.status != DesignationBatch.Status.DRAFT:  # objections come in during the 公示
+            inlines.append(ObjectionInline)
+        return inlines
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -187,38 +214,70 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
 
     @admin.action(description=_("导出公示名单（xlsx）"))
     def export_publicity_list(self, request, queryset):
-        batch = queryset.first()
-        rows = [
-            [
-                n,
-                row["designation"].enterprise.name,
-                row["designation"].enterprise.uscc,
-                row["designation"].enterprise.region.name,
-                batch.tier.name_zh,
-                batch.name,
-            ]
-            for n, row in enumerate(batch_services.batch_candidates(batch=batch), start=1)
+        return publicity_response(queryset.select_related("tier").first())
+
+    # The same steps as buttons on a batch's own page.
+
+    STEPS = {
+        "publicize": (lambda batch, user: batch_services.batch_publicize(batch=batch, user=user), _("已开始公示。")),
+        "publish": (
+            lambda batch, user: batch_services.batch_publish(batch=batch, user=user, published_on=timezone.localdate()),
+            _("已发布，认定已生效。"),
+        ),
+        "withdraw": (lambda batch, user: batch_services.batch_withdraw(batch=batch, user=user), _("已撤回。")),
+        "reviews": (
+            lambda batch, user: batch_services.batch_reviews_add_due(batch=batch, user=user),
+            _("已列出待复核的认定。"),
+        ),
+    }
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/step/<str:step>/", view(self.step_view), name="tracker_designationbatch_step"),
+            path("<int:pk>/publicity.xlsx", view(self.publicity_view), name="tracker_designationbatch_publicity"),
+            *super().get_urls(),
         ]
-        title = f"{batch.year}年{batch.tier.name_zh}{batch.name}公示名单"
-        period = f"{batch.publicity_start or '—'} 至 {batch.publicity_end or '—'}"
-        contact = f"公示期：{period}。异议受理：{batch.objection_contact}"
-        content = write_tables(
-            [
-                Table(
-                    title="公示名单",
-                    headers=["序号", "企业名称", "统一社会信用代码", "所在地区", "层级", "批次"],
-                    rows=rows,
-                    widths=[6, 36, 22, 14, 20, 16],
-                    title_lines=[title, contact],
-                    text_columns=[2],
-                )
-            ]
-        )
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = f"attachment; filename=publicity-{batch.pk}.xlsx"
-        return response
+
+    def _batch(self, request, pk) -> DesignationBatch:
+        return get_object_or_404(self.get_queryset(request).select_related("tier"), pk=pk)
+
+    def step_view(self, request, pk, step):
+        if request.method != "POST" or step not in self.STEPS or not self.has_change_permission(request):
+            raise PermissionDenied
+        batch = self._batch(request, pk)
+        run, done = self.STEPS[step]
+        self._step(request, [batch], lambda b: run(b, request.user), done)
+        return HttpResponseRedirect(reverse("admin:tracker_designationbatch_change", args=[pk]))
+
+    def publicity_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return publicity_response(self._batch(request, pk))
+
+
+def publicity_response(batch: DesignationBatch) -> HttpResponse:
+    """The 公示 list in the official column order (序号, 企业名称, 统一社会信用代码, 设区市, 县（市、区）…)."""
+    headers, rows = batch_services.publicity_list(batch=batch)
+    kind = _("复核结果") if batch.kind == DesignationBatch.Kind.REVIEW else ""
+    title = f"{batch.year}年{batch.tier.name_zh}{batch.name}{kind}公示名单"
+    period = f"{batch.publicity_start or '—'} 至 {batch.publicity_end or '—'}"
+    notice = f"公示期：{period}。异议受理：{batch.objection_contact or '—'}"
+    content = write_tables(
+        [
+            Table(
+                title="公示名单",
+                headers=headers,
+                rows=rows,
+                widths=[6, 36, 22, 12, 14, 24, 16, 14][: len(headers)],
+                title_lines=[title, notice],
+                text_columns=[2],
+            )
+        ]
+    )
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename=publicity-{batch.pk}.xlsx"
+    return response
 
 
 @admin.action(description=_("加入认定批次（符合且未认定的）"), permissions=["add_to_batch"])

@@ -164,6 +164,50 @@ def batch_candidates(*, batch: DesignationBatch) -> list[dict]:
     return out
 
 
+def publicity_list(*, batch: DesignationBatch) -> tuple[list[str], list[list]]:
+    """The batch's 公示 list as official lists lay it out: (headers, rows), one row per enterprise.
+
+    A new-designation batch lists its candidates still in the running (not those revoked after an
+    upheld objection); a 复核 batch lists every designation reviewed with its result.
+    """
+    headers = ["序号", "企业名称", "统一社会信用代码", "设区市", "县（市、区）", "主导产品"]
+    if batch.tier.per_cluster:
+        headers.append("产业集群")
+    if batch.kind == DesignationBatch.Kind.REVIEW:
+        headers.append("复核结果")
+        entries = [
+            (review.designation, review.get_outcome_display())
+            for review in batch.reviews.select_related(
+                "designation__enterprise__region__parent", "designation__cluster"
+            ).order_by("designation__enterprise__region__code", "id")
+        ]
+    else:
+        entries = [
+            (designation, None)
+            for designation in batch.designations.exclude(status=DesignationStatus.REVOKED)
+            .select_related("enterprise__region__parent", "cluster")
+            .order_by("enterprise__region__code", "id")
+        ]
+    rows = []
+    for number, (designation, outcome) in enumerate(entries, start=1):
+        region = designation.enterprise.region
+        county = region.level == region.Level.COUNTY
+        row = [
+            number,
+            designation.enterprise.name,
+            designation.enterprise.uscc,
+            region.parent.name if county and region.parent else region.name,
+            region.name if county else "",
+            designation.enterprise.main_product,
+        ]
+        if batch.tier.per_cluster:
+            row.append(designation.cluster.name_zh if designation.cluster else "")
+        if outcome is not None:
+            row.append(outcome)
+        rows.append(row)
+    return headers, rows
+
+
 @transaction.atomic
 def batch_publicize(
     *, batch: DesignationBatch, user=None, publicity_start: dt.date | None = None, publicity_end: dt.date | None = None
