@@ -150,3 +150,35 @@ def test_commit_refuses_when_data_moved_since_the_preview(firm):
     job.refresh_from_db()
     assert job.status == ImportJob.Status.PREVIEWED and "已有变化" in job.error_message
     assert job.unchanged_count == 1
+
+
+def _validated_job(content):
+    from django.core.files.base import ContentFile
+
+    job = ImportJob(kind="metrics", original_name="x.xlsx")
+    job.file.save("x.xlsx", ContentFile(content), save=True)
+    return import_job_validate(job=job)
+
+
+def test_the_commit_plans_again_from_the_parsed_columns_of_the_dry_run(firm, monkeypatch):
+    job = _validated_job(workbook(HEADERS, [1, firm.uscc, firm.name, 2025, 100, 1, 10, 1]))
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("the workbook was parsed again")
+
+    monkeypatch.setattr(imports, "read", no_second_read)
+    import_job_commit(job=job)
+    assert AnnualMetrics.objects.get(enterprise=firm).revenue == Decimal("1000000.00")
+
+
+def test_a_tampered_cache_is_ignored_and_the_file_read_again(firm, settings):
+    from tracker.imports import sheet_cache
+
+    job = _validated_job(workbook(HEADERS, [1, firm.uscc, firm.name, 2025, 100, 1, 10, 1]))
+    path = sheet_cache._path(job)
+    content = bytearray(path.read_bytes())
+    content[-5] ^= 0xFF
+    path.write_bytes(bytes(content))
+    assert sheet_cache.load(job) is None
+    import_job_commit(job=job)
+    assert AnnualMetrics.objects.filter(enterprise=firm).count() == 1 and not path.exists()

@@ -22,7 +22,7 @@ import datetime as dt
 from django.utils import timezone
 
 from tracker.imports.plan import Plan
-from tracker.imports.sheet import read_workbook
+from tracker.imports.sheet import Sheet, read_workbook
 
 
 def kinds() -> dict:
@@ -37,9 +37,17 @@ def columns(kind: str):
 
 def dry_run(kind: str, source, *, today: dt.date | None = None, progress=None) -> Plan:
     """Read and classify a workbook of the given kind; writes nothing."""
-    module = kinds()[kind]
-    sheet = read_workbook(source, module.COLUMNS, progress=progress)
-    return module.plan(sheet, today=today or timezone.localdate())
+    return plan(kind, read(kind, source, progress=progress), today=today)
+
+
+def read(kind: str, source, *, progress=None) -> Sheet:
+    """Parse a workbook of the given kind into columns (raises sheet.FileError when it cannot)."""
+    return read_workbook(source, kinds()[kind].COLUMNS, progress=progress)
+
+
+def plan(kind: str, sheet: Sheet, *, today: dt.date | None = None) -> Plan:
+    """Classify parsed rows against the stored data (the planner may change ``sheet.values``)."""
+    return kinds()[kind].plan(sheet, today=today or timezone.localdate())
 
 
 def template_workbook(kind: str) -> bytes:

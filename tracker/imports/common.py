@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from tracker import uscc
@@ -35,13 +36,7 @@ def enterprises_by_uscc(plan: Plan, codes: np.ndarray, header: str, *, names: np
     unknown) and name. Unknown codes, and names that do not match the code's enterprise, are rejected."""
     n = len(codes)
     good = check_codes(plan, codes, header)
-    found = {}
-    wanted = sorted(set(codes[good].tolist()))
-    for start in range(0, len(wanted), LOOKUP_CHUNK):
-        for row in Enterprise.objects.filter(uscc__in=wanted[start : start + LOOKUP_CHUNK]).values_list(
-            "uscc", "id", "name", "founded_on"
-        ):
-            found[row[0]] = row[1:]
+    found = {row[0]: row[1:] for row in enterprises_by_codes(sorted(set(codes[good].tolist())))}
     ids = np.zeros(n, dtype=np.int64)
     founded = np.zeros(n, dtype=np.int64)
     stored_names: list[str | None] = [None] * n
@@ -61,6 +56,31 @@ def enterprises_by_uscc(plan: Plan, codes: np.ndarray, header: str, *, names: np
                 % {"name": hit[1]},
             )
     return {"id": ids, "founded_year": founded, "name": stored_names}
+
+
+def int_array(values) -> str:
+    """A PostgreSQL array literal of integers. Passed as one text parameter, it costs a join instead
+    of the driver quoting every element (seconds for 100,000 of them)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+def enterprises_by_codes(codes: list[str]) -> list[tuple]:
+    """(uscc, id, name, founded_on) of the enterprises with these well-formed codes: one query on
+    PostgreSQL, a few elsewhere."""
+    if connection.vendor == "postgresql":
+        # Well-formed codes are [0-9A-Z] only, so they need no quoting inside the array literal.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT uscc, id, name, founded_on FROM tracker_enterprise WHERE uscc = ANY(%s::text[])",
+                ["{" + ",".join(codes) + "}"],
+            )
+            return cursor.fetchall()
+    rows = []
+    for start in range(0, len(codes), LOOKUP_CHUNK):
+        rows += Enterprise.objects.filter(uscc__in=codes[start : start + LOOKUP_CHUNK]).values_list(
+            "uscc", "id", "name", "founded_on"
+        )
+    return rows
 
 
 def reject_duplicates(plan: Plan, keys: np.ndarray, rows: np.ndarray, message: str, header: str) -> None:

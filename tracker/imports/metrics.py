@@ -224,7 +224,11 @@ def fetch_stored(enterprise_id: np.ndarray, years: np.ndarray, rows: np.ndarray,
             cursor.execute(
                 f"SELECT k.i, m.id, {select} FROM unnest(%s::bigint[], %s::int[], %s::int[]) AS k(e, y, i) "
                 "JOIN tracker_annualmetrics m ON m.enterprise_id = k.e AND m.fiscal_year = k.y",
-                [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]],
+                [
+                    common.int_array([p[0] for p in pairs]),
+                    common.int_array([p[1] for p in pairs]),
+                    common.int_array([p[2] for p in pairs]),
+                ],
             )
             found = cursor.fetchall()
     else:

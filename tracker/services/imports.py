@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tracker import imports
+from tracker.imports import sheet_cache
 from tracker.imports.plan import Plan
 from tracker.imports.sheet import FileError
 from tracker.models import ImportJob
@@ -119,6 +120,7 @@ def import_job_commit(*, job: ImportJob, user=None) -> ImportJob:
             job.phase = ""
             job.seconds = {**current.seconds, "commit": round(time.monotonic() - started, 2)}
             job.save(update_fields=["status", "committed_at", "committed_by", "phase", "seconds", "rows_done"])
+        sheet_cache.drop(job)
     except _Replanned as replanned:
         _store_plan(job, replanned.plan)
         job.status, job.phase = Status.PREVIEWED, ""
@@ -144,6 +146,7 @@ def import_job_discard(*, job: ImportJob, user=None) -> ImportJob:
             raise ValidationError(_("只有待确认的导入可以放弃。"))
         job.status = Status.DISCARDED
         job.save(update_fields=["status"])
+    sheet_cache.drop(job)
     return job
 
 
@@ -170,10 +173,13 @@ def _plan(job: ImportJob, *, side_progress: bool = False) -> Plan:
     def progress(done: int, total: int) -> None:
         _progress(job, job.status, _("读取文件"), done, total, side=side_progress)
 
-    with job.file.open("rb") as fh:
-        plan = imports.dry_run(job.kind, fh, progress=progress)
-    _progress(job, job.status, _("校验"), plan.sheet.n, plan.sheet.n, side=side_progress)
-    return plan
+    sheet = sheet_cache.load(job)
+    if sheet is None:
+        with job.file.open("rb") as fh:
+            sheet = imports.read(job.kind, fh, progress=progress)
+        sheet_cache.store(job, sheet)  # before planning, which adds derived columns to the sheet
+    _progress(job, job.status, _("校验"), sheet.n, sheet.n, side=side_progress)
+    return imports.plan(job.kind, sheet)
 
 
 def _store_plan(job: ImportJob, plan: Plan) -> None:
