@@ -20,7 +20,7 @@ from tracker.imports.plan import Plan
 from tracker.imports.sheet import Column, Sheet
 from tracker.models import ChainSegment, Cluster, ClusterMembership, Enterprise, Region
 from tracker.models.enterprises import ENTERPRISE_RULES, Sector
-from tracker.models.row_rules import column, present, violations
+from tracker.models.row_rules import present, violations
 
 KIND = "enterprises"
 NONE_WORDS = {"无", "-", "—"}
@@ -88,7 +88,8 @@ def plan(sheet: Sheet, *, today: dt.date) -> Plan:
     result.reject_cells(sheet.errors)
     values = sheet.values
     codes = values["uscc"]
-    stored_ids, stored = _stored(codes)
+    values["region_id"] = _regions(result, values)
+    stored_ids, stored = _stored(codes, values)
     known = stored_ids > 0
     # A stored code was accepted when it was saved (perhaps with a recorded override); new codes must pass.
     common.check_codes(result, np.where(known, None, codes), BY_NAME["uscc"].header)
@@ -96,7 +97,6 @@ def plan(sheet: Sheet, *, today: dt.date) -> Plan:
     common.reject_duplicates(
         result, np.where(has_code, codes, ""), has_code, _("同一企业在文件中出现了多次"), BY_NAME["uscc"].header
     )
-    values["region_id"] = _regions(result, values)
     for name in ("name", "region_id"):
         missing = ~known & has_code & ~present(values[name])
         result.reject_rows(missing, HEADER_OF[name], _("新增企业必须填写。"))
@@ -139,7 +139,7 @@ def _defaults(merged: dict, *, new: np.ndarray) -> None:
         merged[name] = np.where(fill, default, merged[name])
 
 
-def _stored(codes: np.ndarray) -> tuple[np.ndarray, dict]:
+def _stored(codes: np.ndarray, values: dict) -> tuple[np.ndarray, dict]:
     n = len(codes)
     wanted = sorted({c for c in codes.tolist() if c})
     rows = {}
@@ -157,18 +157,18 @@ def _stored(codes: np.ndarray) -> tuple[np.ndarray, dict]:
         ids[index] = row[0]
         for position, name in enumerate(FIELDS, start=1):
             raw[name][index] = row[position]
-    stored = {}
-    for name in FIELDS:
-        stored[name] = (
-            column(raw[name])
-            if name in ("founded_on", "listed_on", "niche_since", "region_id")
-            else (np.array(raw[name], dtype=object))
-        )
-        if name in ("founded_on", "listed_on") and stored[name].dtype.kind != "M":
-            stored[name] = np.full(n, np.datetime64("NaT"), dtype="M8[D]")
-        if name in ("niche_since", "region_id") and stored[name].dtype.kind != "f":
-            stored[name] = np.full(n, np.nan)
-    return ids, stored
+    return ids, {name: _like(values[name], raw[name]) for name in FIELDS}
+
+
+def _like(parsed: np.ndarray, items: list) -> np.ndarray:
+    """Stored values in the form of the parsed column they are compared with (dates, floats, objects)."""
+    if parsed.dtype.kind == "M":
+        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in items], dtype="M8[D]")
+    if parsed.dtype.kind == "f":
+        return np.array(items, dtype=float)  # None becomes NaN
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
 
 
 def _region_labels() -> dict:
