@@ -106,6 +106,9 @@ STORAGES = {
     },
 }
 
+# Uploaded import files and the rejected-rows workbooks; served only through the admin (permission-checked).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -143,6 +146,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name with another resource's ("status", "kind"); the first two keep
+    # the names integrators already generate clients from.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "tracker.models.designations.DesignationStatus",
+        "KindEnum": "tracker.models.evaluation.EvaluationRun.Kind",
+        "BatchStatusEnum": "tracker.models.batches.DesignationBatch.Status",
+        "BatchKindEnum": "tracker.models.batches.DesignationBatch.Kind",
+    },
 }
 
 # Celery: without a broker, tasks run eagerly in-process (the embedded default).

@@ -65,3 +65,32 @@ def sweep_runs_task() -> None:
     from tracker.services.runs import runs_sweep
 
     runs_sweep()
+
+
+@shared_task
+def import_validate_task(job_id: int) -> None:
+    """The dry run of an uploaded Excel import (its progress is on the job's page)."""
+    from tracker.models import ImportJob
+    from tracker.services.imports import import_job_failed, import_job_validate
+
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        import_job_validate(job=job)
+    except Exception as exc:
+        import_job_failed(job=job, error=exc)
+        raise
+
+
+@shared_task
+def import_commit_task(job_id: int) -> None:
+    """The confirmed commit of an Excel import: all rows in one transaction, or none."""
+    from tracker.models import ImportJob
+    from tracker.services.imports import import_job_commit, import_job_failed
+
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        import_job_commit(job=job, user=job.committed_by)
+    except Exception as exc:
+        # The transaction rolled back: nothing was written. Say so on the job's page, not only in a log.
+        import_job_failed(job=job, error=exc)
+        raise

@@ -6,7 +6,7 @@ through tracker.services.runs.run_start, the same path the API and the nightly b
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,11 +15,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
+from tracker.admin.batches import add_to_batch
 from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.explanation import explanation_html, status_badge
-from tracker.admin.filters import FiscalYearFilter, TierFilter
+from tracker.admin.filters import CityFilter, FiscalYearFilter, TierFilter
 from tracker.admin.paginator import EstimatedCountPaginator
-from tracker.models import EligibilityResult, EvaluationRun, RunChunk, TierChange
+from tracker.models import Designation, EligibilityResult, EvaluationRun, RunChunk, TierChange
+from tracker.models.designations import HOLDING_STATUSES
 from tracker.models.evaluation import ResultStatus
 from tracker.services.eligibility import result_explanation
 from tracker.services.runs import run_start
@@ -238,6 +240,30 @@ class NearMissFilter(admin.SimpleListFilter):
         return queryset.filter(near_miss=self.value() == "1") if self.value() in ("0", "1") else queryset
 
 
+class ResultCityFilter(CityFilter):
+    region_path = "enterprise__region"
+
+
+class NotDesignatedFilter(admin.SimpleListFilter):
+    """Results whose enterprise does not hold (nor is a candidate for) the result's tier."""
+
+    title = _("认定情况")
+    parameter_name = "designated"
+
+    def lookups(self, request, model_admin):
+        return [("0", _("未认定"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "0":
+            return queryset
+        taken = Designation.objects.filter(
+            enterprise_id=OuterRef("enterprise_id"),
+            tier_id=OuterRef("tier_id"),
+            status__in=[*HOLDING_STATUSES, "candidate", "publicized"],
+        )
+        return queryset.filter(~Exists(taken))
+
+
 @admin.register(EligibilityResult)
 class EligibilityResultAdmin(ReadOnlyAdmin):
     list_display = [
@@ -253,8 +279,16 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
         "ruleset_version",
         "evaluated_at",
     ]
-    list_filter = [TierFilter, ResultStatusFilter, NearMissFilter, FiscalYearFilter]
+    list_filter = [
+        TierFilter,
+        ResultStatusFilter,
+        NearMissFilter,
+        FiscalYearFilter,
+        ResultCityFilter,
+        NotDesignatedFilter,
+    ]
     list_select_related = ["enterprise", "tier", "cluster", "ruleset"]
+    actions = [add_to_batch]
     search_fields = ["enterprise__name", "enterprise__uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     raw_id_fields = ["enterprise"]
@@ -289,6 +323,9 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
             return queryset.get(pk=object_id)
         except (EligibilityResult.DoesNotExist, ValueError):
             return None
+
+    def has_add_to_batch_permission(self, request):
+        return request.user.has_perm("tracker.add_designation")
 
     @admin.display(description=_("企业"), ordering="enterprise_id")
     def enterprise_display(self, result: EligibilityResult):

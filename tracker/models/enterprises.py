@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from tracker import uscc
+from tracker.models.row_rules import RowRule, check_instance, year_of
 
 
 class Sector(models.TextChoices):
@@ -76,15 +77,33 @@ class Enterprise(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = {}
-        if self.listed_on and not self.listed:
-            errors["listed_on"] = _("未上市企业不应填写上市日期。")
-        if self.founded_on and self.listed_on and self.listed_on < self.founded_on:
-            errors["listed_on"] = _("上市日期不能早于成立日期。")
-        if self.founded_on and self.niche_since and self.niche_since < self.founded_on.year:
-            errors["niche_since"] = _("进入细分市场年份不能早于成立年份。")
-        if errors:
-            raise ValidationError(errors)
+        check_instance(ENTERPRISE_RULES, self)
+
+
+# Cross-field rules (row_rules.py): checked by clean() on one row and by the importer on whole files.
+ENTERPRISE_RULES = (
+    RowRule(
+        "listed_on",
+        _("未上市企业不应填写上市日期。"),
+        reads=("listed_on", "listed"),
+        needs=("listed_on",),
+        violated=lambda c: c["listed"] != True,  # noqa: E712 (elementwise on an object column)
+    ),
+    RowRule(
+        "listed_on",
+        _("上市日期不能早于成立日期。"),
+        reads=("listed_on", "founded_on"),
+        needs=("listed_on", "founded_on"),
+        violated=lambda c: c["listed_on"] < c["founded_on"],
+    ),
+    RowRule(
+        "niche_since",
+        _("进入细分市场年份不能早于成立年份。"),
+        reads=("niche_since", "founded_on"),
+        needs=("niche_since", "founded_on"),
+        violated=lambda c: c["niche_since"] < year_of(c["founded_on"]),
+    ),
+)
 
 
 class ClusterMembership(models.Model):

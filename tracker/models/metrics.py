@@ -1,10 +1,11 @@
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from tracker.models.row_rules import RowRule, check_instance, present
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 FRACTION = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
@@ -152,19 +153,33 @@ class AnnualMetrics(models.Model):
         return f"{self.enterprise} · {self.fiscal_year}"
 
     def clean(self) -> None:
-        errors = {}
-        if self.rd_staff is not None and self.employees is not None and self.rd_staff > self.employees:
-            errors["rd_staff"] = _("研发人员不能多于从业人员。")
-        if (
-            self.main_business_revenue is not None
-            and self.revenue is not None
-            and self.main_business_revenue > self.revenue
-        ):
-            errors["main_business_revenue"] = _("主营业务收入不能高于营业收入。")
-        if self.st_award_rank is not None and self.st_award_level in (None, AwardLevel.NONE):
-            errors["st_award_rank"] = _("填写科技奖励排名时须选择奖励级别。")
-        if errors:
-            raise ValidationError(errors)
+        check_instance(METRICS_RULES, self)
+
+
+# Cross-field rules (row_rules.py): checked by clean() on one row and by the importer on whole files.
+METRICS_RULES = (
+    RowRule(
+        "rd_staff",
+        _("研发人员不能多于从业人员。"),
+        reads=("rd_staff", "employees"),
+        needs=("rd_staff", "employees"),
+        violated=lambda c: c["rd_staff"] > c["employees"],
+    ),
+    RowRule(
+        "main_business_revenue",
+        _("主营业务收入不能高于营业收入。"),
+        reads=("main_business_revenue", "revenue"),
+        needs=("main_business_revenue", "revenue"),
+        violated=lambda c: c["main_business_revenue"] > c["revenue"],
+    ),
+    RowRule(
+        "st_award_rank",
+        _("填写科技奖励排名时须选择奖励级别。"),
+        reads=("st_award_rank", "st_award_level"),
+        needs=("st_award_rank",),
+        violated=lambda c: ~present(c["st_award_level"]) | (c["st_award_level"] == AwardLevel.NONE.value),
+    ),
+)
 
 
 # The fields the rules engine reads, in model order (excludes bookkeeping).
