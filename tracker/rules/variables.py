@@ -12,10 +12,18 @@ Conventions (every formula follows them):
 * Window aggregates (sums, averages, minimums, best awards) are missing if any year of the window is
   missing. A ruleset that wants "either year" with three-valued logic should use ``any`` over the
   per-year variables (for example ``platform_score`` and ``platform_score_prev``).
-* ``years_in_niche`` = Y − niche_since: full years in the niche at the end of Y, not counting the year
-  of entry (entered 2022 → 2 years at the end of 2024).
-* ``company_age`` = full years from ``founded_on`` to ``as_of`` (anniversary reached → counted).
+* Every duration (ages, windows, years in the niche) is ``durations.years_between``: exact calendar
+  years, integers on anniversaries, so "not more than 10 years" fails the day after the tenth
+  anniversary. ``company_age`` is measured on ``as_of``, ``company_age_end_of_year`` and
+  ``years_in_niche`` at the end of Y; a start known only as a year (``niche_since``) counts from the
+  first whole year after it (entered 2022 → 3 years at the end of 2025). See durations.py.
 * "No qualifying award" in ``*_award_best_rank_3y`` is +inf (a rank test on it fails, never unknown).
+
+Besides its formula a variable carries data the gap report reads (docs/rules-format.md, "Gaps"):
+``actionable`` (can an enterprise change it by what it does), ``clock`` (a duration that moves with
+time alone: when a failing test on it will be met, or when its window closed), ``precision`` (the
+smallest step a gap is reported in: a fen for money, 0.01 percentage points for ratios) and
+``zero_scale`` (the distance that counts as 100 % short when the threshold itself is 0).
 """
 
 from __future__ import annotations
@@ -26,8 +34,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .durations import day_of, end_of_year, start_of_year_count, years_between
 from .facts import FactTable
 from .fields import AWARD_LEVELS, CHUANGKE_RANKS, FIELDS, SECTORS, FactField
+
+# The smallest step a gap is reported in, by kind (a variable may set its own).
+PRECISION = {"money": 0.01, "money_usd": 0.01, "ratio": 0.0001, "count": 1.0, "number": 0.01, "year": 1.0,
+             "date": 1.0, "bool": 1.0, "ordinal": 1.0, "category": 1.0}
+# What counts as 100 % short when a threshold is 0 (growth > 0 %, a count > 0), by kind: the relative
+# gap |threshold − value| / |threshold| has no meaning there, so the distance is read on this scale.
+# Ratios: 1.0 (100 percentage points, so a 3.8 % decline is 3.8 % short); money: 1000万元, the smallest
+# revenue bar of the MIIT rules; USD: 500万美元, the smallest financing bar of the GEI rules.
+ZERO_SCALE = {"money": 10_000_000.0, "money_usd": 5_000_000.0, "ratio": 1.0, "count": 1.0, "number": 1.0,
+              "year": 1.0, "date": 365.0, "bool": 1.0, "ordinal": 1.0, "category": 1.0}
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A duration that moves with time alone: years from the fact ``start`` (a date, or a year counted
+    from the first whole year after it) to ``at``: ``as_of`` or ``end_of_year`` (the end of Y)."""
+
+    start: str
+    at: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,16 @@ class Variable:
     doc: str = ""
     derived: bool = True
     may_be_infinite: bool = False
+    actionable: bool = True
+    clock: Clock | None = None
+    precision: float = 0.0  # 0 = the kind's default (PRECISION)
+    zero_scale: float = 0.0  # 0 = the kind's default (ZERO_SCALE)
+
+    def __post_init__(self):
+        if not self.precision:
+            object.__setattr__(self, "precision", PRECISION[self.kind])
+        if not self.zero_scale:
+            object.__setattr__(self, "zero_scale", ZERO_SCALE[self.kind])
 
     def years(self, fiscal_year: int) -> list[int]:
         """The fiscal years this variable reads for assessment year ``fiscal_year``."""
@@ -126,20 +164,6 @@ def _best_rank(ctx: VariableContext, min_level: str) -> np.ndarray:
     return best
 
 
-def _company_age(ctx: VariableContext) -> np.ndarray:
-    days = ctx.attribute("founded_on")
-    missing = np.isnan(days)
-    d = np.where(missing, 0, days).astype("datetime64[D]")
-    years = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    months = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    mdays = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
-    as_of = ctx.as_of
-    before_anniversary = (months > as_of.month) | ((months == as_of.month) & (mdays > as_of.day))
-    age = (as_of.year - years - before_anniversary).astype(np.float64)
-    age[missing] = np.nan
-    return age
-
-
 _SIZE_CRITERIA = (("max_employees", "employees"), ("max_revenue", "revenue"),
                   ("max_total_assets", "total_assets"))
 
@@ -205,24 +229,25 @@ def _base(field: FactField) -> Variable:
     if field.annual:
         return Variable(field.name, field.kind, field.label_zh, field.label_en, field.unit, (0,),
                         (Input(field.name, 0),), lambda ctx, f=field.name: ctx.metric(f, 0),
-                        field.choices, derived=False)
+                        field.choices, derived=False, actionable=field.actionable)
     return Variable(field.name, field.kind, field.label_zh, field.label_en, field.unit, (),
                     (Input(field.name),), lambda ctx, f=field.name: ctx.attribute(f),
-                    field.choices, derived=False)
+                    field.choices, derived=False, actionable=field.actionable)
 
 
 for _field in FIELDS.values():
     _register(_base(_field))
 
 
-def derived(name, kind, zh, en, unit, inputs, doc="", choices=(), may_be_infinite=False):
+def derived(name, kind, zh, en, unit, inputs, doc="", choices=(), may_be_infinite=False, actionable=True,
+            clock=None, precision=0.0):
     """Decorator registering a derived variable; ``inputs`` are (field, offset[, role]) tuples."""
     ins = tuple(Input(*spec) for spec in inputs)
     window = tuple(sorted({i.offset for i in ins if i.offset is not None}, reverse=True))
 
     def wrap(formula):
         _register(Variable(name, kind, zh, en, unit, window, ins, formula, tuple(choices), doc,
-                           True, may_be_infinite))
+                           True, may_be_infinite, actionable, clock, precision))
         return formula
 
     return wrap
@@ -302,9 +327,34 @@ for _k in (2, 3, 4):
         lambda ctx, k=_k: _cagr(ctx.metric("revenue"), ctx.metric("revenue", -k), k))
 
 
-@derived("revenue_4y_ago", "money", "4年前营业收入", "Revenue of Y-4", "CNY", [("revenue", -4)])
+# A past year's figure cannot be changed now: these are facts of record, not moves.
+@derived("revenue_4y_ago", "money", "4年前营业收入", "Revenue of Y-4", "CNY", [("revenue", -4)], actionable=False)
 def _rev_4y_ago(ctx):
     return ctx.metric("revenue", -4)
+
+
+@derived("revenue_3y_ago", "money", "3年前营业收入", "Revenue of Y-3", "CNY", [("revenue", -3)], actionable=False)
+def _rev_3y_ago(ctx):
+    return ctx.metric("revenue", -3)
+
+
+@derived("employees_3y_ago", "count", "3年前从业人员", "Employees in Y-3", "persons", [("employees", -3)],
+         actionable=False)
+def _emp_3y_ago(ctx):
+    return ctx.metric("employees", -3)
+
+
+@derived("employees_growth", "ratio", "从业人员增长率", "Employee growth", "",
+         [("employees", 0, "current"), ("employees", -1, "base")])
+def _emp_growth(ctx):
+    return _growth(ctx.metric("employees"), ctx.metric("employees", -1))
+
+
+@derived("employees_cagr_3y", "ratio", "近3年从业人员复合增长率", "Employee CAGR over 3 years", "",
+         [("employees", 0, "current"), ("employees", -3, "base")],
+         doc="(employees(Y) / employees(Y-3))^(1/3) - 1")
+def _emp_cagr_3y(ctx):
+    return _cagr(ctx.metric("employees"), ctx.metric("employees", -3), 3)
 
 
 @derived("revenue_avg_3y", "money", "近3年营业收入平均", "Average revenue, 3 years", "CNY",
@@ -338,15 +388,24 @@ def _rd_staff_ratio(ctx):
 
 
 @derived("years_in_niche", "number", "从事细分市场年限", "Years in the niche market", "years",
-         [("niche_since", None)], doc="Y − niche_since (full years at the end of Y)")
+         [("niche_since", None)], actionable=False, clock=Clock("niche_since", "end_of_year"), precision=1.0,
+         doc="years from the first whole year after niche_since to the end of Y (= Y − niche_since)")
 def _years_in_niche(ctx):
-    return ctx.fiscal_year - ctx.attribute("niche_since")
+    return years_between(start_of_year_count(ctx.attribute("niche_since")), end_of_year(ctx.fiscal_year))
 
 
 @derived("company_age", "number", "成立年限", "Company age", "years", [("founded_on", None)],
-         doc="full years from founded_on to as_of")
+         actionable=False, clock=Clock("founded_on", "as_of"),
+         doc="exact years from founded_on to as_of (calendar arithmetic, durations.py)")
 def _company_age_var(ctx):
-    return _company_age(ctx)
+    return years_between(ctx.attribute("founded_on"), day_of(ctx.as_of))
+
+
+@derived("company_age_end_of_year", "number", "上年末成立年限", "Company age at the end of the prior year", "years",
+         [("founded_on", None)], actionable=False, clock=Clock("founded_on", "end_of_year"),
+         doc="exact years from founded_on to the end of Y: 'registered in year Y−4 or later' is ≤ 5")
+def _company_age_end_of_year(ctx):
+    return years_between(ctx.attribute("founded_on"), end_of_year(ctx.fiscal_year))
 
 
 @derived("equity_financing_2y", "money", "近2年新增股权融资", "Equity financing, Y and Y-1", "CNY",
@@ -362,7 +421,7 @@ def _eq_3y(ctx):
 
 
 @derived("is_sme", "bool", "符合中小企业划型标准", "Within the SME size standard", "",
-         [("sector", None), ("employees", 0), ("revenue", 0), ("total_assets", 0)],
+         [("sector", None), ("employees", 0), ("revenue", 0), ("total_assets", 0)], actionable=False,
          doc="employees < max_employees OR revenue < max_revenue OR total_assets < max_total_assets "
              "of the sector's size standard (parameters['size_standards']; a null limit is a "
              "criterion the sector does not have); three-valued OR")
