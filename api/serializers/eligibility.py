@@ -61,8 +61,8 @@ FAILING_SCHEMA = {
     "(an age, a window, a listing, an exclusion cannot; they come last and are never the cheapest move). "
     "`note` {zh, en}: the next step when it is not a number to close (a title to obtain first, when a time-bound "
     "criterion will be met, that a window has closed). `timing` (time-bound criteria): {kind: met_later | closed, "
-    "date: the evaluation date from which it is met / no longer met, years: how far that is}. Tests add variable, value, op, threshold, inputs and gap; tier nodes add tier, require, "
-    "tier_status and designated.",
+    "date: the evaluation date from which it is met / no longer met, years: how far that is}. Tests add "
+    "variable, value, op, threshold, inputs and gap; tier nodes add tier, require, tier_status and designated.",
     "properties": {
         "id": {"type": "string"},
         "kind": {"type": "string"},

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.metrics import _unit_help_texts
@@ -40,11 +41,17 @@ class _StrictModelSerializer(serializers.ModelSerializer):
         return attrs
 
 
+# Inline in the schema: the cluster resource already names this choice set (GroupEnum).
+@extend_schema_field({"type": "string", "enum": [value for value, _label in Cluster.Group.choices]})
+class ClusterGroupField(serializers.ChoiceField):
+    pass
+
+
 class SimulatedEnterpriseSerializer(_StrictModelSerializer):
     """The enterprise attributes the engine reads, as in the enterprise resource."""
 
     extra_fields = ("cluster_group", "revenue_rank_in_cluster")
-    cluster_group = serializers.ChoiceField(
+    cluster_group = ClusterGroupField(
         choices=Cluster.Group.choices, required=False, help_text=_("所在集群类别（仅链主等按集群认定的层级使用）。")
     )
     revenue_rank_in_cluster = serializers.IntegerField(

@@ -14,6 +14,7 @@ from tests.tasks.conftest import AS_OF
 from tests.tasks.oracle import assert_same, expected_results, stored_results
 from tracker.models import AnnualMetrics, ClusterMembership, EligibilityResult, EvaluationRun, InputDigest
 from tracker.pipeline.results_store import results_forget
+from tracker.rules import ENGINE_REVISION
 from tracker.services import metrics as metrics_services
 from tracker.services.runs import run_start, run_sync
 
@@ -165,6 +166,6 @@ def test_a_new_engine_revision_rewrites_every_result(demo, monkeypatch):
     demo(40)
     first = full_run()
     for module in ("tracker.pipeline.hashing", "tracker.pipeline.input_digest"):
-        monkeypatch.setattr(f"{module}.ENGINE_REVISION", 2)
+        monkeypatch.setattr(f"{module}.ENGINE_REVISION", ENGINE_REVISION + 1)
     run = full_run(kind="manual")
     assert run.inputs_changed == 40 and run.changed == first.changed == EligibilityResult.objects.count()

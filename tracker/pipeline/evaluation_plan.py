@@ -176,7 +176,9 @@ def _evaluate_table(
     plan = ruleset_plan(catalog, tiers=evaluated_tiers, as_of=as_of, region_codes=region_codes, facts=facts)
     # An age moves with the evaluation date: the input is where it stands among the rulesets' bars.
     dated = rules.date_inputs(catalog.engine.values(), facts, as_of=as_of, fiscal_year=fiscal_year)
-    row_hash = facts_fingerprint(facts, dated)
+    # The near-miss rule decides a stored column, so a changed setting rewrites the results.
+    rule = [np.full(facts.n, near_miss.tolerance), np.full(facts.n, float(near_miss.max_failing))]
+    row_hash = facts_fingerprint(facts, [*dated, *rule])
     hashes = {
         t: result_fingerprint(row_hash, plan[t], tier_index[t], [plan[d] for d in deps[t]]) for t in tiers
     }
