@@ -74,8 +74,13 @@ def _edge(threshold: float) -> float:
 
 
 def round_to(value, step: float):
-    """``value`` rounded to a multiple of ``step`` (a variable's precision)."""
-    return np.round(np.asarray(value, dtype=np.float64) / step) * step
+    """``value`` rounded to a multiple of ``step`` (a variable's precision: a power of ten, so a fen
+    rounds to 2 decimals without leaving binary noise such as 123.46000000000001)."""
+    value = np.asarray(value, dtype=np.float64)
+    decimals = -np.log10(step)
+    if step < 1 and float(decimals).is_integer():
+        return np.round(value, int(decimals))
+    return np.round(value / step) * step
 
 
 def _distance(cond: Condition, v) -> tuple[np.ndarray, np.ndarray]:
