@@ -107,13 +107,13 @@ def test_gaps_are_rounded_to_the_variables_precision():
 
 
 def test_a_direct_pass_reports_the_score_when_computable_and_says_it_passed_directly():
-    awarded = {y: "provincial" for y in (2025, 2024, 2023)}
+    awarded = dict.fromkeys((2025, 2024, 2023), "provincial")
     e = run(DEF, {**ROW, "revenue": {2025: 2000}, "rd_expense": 60, "st_award_level": awarded}).explain(0)
     assert (e["status"], e["score"], e["passed_directly"]) == ("eligible", 35, True)
 
 
 def test_a_direct_pass_without_the_score_facts_reports_no_score_rather_than_zero():
-    row = {"revenue": {2025: 2000}, "st_award_level": {y: "provincial" for y in (2025, 2024, 2023)}}
+    row = {"revenue": {2025: 2000}, "st_award_level": dict.fromkeys((2025, 2024, 2023), "provincial")}
     e = run(DEF, row).explain(0)
     assert (e["status"], e["score"], e["passed_directly"]) == ("eligible", None, True)
     assert e["score_range"]["low"] == 0 and e["score_range"]["high"] == 60
@@ -125,7 +125,7 @@ def test_a_pass_by_the_score_is_not_a_direct_pass():
 
 
 def test_facts_under_a_passed_node_are_not_asked_for():
-    row = {"revenue": {2025: 2000}, "st_award_level": {y: "provincial" for y in (2025, 2024, 2023)}}
+    row = {"revenue": {2025: 2000}, "st_award_level": dict.fromkeys((2025, 2024, 2023), "provincial")}
     assert run(DEF, row).explain(0)["gaps"]["facts_to_collect"] == []
 
 
