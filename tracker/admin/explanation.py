@@ -34,6 +34,8 @@ def value_text(variable: str, value, unit: str = "") -> str:
         return display.MISSING
     if isinstance(value, bool):
         return display.boolean(value)
+    if FIELDS.get(variable) is not None and FIELDS[variable].kind == "year":
+        return str(value)  # a calendar year, not a quantity: 2014, not 2,014
     if not isinstance(value, int | float):
         return display.choice(str(value), variable)
     if unit == "CNY" or (not unit and variable_unit(variable) == "money"):
@@ -209,14 +211,18 @@ def _failing_text(failing: dict) -> SafeString:
     """One failing criterion: value, requirement and gap; then what to do about it (the engine's note:
     a title to obtain first, when a time-bound criterion will be met, a window that closed), and a
     tag on criteria the enterprise cannot change."""
-    gap = _gap(failing) or display.ratio(failing.get("shortfall"))
-    text = format_html(
-        "{}：{} {}（{}）",
-        label_text(failing["label"]),
-        value_text(failing.get("variable", ""), failing.get("value"), failing.get("unit", "")),
-        _condition(failing),
-        _("差距 %(gap)s") % {"gap": gap},
-    )
+    if failing.get("kind") in ("tier", "not"):
+        # A title or an exclusion: no value and no distance to show, the note says what it means.
+        text = format_html("{}", label_text(failing["label"]))
+    else:
+        gap = _gap(failing) or display.ratio(failing.get("shortfall"))
+        text = format_html(
+            "{}：{} {}（{}）",
+            label_text(failing["label"]),
+            value_text(failing.get("variable", ""), failing.get("value"), failing.get("unit", "")),
+            _condition(failing),
+            _("差距 %(gap)s") % {"gap": gap},
+        )
     if failing.get("note"):
         text = format_html("{} — <strong>{}</strong>", text, label_text(failing["note"]))
     if failing.get("actionable") is False:
