@@ -6,6 +6,7 @@ own ``clean()`` (cross-field rules such as "R&D staff ≤ employees" or "valid u
 Missing keys are unknown facts, never zero; keys the resource does not have are rejected.
 """
 
+import copy
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.designations import DesignationSerializer
 from api.serializers.metrics import _unit_help_texts
 from tracker.models import AnnualMetrics, Cluster, Designation, Enterprise
 from tracker.models.metrics import METRIC_FIELDS
@@ -78,20 +80,14 @@ class SimulatedMetricsSerializer(_StrictModelSerializer):
 
 
 class SimulatedDesignationSerializer(_StrictModelSerializer):
-    """A title held (or not), as in the designations resource."""
+    """A title held (or not), as in the designations resource (its cluster field and tier help text)."""
 
-    cluster = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Cluster.objects.all(),
-        allow_null=True,
-        required=False,
-        help_text=_("产业集群代码，仅链主企业填写。"),
-    )
+    cluster = copy.deepcopy(DesignationSerializer._declared_fields["cluster"])
 
     class Meta:
         model = Designation
         fields = ["tier", "cluster", "status", "recognized_on", "valid_until"]
-        extra_kwargs = {"tier": {"help_text": _("梯度层级代码。")}}
+        extra_kwargs = {"tier": DesignationSerializer.Meta.extra_kwargs["tier"]}
 
 
 def positional_errors(detail, prefix: str = "") -> dict[str, list]:

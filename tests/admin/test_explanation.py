@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from tests.eligibility_records import QUALIFIES_FOR_INNOVATIVE_METRICS
 from tracker.admin.explanation import explanation_html
 from tracker.services.eligibility import evaluate_record
 
@@ -14,23 +15,7 @@ pytestmark = pytest.mark.django_db
 
 QUALIFIES_FOR_INNOVATIVE = {
     "attributes": {"sector": "industry", "niche_since": 2020, "founded_on": "2018-06-30"},
-    "metrics": [
-        {"fiscal_year": 2024, "revenue": 20_000_000, "rd_expense": 1_000_000},
-        {
-            "fiscal_year": 2025,
-            "revenue": 20_000_000,
-            "main_business_revenue": 19_000_000,
-            "rd_expense": 1_000_000,
-            "employees": 100,
-            "total_assets": 10_000_000,
-            "total_liabilities": 5_000_000,
-            "ip_class1": 1,
-            "platform_score": 70,
-            "compliance_ok": True,
-            "high_tech_certified": True,
-            "market_position_leading": True,
-        },
-    ],
+    "metrics": QUALIFIES_FOR_INNOVATIVE_METRICS,
     "designations": {},
 }
 

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests.api.conftest import token_client, user_with_perms
+from tests.eligibility_records import QUALIFIES_FOR_INNOVATIVE_METRICS
 from tracker.models import EligibilityResult, EvaluationRun, TierChange
 
 pytestmark = pytest.mark.django_db
@@ -211,28 +212,11 @@ def test_every_sector_of_the_size_standard_is_accepted(client):
 
 
 def test_a_firm_that_qualifies_for_the_innovative_title_without_holding_it_is_told_to_obtain_it(client):
-    metrics = [
-        {"fiscal_year": 2024, "revenue": 20_000_000, "rd_expense": 1_000_000},
-        {
-            "fiscal_year": 2025,
-            "revenue": 20_000_000,
-            "main_business_revenue": 19_000_000,
-            "rd_expense": 1_000_000,
-            "employees": 100,
-            "total_assets": 10_000_000,
-            "total_liabilities": 5_000_000,
-            "ip_class1": 1,
-            "platform_score": 70,
-            "compliance_ok": True,
-            "high_tech_certified": True,
-            "market_position_leading": True,
-        },
-    ]
     body = sme_body(
         "2026-05-01",
         tiers=["innovative_sme", "specialized_sme"],
         enterprise={"sector": "industry", "niche_since": 2020},
-        metrics=metrics,
+        metrics=QUALIFIES_FOR_INNOVATIVE_METRICS,
     )
     results = {r["tier"]: r for r in client.post(URL, body, format="json").json()["results"]}
     assert results["innovative_sme"]["status"] == "eligible"
