@@ -147,8 +147,9 @@ class EnterpriseEligibilityView(generics.GenericAPIView):
         operation_id="enterprises_eligibility",
         parameters=[ENTERPRISE_LOOKUP, EligibilityQuerySerializer],
         responses={200: EnterpriseEligibilitySerializer},
-        description="Evaluate a stored enterprise live from its stored facts (every tier but chain_leader, which is "
-        "per cluster: see its stored results). Nothing is stored.",
+        description="Evaluate a stored enterprise live from its stored facts (every tier but those designated per "
+        "cluster, such as chain_leader: see their stored results). A held title is re-reviewed under the rules of "
+        "its grant date. Nothing is stored.",
     )
     def get(self, request, id_or_uscc):
         query = EligibilityQuerySerializer(data=request.query_params)
@@ -207,8 +208,8 @@ class EnterpriseResultsView(generics.GenericAPIView):
         operation_id="enterprises_results",
         parameters=[ENTERPRISE_LOOKUP, FISCAL_YEAR],
         responses={200: ResultSerializer(many=True)},
-        description="The stored current results of one enterprise: every tier (and cluster for chain_leader) of "
-        "one fiscal year.",
+        description="The stored current results of one enterprise: every tier (and cluster for the tiers designated "
+        "per cluster, such as chain_leader) of one fiscal year.",
     )
     def get(self, request, id_or_uscc):
         enterprise = enterprise_by_key(id_or_uscc, Enterprise.objects.only("id"))

@@ -78,9 +78,9 @@ class Designation(models.Model):
         if self.tier_id:
             per_cluster = self.tier.per_cluster
             if per_cluster and not self.cluster_id:
-                errors["cluster"] = _("链主企业的认定必须指定产业集群。")
+                errors["cluster"] = _("%(tier)s按集群认定，必须指定产业集群。") % {"tier": self.tier}
             if not per_cluster and self.cluster_id:
-                errors["cluster"] = _("只有链主企业的认定需要指定产业集群。")
+                errors["cluster"] = _("%(tier)s不按集群认定，不应指定产业集群。") % {"tier": self.tier}
         if self.status in HOLDING_STATUSES and not self.recognized_on:
             errors["recognized_on"] = _("有效的认定必须填写认定日期。")
         if errors:
