@@ -83,9 +83,10 @@ def years_between(start, end) -> np.ndarray:
     missing = np.isnan(start) | np.isnan(end)
     s = np.where(missing, 0.0, start)
     e = np.where(missing, 0.0, end)
-    whole = _split(e)[0] - _split(s)[0]
-    whole = np.where(add_years(s, whole) > e, whole - 1, whole)
-    last = add_years(s, whole)
-    following = add_years(s, whole + 1)
+    year, month, day = _split(s)  # split once: every anniversary below is built from these parts
+    whole = _split(e)[0] - year
+    whole = np.where(_join(year + whole, month, day) > e, whole - 1, whole)
+    last = _join(year + whole, month, day)
+    following = _join(year + whole + 1, month, day)
     years = whole + (e - last) / (following - last)
     return np.where(missing, np.nan, years)
