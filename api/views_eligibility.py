@@ -29,12 +29,14 @@ from api.serializers.eligibility import (
     SimulateRequestSerializer,
     SimulateResponseSerializer,
 )
+from api.serializers.simulation import positional_errors
 from api.views import ENTERPRISE_LOOKUP
 from tracker.models import EligibilityResult, Enterprise, Ruleset
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.models.evaluation import ResultStatus
 from tracker.rules import unpack_bits
 from tracker.rules.definition import GroupNode, TestNode
+from tracker.rules.explain import criterion_actionable
 from tracker.services.eligibility import enterprise_eligibility, evaluate_record, result_explanation
 from tracker.services.rulesets import engine_ruleset
 
@@ -82,19 +84,23 @@ class SimulateView(APIView):
         request=SimulateRequestSerializer,
         responses={200: SimulateResponseSerializer},
         description="For every tier (or those listed): the verdict under the ruleset in force on `as_of` "
-        "(the draft in `rulesets` when given), with every node's outcome and the gaps. A bad draft gets 400 "
-        'under `rulesets` naming the node (`node "x": …`); an unknown fact gets 400 naming the field.',
+        "(the draft in `rulesets` when given), with every node's outcome and the gaps. The facts are validated "
+        "exactly as the enterprises, metrics and designations resources validate them; a bad value gets 400 "
+        "under a key naming its position (`metrics[1].revenue`), in the request's language (Accept-Language; "
+        'Chinese by default). A bad draft gets 400 under `rulesets` naming the node (`node "x": …`). A held '
+        "title is re-reviewed under the rules of its grant date; `applied` says which.",
     )
     def post(self, request):
         body = SimulateRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            raise serializers.ValidationError(positional_errors(body.errors))
         data = body.validated_data
         as_of = data["as_of"]
         region = data.get("region")
         record = {
-            "attributes": data["enterprise"],
-            "metrics": data["metrics"],
-            "designations": held_designations(data["designations"], as_of),
+            "attributes": data.get("enterprise") or {},
+            "metrics": data.get("metrics") or [],
+            "designations": held_designations(data.get("designations") or [], as_of),
         }
         with service_errors():
             results = evaluate_record(
@@ -115,17 +121,19 @@ class SimulateView(APIView):
         )
 
 
-def held_designations(designations: list[dict], as_of: dt.date) -> list[str]:
-    """Tier codes held on ``as_of``: a holding status and recognized_on ≤ as_of ≤ valid_until (open if null)."""
-    return sorted(
-        {
-            item["tier"].code
-            for item in designations
-            if item["status"] in HOLDING_STATUSES
-            and item["recognized_on"] <= as_of
-            and (item.get("valid_until") is None or as_of <= item["valid_until"])
-        }
-    )
+def held_designations(designations: list[dict], as_of: dt.date) -> dict[str, str]:
+    """Tier code → grant date of the titles held on ``as_of`` (a holding status and recognized_on ≤ as_of ≤
+    valid_until, open if null); the latest grant when one tier is held twice."""
+    held: dict[str, dt.date] = {}
+    for item in designations:
+        granted_on = item.get("recognized_on")
+        if item["status"] not in HOLDING_STATUSES or granted_on is None or granted_on > as_of:
+            continue
+        if item.get("valid_until") is not None and as_of > item["valid_until"]:
+            continue
+        code = item["tier"].code
+        held[code] = max(held.get(code, granted_on), granted_on)
+    return {code: day.isoformat() for code, day in sorted(held.items())}
 
 
 class EnterpriseEligibilityView(generics.GenericAPIView):
@@ -139,8 +147,9 @@ class EnterpriseEligibilityView(generics.GenericAPIView):
         operation_id="enterprises_eligibility",
         parameters=[ENTERPRISE_LOOKUP, EligibilityQuerySerializer],
         responses={200: EnterpriseEligibilitySerializer},
-        description="Evaluate a stored enterprise live from its stored facts (every tier but chain_leader, which is "
-        "per cluster: see its stored results). Nothing is stored.",
+        description="Evaluate a stored enterprise live from its stored facts (every tier but those designated per "
+        "cluster, such as chain_leader: see their stored results). A held title is re-reviewed under the rules of "
+        "its grant date. Nothing is stored.",
     )
     def get(self, request, id_or_uscc):
         query = EligibilityQuerySerializer(data=request.query_params)
@@ -199,8 +208,8 @@ class EnterpriseResultsView(generics.GenericAPIView):
         operation_id="enterprises_results",
         parameters=[ENTERPRISE_LOOKUP, FISCAL_YEAR],
         responses={200: ResultSerializer(many=True)},
-        description="The stored current results of one enterprise: every tier (and cluster for chain_leader) of "
-        "one fiscal year.",
+        description="The stored current results of one enterprise: every tier (and cluster for the tiers designated "
+        "per cluster, such as chain_leader) of one fiscal year.",
     )
     def get(self, request, id_or_uscc):
         enterprise = enterprise_by_key(id_or_uscc, Enterprise.objects.only("id"))
@@ -307,7 +316,12 @@ def failing_criteria(root, failed: set[str]) -> list[dict]:
             for child in node.children:
                 visit(child)
             return
-        item = {"id": node.id, "kind": node.kind, "label": {"zh": node.label.zh, "en": node.label.en}}
+        item = {
+            "id": node.id,
+            "kind": node.kind,
+            "label": {"zh": node.label.zh, "en": node.label.en},
+            "actionable": criterion_actionable(node),
+        }
         if isinstance(node, TestNode):
             item.update(
                 variable=node.condition.variable,

@@ -175,7 +175,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 
 # Tidu's own knobs
 TIDU = {
-    "NEAR_MISS_TOLERANCE": env.float("TIDU_NEAR_MISS_TOLERANCE", default=0.10),
+    # A near miss: at most MAX_FAILING failing criteria, each changeable and within TOLERANCE of its bar.
+    "NEAR_MISS_TOLERANCE": env.float("TIDU_NEAR_MISS_TOLERANCE", default=0.15),
+    "NEAR_MISS_MAX_FAILING": env.int("TIDU_NEAR_MISS_MAX_FAILING", default=2),
     "RECOMPUTE_CHUNK_SIZE": env.int("TIDU_RECOMPUTE_CHUNK_SIZE", default=5000),
     "REVIEW_DUE_DAYS": env.int("TIDU_REVIEW_DUE_DAYS", default=90),
 }

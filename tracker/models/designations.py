@@ -103,14 +103,14 @@ DESIGNATION_RULES = (
     ),
     RowRule(
         "cluster",
-        _("链主企业的认定必须指定产业集群。"),
+        _("所选层级按集群认定，必须指定产业集群。"),
         reads=("tier_per_cluster", "cluster_id"),
         needs=("tier_per_cluster",),
         violated=lambda c: (c["tier_per_cluster"] == True) & ~present(c["cluster_id"]),  # noqa: E712
     ),
     RowRule(
         "cluster",
-        _("只有链主企业的认定需要指定产业集群。"),
+        _("所选层级不按集群认定，不应指定产业集群。"),
         reads=("tier_per_cluster", "cluster_id"),
         needs=("tier_per_cluster", "cluster_id"),
         violated=lambda c: c["tier_per_cluster"] == False,  # noqa: E712

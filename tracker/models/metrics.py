@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -114,6 +115,27 @@ class AnnualMetrics(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    distinctiveness_points = models.DecimalField(
+        _("特色化指标得分"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("15"))],
+        help_text=_(
+            "专精特新（2022 年标准）评价指标第三项“特色化指标”的得分（0–15 分），按省级主管部门确定的特色化指标"
+            "核实后填写；留空表示尚未核实，不按 0 分计。"
+        ),
+    )
+    distinctiveness_attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("特色化得分核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    distinctiveness_attested_at = models.DateTimeField(_("特色化得分核实时间"), null=True, blank=True)
     local_suppliers = count(_("本地配套企业数"))
     local_procurement_ratio = ratio(_("本地配套率"))
     high_tech_certified = flag(_("高新技术企业等有效荣誉"))
@@ -182,9 +204,12 @@ METRICS_RULES = (
 )
 
 
+# Who attested the 特色化 points, and when: provenance, not a fact the engine reads.
+ATTESTATION_FIELDS = ("distinctiveness_attested_by", "distinctiveness_attested_at")
+
 # The fields the rules engine reads, in model order (excludes bookkeeping).
 METRIC_FIELDS = [
     f.name
     for f in AnnualMetrics._meta.concrete_fields
-    if f.name not in {"id", "enterprise", "fiscal_year", "source", "updated_at"}
+    if f.name not in {"id", "enterprise", "fiscal_year", "source", "updated_at", *ATTESTATION_FIELDS}
 ]

@@ -1,24 +1,38 @@
 """Write services for annual metrics."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from tracker.models import AnnualMetrics
 from tracker.services.common import apply_changes, save_validated
 from tracker.services.facts_changed import facts_changed
 
 
+def _attest(metrics: AnnualMetrics, user) -> None:
+    """The 特色化 points are an attested fact: whoever sets them attests them, now; cleared, nobody does."""
+    known = metrics.distinctiveness_points is not None
+    metrics.distinctiveness_attested_by = user if known and getattr(user, "is_authenticated", False) else None
+    metrics.distinctiveness_attested_at = timezone.now() if known else None
+
+
 @transaction.atomic
 def metrics_create(*, user=None, **fields) -> AnnualMetrics:
     """Create one enterprise's metrics for one fiscal year (one row per enterprise and year)."""
-    metrics = save_validated(AnnualMetrics(**fields), user=user)
+    metrics = AnnualMetrics(**fields)
+    _attest(metrics, user)
+    save_validated(metrics, user=user)
     facts_changed(enterprise_ids=[metrics.enterprise_id])
     return metrics
 
 
 @transaction.atomic
 def metrics_update(*, metrics: AnnualMetrics, user=None, **fields) -> AnnualMetrics:
+    """Update one year's metrics; changing the 特色化 points records the user as their attester."""
     old_enterprise_id = metrics.enterprise_id
-    if apply_changes(metrics, fields):
+    changed = apply_changes(metrics, fields)
+    if changed:
+        if "distinctiveness_points" in changed:
+            _attest(metrics, user)
         save_validated(metrics, user=user)
         facts_changed(enterprise_ids=[old_enterprise_id, metrics.enterprise_id])
     return metrics
