@@ -38,4 +38,4 @@ bench: $(VENV)/.installed services
 	DATABASE_URL=$(PG_URL)_bench $(PY) manage.py bench --enterprises $${N:-100000}
 
 clean:
-	rm -rf $(VENV) tidu.sqlite3* staticfiles
+	rm -rf $(VENV) tidu.sqlite3* staticfiles media browser-screenshots

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from api import views, views_eligibility, views_runs
+from api import views, views_batches, views_eligibility, views_runs
 
 app_name = "api"
 
@@ -12,6 +12,7 @@ router.register("tiers", views.TierViewSet)
 router.register("enterprises", views.EnterpriseViewSet)
 router.register("metrics", views.AnnualMetricsViewSet)
 router.register("designations", views.DesignationViewSet)
+router.register("batches", views_batches.BatchViewSet)
 router.register("rulesets", views_eligibility.RulesetViewSet)
 router.register("results", views_eligibility.ResultViewSet, basename="result")
 router.register("gaps", views_eligibility.GapViewSet, basename="gap")

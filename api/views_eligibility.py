@@ -33,9 +33,10 @@ from api.serializers.eligibility import (
     SimulateRequestSerializer,
     SimulateResponseSerializer,
 )
+from api.serializers.simulation import positional_errors
 from api.views import ENTERPRISE_LOOKUP
 from tracker.models import EligibilityResult, Enterprise, Ruleset
-from tracker.models.designations import is_held
+from tracker.models.designations import latest_grants
 from tracker.models.evaluation import ResultStatus
 from tracker.selectors.explanations import explanation_for
 from tracker.selectors.results import failing_criteria
@@ -89,19 +90,23 @@ class SimulateView(APIView):
         request=SimulateRequestSerializer,
         responses={200: SimulateResponseSerializer},
         description="For every tier (or those listed): the verdict under the ruleset in force on `as_of` "
-        "(the draft in `rulesets` when given), with every node's outcome and the gaps. A bad draft gets 400 "
-        'under `rulesets` naming the node (`node "x": …`); an unknown fact gets 400 naming the field.',
+        "(the draft in `rulesets` when given), with every node's outcome and the gaps. The facts are validated "
+        "exactly as the enterprises, metrics and designations resources validate them; a bad value gets 400 "
+        "under a key naming its position (`metrics[1].revenue`), in the request's language (Accept-Language; "
+        'Chinese by default). A bad draft gets 400 under `rulesets` naming the node (`node "x": …`). A held '
+        "title is re-reviewed under the rules of its grant date; `applied` says which.",
     )
     def post(self, request):
         body = SimulateRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            raise serializers.ValidationError(positional_errors(body.errors))
         data = body.validated_data
         as_of = data["as_of"]
         region = data.get("region")
         record = {
-            "attributes": data["enterprise"],
-            "metrics": data["metrics"],
-            "designations": held_designations(data["designations"], as_of),
+            "attributes": data.get("enterprise") or {},
+            "metrics": data.get("metrics") or [],
+            "designations": held_designations(data.get("designations") or [], as_of),
         }
         with service_errors():
             results = evaluate_record(
@@ -122,20 +127,12 @@ class SimulateView(APIView):
         )
 
 
-def held_designations(designations: list[dict], as_of: dt.date) -> list[str]:
-    """Tier codes held on ``as_of``, by the read layer's definition of "held" (``is_held``)."""
-    return sorted(
-        {
-            item["tier"].code
-            for item in designations
-            if is_held(
-                status=item["status"],
-                recognized_on=item["recognized_on"],
-                valid_until=item.get("valid_until"),
-                as_of=as_of,
-            )
-        }
-    )
+def held_designations(designations: list[dict], as_of: dt.date) -> dict[str, str]:
+    """Tier code → grant date of the titles held on ``as_of``, by the read layer's definition of "held"
+    (``latest_grants``: the latest grant when one tier is held twice)."""
+    rows = ((d["tier"].code, d["status"], d.get("recognized_on"), d.get("valid_until")) for d in designations)
+    held = latest_grants(rows, as_of=as_of)
+    return {code: day.isoformat() for code, day in sorted(held.items())}
 
 
 class EnterpriseEligibilityView(generics.GenericAPIView):
@@ -149,10 +146,11 @@ class EnterpriseEligibilityView(generics.GenericAPIView):
         operation_id="enterprises_eligibility",
         parameters=[ENTERPRISE_LOOKUP, EligibilityQuerySerializer],
         responses={200: EnterpriseEligibilitySerializer},
-        description="Evaluate a stored enterprise live from its stored facts (every tier but chain_leader, which is "
-        "per cluster: see its stored results). Nothing is stored. The criteria tree shows the enterprise's facts "
-        "(values, inputs, gaps) only to users who may view annual metrics; for others `facts_redacted` is true "
-        "and only outcomes, points and thresholds are given.",
+        description="Evaluate a stored enterprise live from its stored facts (every tier but those designated per "
+        "cluster, such as chain_leader: see their stored results). A held title is re-reviewed under the rules of "
+        "its grant date. Nothing is stored. The criteria tree shows the enterprise's facts (values, inputs, gaps) "
+        "only to users who may view annual metrics; for others `facts_redacted` is true and only outcomes, points "
+        "and thresholds are given.",
     )
     def get(self, request, id_or_uscc):
         query = EligibilityQuerySerializer(data=request.query_params)
@@ -225,8 +223,8 @@ class EnterpriseResultsView(generics.GenericAPIView):
         operation_id="enterprises_results",
         parameters=[ENTERPRISE_LOOKUP, FISCAL_YEAR],
         responses={200: ResultSerializer(many=True)},
-        description="The stored current results of one enterprise: every tier (and cluster for chain_leader) of "
-        "one fiscal year.",
+        description="The stored current results of one enterprise: every tier (and cluster for the tiers designated "
+        "per cluster, such as chain_leader) of one fiscal year.",
     )
     def get(self, request, id_or_uscc):
         enterprise = enterprise_by_key(request, id_or_uscc, Enterprise.objects.only("id"))

@@ -8,16 +8,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first. tracker.tasks sits with the services: a task calls one service, and a service queues
-# its task after commit (importing it inside the function, as Celery's Django guide does).
+# its task after commit (importing it inside the function, as Celery's Django guide does). The import
+# planners (tracker.imports) sit with the services too: the import service runs them, and they apply
+# the services' own checks (the USCC rule, the designation lifecycle) to whole columns. A worker's
+# bootstep and the beat scheduler are process hooks registered by config, so they are entry points.
 LAYERS = [
-    ("engine", ["tracker.rules", "tracker.uscc"]),
+    ("engine and leaf utilities", ["tracker.rules", "tracker.uscc", "tracker.xlsx"]),
     ("models", ["tracker.models"]),
+    ("observability", ["tracker.observability"]),
     ("selectors", ["tracker.selectors"]),
     ("pipeline", ["tracker.pipeline"]),
-    ("services", ["tracker.services", "tracker.tasks"]),
+    ("services", ["tracker.services", "tracker.tasks", "tracker.imports"]),
     ("doors", ["tracker.admin", "api"]),
     ("entry points", ["tracker.management", "tracker.bench", "tracker.demo", "tracker.checks", "tracker.apps",
-                      "config"]),
+                      "tracker.observability.worker", "tracker.observability.beat", "config"]),
 ]
 
 

@@ -147,3 +147,28 @@ def test_the_bootstrap_command_says_when_nothing_changed(capsys):
 def test_the_shipped_size_standards_are_read():
     standards = size_standards()
     assert standards["industry"]["max_employees"] == 1000
+
+
+def test_one_list_of_sectors_serves_the_model_the_engine_and_the_size_standards():
+    import yaml
+
+    from tracker.models.enterprises import Sector
+    from tracker.rules.fields import SECTORS
+    from tracker.services.reference_data import DEFAULT_FIXTURES_DIR
+
+    assert tuple(Sector.values) == SECTORS
+    with open(DEFAULT_FIXTURES_DIR / "size_standards.yaml", encoding="utf-8") as fh:
+        assert tuple(yaml.safe_load(fh)) == SECTORS
+
+
+@pytest.mark.django_db
+def test_bootstrap_retires_superseded_rulesets_of_a_database_loaded_before():
+    reference_data_load()
+    superseded = ("MIIT-2022-63-A2", "MIIT-2026-2-A1", "MIIT-2026-2-A1-REVIEW")
+    # A database loaded before revision 2: the superseded versions were active, the grant window unset.
+    Ruleset.objects.filter(version__in=superseded).update(status="active")
+    Ruleset.objects.filter(version="MIIT-2022-63-A3-REVIEW-2026").update(granted_to=None)
+    counts = reference_data_load()
+    assert counts["rulesets"]["active_differs"] == 0
+    assert set(Ruleset.objects.filter(version__in=superseded).values_list("status", flat=True)) == {"retired"}
+    assert str(Ruleset.objects.get(version="MIIT-2022-63-A3-REVIEW-2026").granted_to) == "2026-03-31"

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.serving import require_secret_key
-from tracker.checks import secret_key_from_environment
+from tracker.checks import broker_configured, secret_key_from_environment
 
 
 def test_serving_without_a_secret_key_and_without_debug_is_refused(settings):
@@ -21,3 +21,10 @@ def test_the_deploy_check_reports_a_throwaway_key(settings):
     assert [e.id for e in secret_key_from_environment()] == ["tidu.E001"]
     settings.SECRET_KEY_FROM_ENVIRONMENT = True
     assert secret_key_from_environment() == []
+
+
+def test_the_deploy_check_warns_when_tasks_would_run_in_process(settings):
+    settings.CELERY_BROKER_URL = ""
+    assert [w.id for w in broker_configured()] == ["tidu.W001"]
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    assert broker_configured() == []

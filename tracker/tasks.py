@@ -1,30 +1,52 @@
 """Celery tasks: thin wrappers that take ids and call one service. State lives in the ledger."""
 
 from celery import shared_task
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from celery.exceptions import Ignore
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError
 
-MAX_CHUNK_ATTEMPTS = 3
+# PostgreSQL's unique_violation: another run wrote the same results after this chunk read them.
+UNIQUE_VIOLATION = "23505"
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OperationalError, InterfaceError, IntegrityError),
-    retry_backoff=2,
-    max_retries=MAX_CHUNK_ATTEMPTS,
-)
+@shared_task(bind=True)
 def process_chunk_task(self, chunk_id: int) -> None:
-    from tracker.pipeline.chunk import process_chunk, record_chunk_failure
+    """Process one chunk. The retry policy, by what went wrong:
 
-    try:
-        process_chunk(chunk_id=chunk_id)
-    except (OperationalError, InterfaceError, IntegrityError):
-        raise  # transient: retried with backoff; a redelivered chunk is recomputed, not duplicated
-    except DatabaseError as exc:
-        record_chunk_failure(chunk_id=chunk_id, error=repr(exc), max_attempts=MAX_CHUNK_ATTEMPTS)
-        raise
-    except Exception as exc:
-        record_chunk_failure(chunk_id=chunk_id, error=repr(exc), max_attempts=MAX_CHUNK_ATTEMPTS)
-        raise
+    - the connection dropped or the server gave up (OperationalError, InterfaceError): transient,
+      retried with backoff;
+    - a unique violation on the results: a concurrent run wrote the same rows after this chunk read
+      them; retried at once, re-reading what is stored now;
+    - any other IntegrityError: the data or the code is wrong and a retry would fail the same way,
+      so the chunk and its run fail at once, naming the constraint;
+    - anything else: the chunk fails; the sweeper tries it again later, up to the attempt cap.
+
+    Every retry counts against the chunk's attempt cap (TIDU_CHUNK_MAX_ATTEMPTS). The reason is
+    logged once, with its traceback, when the chunk is given up; earlier attempts log one warning
+    line each. Celery is told to ignore the message (``Ignore`` without the cause attached), so it
+    does not log the failure and its traceback again.
+    """
+    from tracker.pipeline.chunk import process_chunk
+    from tracker.services import runs
+
+    with runs.chunk_log_context(chunk_id=chunk_id):
+        try:
+            process_chunk(chunk_id=chunk_id)
+        except (OperationalError, InterfaceError) as exc:
+            attempts = runs.chunk_failed(chunk_id=chunk_id, error=exc, retrying=True)
+            # The ledger's count is the cap; Celery's own count guards a failure before the claim.
+            if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
+                raise self.retry(exc=exc, countdown=2**attempts) from exc
+            raise Ignore() from None
+        except IntegrityError as exc:
+            conflict = getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION
+            attempts = runs.chunk_failed(chunk_id=chunk_id, error=exc, retrying=conflict, permanent=not conflict)
+            if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
+                raise self.retry(exc=exc, countdown=0) from exc
+            raise Ignore() from None
+        except Exception as exc:
+            runs.chunk_failed(chunk_id=chunk_id, error=exc)
+            raise Ignore() from None
 
 
 @shared_task
@@ -43,3 +65,32 @@ def sweep_runs_task() -> None:
     from tracker.services.runs import runs_sweep
 
     runs_sweep()
+
+
+@shared_task
+def import_validate_task(job_id: int) -> None:
+    """The dry run of an uploaded Excel import (its progress is on the job's page)."""
+    from tracker.models import ImportJob
+    from tracker.services.imports import import_job_failed, import_job_validate
+
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        import_job_validate(job=job)
+    except Exception as exc:
+        import_job_failed(job=job, error=exc)
+        raise
+
+
+@shared_task
+def import_commit_task(job_id: int) -> None:
+    """The confirmed commit of an Excel import: all rows in one transaction, or none."""
+    from tracker.models import ImportJob
+    from tracker.services.imports import import_job_commit, import_job_failed
+
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        import_job_commit(job=job, user=job.committed_by)
+    except Exception as exc:
+        # The transaction rolled back: nothing was written. Say so on the job's page, not only in a log.
+        import_job_failed(job=job, error=exc)
+        raise

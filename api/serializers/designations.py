@@ -29,6 +29,7 @@ class DesignationSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
             "tier",
             "cluster",
             "batch",
+            "designation_batch",
             "document_no",
             "recognized_on",
             "valid_until",
@@ -38,4 +39,8 @@ class DesignationSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"tier": {"help_text": _("梯度层级代码。")}}
+        read_only_fields = ["designation_batch"]
+        extra_kwargs = {
+            "tier": {"help_text": _("梯度层级代码。")},
+            "designation_batch": {"help_text": _("认定批次 id（经批次认定时）；历史名单只有“批次”文字。")},
+        }

@@ -4,8 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.simulation import (
+    SimulatedDesignationSerializer,
+    SimulatedEnterpriseSerializer,
+    SimulatedMetricsSerializer,
+)
 from tracker.models import EligibilityResult, Region, Ruleset, Tier
-from tracker.models.designations import DesignationStatus
 from tracker.models.evaluation import ResultStatus
 
 MODES = [("auto", _("自动：持有该层级认定时按复核，否则按新申请")), ("new", _("新申请")), ("review", _("复核"))]
@@ -34,8 +38,9 @@ NODE_SCHEMA = {
     "type": "object",
     "description": "One node of the criteria tree in pre-order: id, kind (all any not test tier score), label, "
     "reference, depth, parent, outcome (passed failed unknown), failing_count, shortfall, children; tests "
-    "add variable, unit, value, op, threshold, inputs (the facts a derived value was computed from) and gap; "
-    "score nodes add points per indicator and dimension.",
+    "add variable, unit, value, op, threshold, inputs (the facts a derived value was computed from) and gap "
+    "({absolute: on the variable's own scale, rounded to its precision — a fen for money, 0.01 percentage "
+    "points for ratios —, relative: normalised shortfall}); score nodes add points per indicator and dimension.",
     "properties": {
         "id": {"type": "string"},
         "kind": {"type": "string", "enum": ["all", "any", "not", "test", "tier", "score"]},
@@ -50,13 +55,42 @@ NODE_SCHEMA = {
     "required": ["id", "kind", "label", "outcome"],
     "additionalProperties": True,
 }
+FAILING_SCHEMA = {
+    "type": "object",
+    "description": "A failing criterion on the closest path. `actionable`: whether the enterprise can change it "
+    "(an age, a window, a listing, an exclusion cannot; they come last and are never the cheapest move). "
+    "`note` {zh, en}: the next step when it is not a number to close (a title to obtain first, when a time-bound "
+    "criterion will be met, that a window has closed). `timing` (time-bound criteria): {kind: met_later | closed, "
+    "date: the evaluation date from which it is met / no longer met, years: how far that is}. Tests add "
+    "variable, value, op, threshold, inputs and gap; tier nodes add tier, require, tier_status and designated.",
+    "properties": {
+        "id": {"type": "string"},
+        "kind": {"type": "string"},
+        "label": LABEL_SCHEMA,
+        "shortfall": {"type": "number"},
+        "actionable": {"type": "boolean"},
+        "note": {**LABEL_SCHEMA, "nullable": True},
+        "timing": {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "kind": {"type": "string", "enum": ["met_later", "closed"]},
+                "date": {"type": "string", "format": "date"},
+                "years": {"type": "number"},
+            },
+        },
+    },
+    "required": ["id", "kind", "label", "shortfall", "actionable"],
+    "additionalProperties": True,
+}
 GAPS_SCHEMA = {
     "type": "object",
     "description": "What separates the enterprise from the tier: `failing` (failing criteria on the closest "
-    "path, with value, threshold and absolute/relative gap), `facts_to_collect` (missing facts: field, "
-    "fiscal_year, needed_by node ids) and `scores` (points short and the cheapest band moves per score node).",
+    "path, those the enterprise can act on first), `facts_to_collect` (missing facts the verdict still depends "
+    "on: field, fiscal_year, needed_by node ids) and `scores` (points short, the range the score could take and "
+    "the cheapest band moves per score node; only criteria an enterprise can change are moves).",
     "properties": {
-        "failing": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "failing": {"type": "array", "items": FAILING_SCHEMA},
         "facts_to_collect": {
             "type": "array",
             "items": {
@@ -87,6 +121,21 @@ class GapsField(serializers.DictField):
 class RulesetRefSerializer(serializers.Serializer):
     version = serializers.CharField(help_text=_("认定标准版本；草稿覆盖时为 draft。"))
     reference = serializers.CharField(help_text=_("政策依据（文号与条款）。"))
+    mode = serializers.CharField(help_text=_("标准的适用情形：new、review、any。"))
+    granted_from = serializers.DateField(allow_null=True, help_text=_("复核标准适用的认定日期起（空为不限）。"))
+    granted_to = serializers.DateField(allow_null=True, help_text=_("复核标准适用的认定日期止（空为不限）。"))
+
+
+class AppliedStandardSerializer(serializers.Serializer):
+    mode = enum_field(MODES[1:], help_text=_("本次按新申请（new）还是复核（review）评价。"))
+    granted_on = serializers.DateField(
+        allow_null=True, help_text=_("复核时：所复核称号的认定日期，决定按哪一版标准复核；未知或新申请时为空。")
+    )
+
+
+class ScoreRangeSerializer(serializers.Serializer):
+    low = serializers.FloatField()
+    high = serializers.FloatField()
 
 
 class TierResultSerializer(serializers.Serializer):
@@ -94,15 +143,26 @@ class TierResultSerializer(serializers.Serializer):
 
     tier = serializers.CharField(help_text=_("梯度层级代码。"))
     ruleset = RulesetRefSerializer()
+    applied = AppliedStandardSerializer(help_text=_("实际适用的标准：评价情形与所复核称号的认定日期。"))
     as_of = serializers.DateField()
     fiscal_year = serializers.IntegerField(help_text=_("评价年度（基准日上一年）。"))
     status = enum_field(
         ResultStatus.choices, help_text=_("结论：eligible 符合、not_eligible 不符合、insufficient_data 数据不足。")
     )
-    score = serializers.FloatField(allow_null=True, help_text=_("评分类标准的得分（下界）；无评分时为空。"))
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text=_("评分类标准的得分：所有指标数据齐全时给出；有指标缺数据时为空（可能区间见 score_range）。"),
+    )
+    score_range = ScoreRangeSerializer(
+        allow_null=True, help_text=_("按已知数据，得分可能的区间（缺数据的指标按其最低与最高分计）；无评分时为空。")
+    )
+    passed_directly = serializers.BooleanField(help_text=_("符合认定但并非凭评价得分，而是满足了直通条件。"))
     failing_count = serializers.IntegerField(help_text=_("最接近路径上未达标的条件数。"))
-    shortfall = serializers.FloatField(help_text=_("归一化差距（0 表示无差距）。"))
-    near_miss = serializers.BooleanField(help_text=_("接近达标：至多一项未达标或差距在容差内。"))
+    fixed_count = serializers.IntegerField(help_text=_("其中企业无法通过经营改变的条件数（如成立年限、上市）。"))
+    shortfall = serializers.FloatField(help_text=_("最接近路径上各未达标条件的最大归一化差距（0 表示无差距）。"))
+    near_miss = serializers.BooleanField(
+        help_text=_("接近达标：未达标条件不超过设定项数，均可通过经营改变，且每项差距都在容差之内。")
+    )
     nodes = serializers.ListField(child=NodeField(), help_text=_("认定条件树的每个节点（先序）。"))
     gaps = GapsField()
     facts_redacted = serializers.BooleanField(
@@ -111,50 +171,12 @@ class TierResultSerializer(serializers.Serializer):
     )
 
 
-class DesignationInputSerializer(serializers.Serializer):
-    tier = serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all(), help_text=_("层级代码。"))
-    status = serializers.ChoiceField(choices=DesignationStatus.choices)
-    recognized_on = serializers.DateField()
-    valid_until = serializers.DateField(required=False, allow_null=True, help_text=_("留空表示不设截止。"))
-
-
-FACTS_SCHEMA = {
-    "type": "object",
-    "description": "One fiscal year of facts, keyed like the annual metrics resource (revenue, rd_expense, "
-    "employees, …; money in CNY yuan, ratios 0–1). Missing keys are unknown, never zero.",
-    "properties": {"fiscal_year": {"type": "integer"}},
-    "required": ["fiscal_year"],
-    "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}]},
-    "example": {"fiscal_year": 2025, "revenue": 80000000, "rd_expense": 5000000, "employees": 120},
-}
-ATTRIBUTES_SCHEMA = {
-    "type": "object",
-    "description": "Enterprise attributes as in the enterprise resource (founded_on, listed, listed_on, "
-    "sector, niche_since, vc_backed, group_has_little_giant; chain_leader also reads cluster_group and "
-    "revenue_rank_in_cluster). Missing keys are unknown.",
-    "additionalProperties": True,
-    "example": {"founded_on": "2015-06-01", "sector": "industry", "listed": False, "niche_since": 2018},
-}
 DEFINITIONS_SCHEMA = {
     "type": "object",
     "description": "Tier code → draft definition tree (docs/rules-format.md), evaluated instead of the "
     "ruleset in force.",
     "additionalProperties": {"type": "object", "additionalProperties": True},
 }
-
-
-@extend_schema_field(FACTS_SCHEMA)
-class FactsField(serializers.DictField):
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if "fiscal_year" not in value:
-            raise serializers.ValidationError(_("每个年度须包含 fiscal_year。"))
-        return value
-
-
-@extend_schema_field(ATTRIBUTES_SCHEMA)
-class AttributesField(serializers.DictField):
-    pass
 
 
 @extend_schema_field(DEFINITIONS_SCHEMA)
@@ -186,17 +208,36 @@ class SimulateRequestSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("所在地区的行政区划代码，用于选择地方标准；省略表示只用全国标准。"),
     )
-    enterprise = AttributesField(required=False, default=dict, help_text=_("企业属性。"))
-    metrics = serializers.ListField(
-        child=FactsField(), required=False, default=list, max_length=20, help_text=_("各年度指标，每年一项。")
+    enterprise = SimulatedEnterpriseSerializer(
+        required=False, help_text=_("企业属性，与企业资源的字段和校验相同；缺少的属性视为未知。")
     )
-    designations = DesignationInputSerializer(
+    metrics = SimulatedMetricsSerializer(
         many=True,
         required=False,
-        default=list,
-        help_text=_("已有认定：状态为有效、待复核或复核通过且基准日在认定日期与有效期之间的视为持有。"),
+        max_length=20,
+        help_text=_("各年度指标，每年一项，与年度指标资源的字段和校验相同；缺少的指标视为未知，不按 0 计。"),
+    )
+    designations = SimulatedDesignationSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "已有认定，与认定记录资源的校验相同：状态为有效、待复核或复核通过且基准日在认定日期与有效期之间的视为"
+            "持有；复核按所持称号认定日期对应的标准进行。"
+        ),
     )
     rulesets = DefinitionsField(required=False, default=dict, help_text=_("按层级代码给出的草稿认定条件。"))
+
+    def validate_metrics(self, rows: list[dict]) -> list[dict]:
+        years = [row["fiscal_year"] for row in rows]
+        errors = [
+            {"fiscal_year": [_("年度 %(year)s 重复：每个年度只能有一项。") % {"year": year}]}
+            if years.count(year) > 1
+            else {}
+            for year in years
+        ]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return rows
 
 
 class SimulateResponseSerializer(serializers.Serializer):
@@ -273,6 +314,9 @@ class FailingCriterionSerializer(serializers.Serializer):
     id = serializers.CharField(help_text=_("节点 id。"))
     kind = serializers.CharField(help_text=_("节点类型：test、tier、score、not。"))
     label = serializers.DictField(child=serializers.CharField(), help_text=_("名称 {zh, en}。"))
+    actionable = serializers.BooleanField(
+        help_text=_("企业能否通过经营改变该条件（成立年限、上市、排除情形等不能）。")
+    )
     variable = serializers.CharField(required=False, help_text=_("测试节点的变量。"))
     op = serializers.CharField(required=False, help_text=_("测试节点的运算符。"))
     threshold = serializers.JSONField(required=False, help_text=_("测试节点的阈值。"))
@@ -313,6 +357,8 @@ class RulesetSerializer(serializers.ModelSerializer):
             "effective_from",
             "effective_to",
             "mode",
+            "granted_from",
+            "granted_to",
             "jurisdiction",
             "status",
             "reference",

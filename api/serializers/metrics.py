@@ -17,7 +17,7 @@ def _unit_help_texts(model: type[models.Model]) -> dict[str, dict]:
     """help_text for each decimal field: the model's label and help text followed by the unit."""
     kwargs = {}
     for field in model._meta.concrete_fields:
-        if not isinstance(field, models.DecimalField) or field.name == "platform_score":
+        if not isinstance(field, models.DecimalField) or field.name in ("platform_score", "distinctiveness_points"):
             continue
         is_money = field.decimal_places == 2
         unit = RATIO if not is_money else MONEY_USD if field.name.endswith("_usd") else MONEY_CNY
@@ -28,6 +28,9 @@ def _unit_help_texts(model: type[models.Model]) -> dict[str, dict]:
 
 class AnnualMetricsSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    distinctiveness_attested_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text=_("核实特色化得分的用户 id（写入得分的人，由系统记录）。")
+    )
 
     class Meta:
         model = AnnualMetrics
@@ -57,6 +60,9 @@ class AnnualMetricsSerializer(VisibleRelationsMixin, serializers.ModelSerializer
             "digital_level",
             "rd_institution_level",
             "platform_score",
+            "distinctiveness_points",
+            "distinctiveness_attested_by",
+            "distinctiveness_attested_at",
             "local_suppliers",
             "local_procurement_ratio",
             "high_tech_certified",
@@ -75,4 +81,5 @@ class AnnualMetricsSerializer(VisibleRelationsMixin, serializers.ModelSerializer
             "source",
             "updated_at",
         ]
+        read_only_fields = ["distinctiveness_attested_by", "distinctiveness_attested_at"]
         extra_kwargs = _unit_help_texts(AnnualMetrics)

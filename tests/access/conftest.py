@@ -1,5 +1,6 @@
 """A small province for the access tests: 南京 (the home region of the city users) and 苏州 (another
-region), one of every region-owned object in each, and one user per role granted through the service."""
+region), one of every region-owned object in each (an import job by each city's office among them), a
+designation batch with a candidate from each, and one user per role granted through the service."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -20,7 +21,16 @@ from tests.factories import (
     make_uscc,
     region,
 )
-from tracker.models import EligibilityResult, EvaluationRun, Role, Ruleset, TierChange
+from tracker.models import (
+    Designation,
+    DesignationBatch,
+    EligibilityResult,
+    EvaluationRun,
+    ImportJob,
+    Role,
+    Ruleset,
+    TierChange,
+)
 from tracker.services.roles import role_grant, roles_ensure
 
 HOME, OTHER = "320102", "320506"  # 玄武区 (南京市), 吴中区 (苏州市)
@@ -58,6 +68,7 @@ class Place:
     designation: object = None
     result: object = None
     change: object = None
+    job: object = None  # an import by the office of the county's city
 
 
 @dataclass
@@ -68,6 +79,7 @@ class World:
     run: object
     home: Place
     other: Place
+    batch: object = None  # a draft batch of new designations: the candidate of each place
     users: dict = field(default_factory=dict)
 
     def fresh_enterprise(self, code: str):
@@ -95,6 +107,10 @@ def populate(place: Place, world: World) -> Place:
     place.change = TierChange.objects.create(
         enterprise=place.enterprise, tier=world.tier, fiscal_year=2025, change="lost", to_status="not_eligible"
     )
+    place.job = ImportJob.objects.create(
+        kind="metrics", status="previewed", original_name="年度更新.xlsx", file="imports/none.xlsx",
+        region=region(place.code[:4] + "00"),
+    )
     return place
 
 
@@ -113,6 +129,10 @@ def build_world() -> World:
     world = World(tier=tier, cluster=ClusterFactory(), ruleset=ruleset, run=run, home=Place(HOME), other=Place(OTHER))
     populate(world.home, world)
     populate(world.other, world)
+    world.batch = DesignationBatch.objects.create(kind="new", tier=tier, year=2026, name="2026年第一批")
+    Designation.objects.filter(pk__in=[world.home.designation.pk, world.other.designation.pk]).update(
+        designation_batch=world.batch, batch=world.batch.name
+    )
     roles_ensure()
     for role in ROLES:
         user = UserFactory(username=role)

@@ -1,21 +1,23 @@
 """The admin's permission matrix: every registered changelist, add, change, delete and history page,
-every action and every autocomplete, for each role, a user without a role and another region's object.
+every page an admin adds of its own (imports, batch steps, the recompute button), every action and
+every autocomplete, for each role, a user without a role and another region's object.
 
-ADMIN_ACCESS is a literal table; registering a new ModelAdmin without an entry fails
-`test_every_admin_has_an_entry`. Outcomes: anonymous users and integrators (API only) are sent to the
-login page; a staff member without the permission gets 403; another region's object is treated exactly
-like an id that does not exist.
+ADMIN_ACCESS and CUSTOM_PAGES are literal tables; registering a new ModelAdmin, or a page of its own,
+without an entry fails `test_every_admin_has_an_entry` or `test_every_page_of_its_own_has_an_entry`.
+Outcomes: anonymous users and integrators (API only) are sent to the login page; a staff member without
+the permission gets 403; another region's object is treated exactly like an id that does not exist.
 """
 
 import pytest
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.urls import reverse
 
 from tests.access.conftest import HOME, OTHER, PROVINCE_ROLES, RESTRICTED_ROLES, ROLES, STAFF_ROLES, admin_client
-from tests.factories import ChainSegmentFactory
+from tests.factories import ChainSegmentFactory, region
 from tracker.admin.base import VisibleAdminMixin
-from tracker.models import EvaluationRun, NationalRecognition, RoleGrant
+from tracker.models import DesignationBatch, EvaluationRun, ImportJob, NationalRecognition, RoleGrant
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +44,8 @@ ADMIN_ACCESS = {
     "tracker.evaluationrun": access({PA, PS}),  # the ledger is read-only
     "tracker.eligibilityresult": access(ALL),
     "tracker.tierchange": access(ALL),
+    "tracker.importjob": access(ALL),  # uploads go through the upload page (CUSTOM_PAGES), not a model form
+    "tracker.designationbatch": access(ALL, {PA, PS}, {PA, PS}),  # withdrawn, never deleted
     "tracker.rolegrant": access({PA}),
     "auth.user": access({PA}, {PA}, {PA}),
     "auth.group": access({PA}),
@@ -53,7 +57,9 @@ ADMIN_ACCESS = {
 }
 # Region-owned models: another region's object is not found.
 SCOPED = {"tracker.region", "tracker.enterprise", "tracker.annualmetrics", "tracker.designation",
-          "tracker.eligibilityresult", "tracker.tierchange"}
+          "tracker.eligibilityresult", "tracker.tierchange", "tracker.importjob"}
+# A page whose success is not 200: an import's change page is its preview.
+SUCCESS = {("tracker.importjob", "change"): 302}
 HISTORY = {"tracker.enterprise", "tracker.annualmetrics", "tracker.designation", "tracker.ruleset"}
 PERSONAS = ["anonymous", "no_role", "staff_without_role", *ROLES]
 
@@ -77,6 +83,8 @@ def obj_of(world, label: str, place: str = "home"):
         "tracker.evaluationrun": lambda: world.run,
         "tracker.eligibilityresult": lambda: here.result,
         "tracker.tierchange": lambda: here.change,
+        "tracker.importjob": lambda: here.job,
+        "tracker.designationbatch": lambda: world.batch,
         "tracker.rolegrant": lambda: RoleGrant.objects.first(),
         "auth.user": lambda: world.users[RS],
     }
@@ -99,7 +107,7 @@ def expected(label: str, page: str, persona: str) -> int:
         "delete": rights["delete"],
         "history": rights["view"] | rights["change"],
     }[page]
-    return 200 if persona in allowed else 403
+    return SUCCESS.get((label, page), 200) if persona in allowed else 403
 
 
 def test_every_admin_has_an_entry():
@@ -148,11 +156,11 @@ def test_another_regions_object_is_like_one_that_does_not_exist(world, label, pa
     other = obj_of(world, label, "other")
     missing_url = url(label, page, type(other)(pk=987654321))
     for persona in STAFF_ROLES:
-        allowed = expected(label, page, persona) == 200
+        allowed = expected(label, page, persona) != 403
         client = admin_client(world, persona)
         response = client.get(url(label, page, other))
         if persona in PROVINCE_ROLES:
-            assert response.status_code == (200 if allowed else 403), persona
+            assert response.status_code == expected(label, page, persona), persona
             continue
         missing = client.get(missing_url)
         if not allowed:
@@ -177,6 +185,11 @@ def test_a_changelist_shows_a_city_user_only_their_region(world, label):
 # Actions offered to each role, beyond "delete_selected" (offered with the delete permission).
 ACTIONS = {
     "tracker.enterprise": {"recompute_selected": {PA, PS, RS}},
+    "tracker.eligibilityresult": {"add_to_batch": {PA, PS, RS}},
+    "tracker.designationbatch": {
+        **{step: {PA, PS} for step in ("publicize", "publish", "withdraw", "add_due_reviews")},
+        "export_publicity_list": ALL,
+    },
     "tracker.ruleset": {"copy_as_draft": {PA, PS}, "retire": {PA}, "preview_against_active": {PA, PS}},
     "django_celery_beat.periodictask": {name: {PA} for name in ("enable_tasks", "disable_tasks", "toggle_tasks",
                                                               "run_tasks")},
@@ -276,3 +289,104 @@ def test_another_regions_history_version_is_not_found(world):
 
 def test_objects_of_both_regions_exist(world):
     assert world.home.enterprise.region.code == HOME and world.other.enterprise.region.code == OTHER
+
+
+#
+# Pages an admin adds of its own (get_urls): by URL name, what they need and what they answer
+#
+
+# The admin site's own pages (index, login…) and the five standard pages of every ModelAdmin.
+SITE_PAGES = {"index", "login", "logout", "password_change", "password_change_done", "autocomplete", "jsi18n",
+              "view_on_site", "app_list"}
+STANDARD = ("_changelist", "_add", "_change", "_delete", "_history", "_simple_history", "_password_change")
+IMPORTERS = {PA, PS, RS}  # add_importjob
+# URL name → (method, roles allowed, success status, scoped by region). POSTs answer with a redirect.
+CUSTOM_PAGES = {
+    "tracker_evaluationrun_recompute": ("post", {PA, PS}, 302, False),
+    "tracker_designationbatch_step": ("post", {PA, PS}, 302, False),
+    "tracker_designationbatch_publicity": ("get", ALL, 200, False),
+    "tracker_importjob_upload": ("get", IMPORTERS, 200, False),
+    "tracker_importjob_template": ("get", ALL, 200, False),
+    "tracker_importjob_preview": ("get", ALL, 200, True),
+    "tracker_importjob_progress": ("get", ALL, 200, True),
+    "tracker_importjob_confirm": ("post", IMPORTERS, 302, True),
+    "tracker_importjob_discard": ("post", IMPORTERS, 302, True),
+    "tracker_importjob_file": ("get", ALL, 200, True),
+    "tracker_importjob_rejected": ("get", ALL, 200, True),
+}
+
+
+def own_pages() -> set[str]:
+    names = set()
+
+    def walk(patterns):
+        for entry in patterns:
+            if hasattr(entry, "url_patterns"):
+                walk(entry.url_patterns)
+            elif entry.name:
+                names.add(entry.name)
+
+    walk(admin.site.get_urls())
+    return {name for name in names if name not in SITE_PAGES and not name.endswith(STANDARD)}
+
+
+def test_every_page_of_its_own_has_an_entry():
+    assert own_pages() == set(CUSTOM_PAGES)
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def import_job(code: str) -> ImportJob:
+    """A previewed metrics import by the office of ``code``'s city, with its file and rejected rows kept."""
+    job = ImportJob.objects.create(
+        kind="metrics", status="previewed", original_name="年度更新.xlsx", region=region(code[:4] + "00"),
+        new_count=1, rejected_count=0,
+    )
+    job.file.save("update.xlsx", ContentFile(b"xlsx"), save=False)
+    job.rejected_file.save("rejected.xlsx", ContentFile(b"xlsx"), save=False)
+    job.save()
+    return job
+
+
+def page_args(world, name: str, code: str = HOME) -> list:
+    if name.startswith("tracker_importjob_") and name not in ("tracker_importjob_upload", "tracker_importjob_template"):
+        return [import_job(code).pk]
+    if name == "tracker_importjob_template":
+        return ["metrics"]
+    if name == "tracker_designationbatch_step":
+        return [DesignationBatch.objects.create(kind="new", tier=world.tier, year=2026, name="第二批").pk, "withdraw"]
+    if name == "tracker_designationbatch_publicity":
+        return [world.batch.pk]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOM_PAGES))
+def test_each_persona_gets_the_expected_status_on_a_page_of_its_own(world, media, name):
+    method, allowed, status, _scoped = CUSTOM_PAGES[name]
+    outcomes = {}
+    for persona in PERSONAS:
+        response = getattr(admin_client(world, persona), method)(reverse(f"admin:{name}", args=page_args(world, name)))
+        if persona in ("anonymous", "no_role", "integrator_ro", "integrator_rw"):
+            want = 302
+            assert response.status_code != 302 or "/admin/login/" in response["Location"], persona
+        else:
+            want = status if persona in allowed else 403
+        outcomes[persona] = (response.status_code, want)
+    wrong = {p: o for p, o in outcomes.items() if o[0] != o[1]}
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("name", sorted(name for name, entry in CUSTOM_PAGES.items() if entry[3]))
+def test_another_regions_import_is_not_found_on_every_page_of_it(world, media, name):
+    method, allowed, status, _scoped = CUSTOM_PAGES[name]
+    for persona in sorted(allowed & STAFF_ROLES):
+        client = admin_client(world, persona)
+        response = getattr(client, method)(reverse(f"admin:{name}", args=page_args(world, name, OTHER)))
+        missing = getattr(client, method)(reverse(f"admin:{name}", args=[987654321]))
+        if persona in PROVINCE_ROLES:
+            assert response.status_code == status, persona
+        else:
+            assert response.status_code == missing.status_code == 404, persona

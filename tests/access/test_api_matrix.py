@@ -2,7 +2,8 @@
 users, a user with no role, each role, and another region's object.
 
 ROUTES names each operation's resource and action; ACCESS says, as a literal table, which roles may
-do what. A route added to the API without an entry here fails `test_every_route_has_an_entry`.
+do what. A route added to the API (or any public route outside the admin) without an entry here fails
+`test_every_route_has_an_entry`.
 Expected outcomes: anonymous 401; no role or a role without the permission 403; allowed 200/201/202/
 204; another region's object 404 (exactly like an id that does not exist) and another region's
 enterprise or region named in a body 400 naming the field, for users whose office is a city.
@@ -17,7 +18,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from tests.access.conftest import HOME, OTHER, PROVINCE_ROLES, RESTRICTED_ROLES, ROLES, api_client
 from tests.factories import ClusterFactory, RegionFactory, TierFactory, make_uscc, region
-from tracker.models import AnnualMetrics, Designation, Enterprise
+from tracker.models import AnnualMetrics, BatchReview, Designation, DesignationBatch, Enterprise, Objection
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +41,19 @@ ACCESS = {
     "gap": {"list": ALL, "retrieve": ALL},
     "run": {"list": PROVINCE, "retrieve": PROVINCE, "create": PROVINCE},
     "simulation": {"run": ALL},
+    # A batch is the province's: its steps need publish_designation; cities list batches, see their own
+    # candidates, reviews and objections (test_batches_and_imports.py) and add candidates of their region.
+    "batch": {"list": ALL, "retrieve": ALL, "create": PROVINCE, "update": PROVINCE, "candidates": ALL,
+              "add_candidates": EDITORS, "reviews": ALL, "objections": ALL,
+              **dict.fromkeys(("publicize", "publish", "withdraw", "list_due", "record_review", "record_objection",
+                               "resolve_objection"), PROVINCE)},
     "health": {"check": None},  # public
+    "prometheus": {"scrape": None},  # /metrics: public in Django; the nginx site lets only the monitoring hosts in
 }
 SUCCESS = {"list": 200, "retrieve": 200, "evaluate": 200, "of_enterprise": 200, "create": 201, "update": 200,
-           "delete": 204, "run": 200, "check": 200}
+           "delete": 204, "run": 200, "check": 200, "scrape": 200, "candidates": 200, "add_candidates": 200,
+           "reviews": 200, "objections": 200, "publicize": 200, "publish": 200, "withdraw": 200, "list_due": 200,
+           "record_review": 200, "record_objection": 201, "resolve_objection": 200}
 ACCEPTED = {("run", "create"): 202}  # a run is queued, not created in full
 
 
@@ -103,8 +113,26 @@ ROUTES = {
     ("/api/v1/runs/", "post"): ("run", "create"),
     ("/api/v1/runs/{id}/", "get"): ("run", "retrieve"),
     ("/api/v1/eligibility/simulate/", "post"): ("simulation", "run"),
+    ("/api/v1/batches/", "get"): ("batch", "list"),
+    ("/api/v1/batches/", "post"): ("batch", "create"),
+    ("/api/v1/batches/{id}/", "get"): ("batch", "retrieve"),
+    ("/api/v1/batches/{id}/", "patch"): ("batch", "update"),
+    ("/api/v1/batches/{id}/candidates/", "get"): ("batch", "candidates"),
+    ("/api/v1/batches/{id}/candidates/", "post"): ("batch", "add_candidates"),
+    ("/api/v1/batches/{id}/publicize/", "post"): ("batch", "publicize"),
+    ("/api/v1/batches/{id}/publish/", "post"): ("batch", "publish"),
+    ("/api/v1/batches/{id}/withdraw/", "post"): ("batch", "withdraw"),
+    ("/api/v1/batches/{id}/reviews/", "get"): ("batch", "reviews"),
+    ("/api/v1/batches/{id}/reviews/", "post"): ("batch", "list_due"),
+    ("/api/v1/batches/{id}/reviews/{review_id}/", "patch"): ("batch", "record_review"),
+    ("/api/v1/batches/{id}/objections/", "get"): ("batch", "objections"),
+    ("/api/v1/batches/{id}/objections/", "post"): ("batch", "record_objection"),
+    ("/api/v1/batches/{id}/objections/{objection_id}/resolve/", "post"): ("batch", "resolve_objection"),
     ("/health/", "get"): ("health", "check"),
+    ("/metrics", "get"): ("prometheus", "scrape"),
 }
+# Routes of the URL conf that the OpenAPI schema does not describe (plain Django views).
+OUTSIDE_THE_SCHEMA = {("/metrics", "get")}
 
 
 #
@@ -118,8 +146,8 @@ def schema_operations() -> set[tuple[str, str]]:
 
 
 def url_conf_paths() -> set[str]:
-    """Every route of the URL conf under /api/ and /health/, as schema-style paths (format suffixes and
-    the browsable API root aside)."""
+    """Every route of the URL conf outside the admin, as schema-style paths (format suffixes, the
+    browsable API root, the schema and its Swagger UI aside)."""
     found = set()
 
     def walk(patterns, prefix):
@@ -133,7 +161,7 @@ def url_conf_paths() -> set[str]:
     walk(get_resolver().url_patterns, "")
     paths = set()
     for text in found:
-        if "format" in text or not (text.startswith("api/") or text.startswith("health/")):
+        if "format" in text or text.startswith("admin/"):
             continue
         text = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", text)
         text = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
@@ -145,7 +173,7 @@ def url_conf_paths() -> set[str]:
 
 
 def test_every_route_has_an_entry():
-    operations = schema_operations()
+    operations = schema_operations() | OUTSIDE_THE_SCHEMA
     assert operations == set(ROUTES), (
         f"missing from ROUTES: {sorted(operations - set(ROUTES))}; not in the schema: "
         f"{sorted(set(ROUTES) - operations)}"
@@ -169,7 +197,8 @@ def test_every_resource_and_action_is_in_the_table():
 
 def fill(path: str, obj) -> str:
     key = {"{id}": getattr(obj, "pk", None), "{code}": getattr(obj, "code", None),
-           "{id_or_uscc}": getattr(obj, "pk", None)}
+           "{id_or_uscc}": getattr(obj, "pk", None), "{review_id}": getattr(obj, "review_id", None),
+           "{objection_id}": getattr(obj, "objection_id", None)}
     for name, value in key.items():
         path = path.replace(name, str(value))
     return path
@@ -211,7 +240,39 @@ class Requests:
             )
         if resource in ("result", "gap"):
             return place.result if action != "of_enterprise" else place.enterprise
+        if resource == "batch":
+            return self.batch(code, action)
         return None
+
+    def batch(self, code: str, action: str):
+        """A batch in the state the step needs (its own, since a step moves it on); the others read the
+        world's draft batch."""
+        world = self.world
+        kinds = {"list_due": "review", "record_review": "review"}
+        statuses = {"publish": "publicizing", "record_objection": "publicizing", "resolve_objection": "publicizing"}
+        if action not in ("publicize", "add_candidates", "withdraw", *kinds, *statuses):
+            return world.batch
+        batch = DesignationBatch.objects.create(
+            kind=kinds.get(action, "new"), tier=world.tier, year=2026, name="第二批", document_no="苏工信〔2026〕9号",
+            status=statuses.get(action, "draft"), publicity_start="2026-06-10", publicity_end="2026-06-16",
+            objection_contact="中小企业处",
+        )
+        enterprise = world.fresh_enterprise(code)  # a title of its own: publishing never overlaps another
+        if action in ("publicize", "publish", "record_objection", "resolve_objection"):
+            designation = Designation.objects.create(
+                enterprise=enterprise, tier=world.tier, designation_batch=batch,
+                status="candidate" if action == "publicize" else "publicized",
+            )
+            batch.designation_id = designation.pk
+            if action == "resolve_objection":
+                batch.objection_id = Objection.objects.create(
+                    batch=batch, designation=designation, received_on="2026-06-12", objector="张三", content="异议"
+                ).pk
+        if action == "record_review":
+            designation = Designation.objects.create(enterprise=enterprise, tier=world.tier, status="review_due",
+                                                     recognized_on="2023-06-01", valid_until="2026-05-31")
+            batch.review_id = BatchReview.objects.create(batch=batch, designation=designation).pk
+        return batch
 
     def body(self, resource: str, code: str, method: str, obj) -> dict | None:
         world = self.world
@@ -246,7 +307,21 @@ class Requests:
         if resource == "simulation":
             return {"as_of": "2026-05-01", "enterprise": {"sector": "industry"},
                     "metrics": [{"fiscal_year": 2025, "revenue": 150_000_000}]}
+        if resource == "batch":
+            return self.batch_body(place, method, obj)
         return None
+
+    def batch_body(self, place, method: str, obj) -> dict:
+        if obj is None:  # a new batch
+            return {"kind": "new", "tier": self.world.tier.code, "year": 2027, "name": "2027年第一批"}
+        if method == "patch":
+            return {"outcome": "passed"} if getattr(obj, "review_id", None) else {"objection_contact": "中小企业处"}
+        if getattr(obj, "objection_id", None):
+            return {"resolution": "dismissed"}
+        if getattr(obj, "designation_id", None) and obj.status == "publicizing":
+            return {"designation": obj.designation_id, "received_on": "2026-06-12", "objector": "李四",
+                    "content": "书面异议"}
+        return {"enterprises": [str(place.enterprise.pk)]} if obj.kind == "new" and obj.status == "draft" else {}
 
 
 def call(client, method: str, path: str, body):

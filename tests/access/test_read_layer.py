@@ -135,6 +135,40 @@ def test_held_on_and_is_held_agree_on_every_case():
     assert held_ids == {pk for pk, held in expected.items() if held}
 
 
+def test_held_titles_give_one_row_per_title_with_its_latest_grant_in_the_database_and_in_memory():
+    """Two holding designations of one title (a renewal recorded beside the original), one expired, one
+    not yet granted: the title is held, granted on the later date, and every reader says so."""
+    from tracker.models.designations import latest_grants
+    from tracker.pipeline.facts_loader import Slice, load_profiles
+    from tracker.rules.facts import day_number
+    from tracker.services.eligibility import enterprise_record
+
+    as_of = dt.date(2026, 6, 30)
+    tier, other_tier = TierFactory(), TierFactory(code="innovative_sme", ladder_order=1)
+    enterprise = EnterpriseFactory()
+    rows = [
+        (tier, "active", "2020-06-01", None),
+        (tier, "renewed", "2023-06-01", "2026-05-31"),  # expired by date, still "renewed"
+        (tier, "review_due", "2022-07-01", "2026-07-31"),
+        (other_tier, "active", "2026-07-01", None),  # granted after as_of
+    ]
+    for title, status, recognized, until in rows:
+        Designation.objects.create(enterprise=enterprise, tier=title, status=status, recognized_on=recognized,
+                                   valid_until=until)
+    titles = list(Designation.objects.filter(enterprise=enterprise).held_titles(as_of)
+                  .values_list("tier_id", "cluster_id", "granted_on"))
+    assert titles == [(tier.code, None, dt.date(2022, 7, 1))]
+    in_memory = latest_grants(
+        ((t.code, status, dt.date.fromisoformat(rec), dt.date.fromisoformat(until) if until else None)
+         for t, status, rec, until in rows),
+        as_of=as_of,
+    )
+    assert in_memory == {tier.code: dt.date(2022, 7, 1)}
+    assert enterprise_record(enterprise=enterprise, as_of=as_of)["designations"] == {tier.code: "2022-07-01"}
+    profiles = load_profiles(part=Slice(enterprise.pk, enterprise.pk), as_of=as_of, per_cluster=frozenset())
+    assert set(profiles.held.held) == {tier.code} and profiles.held.granted[tier.code][0] == day_number("2022-07-01")
+
+
 #
 # An enterprise by id or USCC
 #

@@ -56,8 +56,8 @@ def test_the_as_of_date_picks_the_ruleset_version(enterprise):
         results = client.get(url(enterprise.pk), {"as_of": as_of, "mode": "new"}).json()["results"]
         return next(r["ruleset"]["version"] for r in results if r["tier"] == "specialized_sme")
 
-    assert version("2026-03-31") == "MIIT-2022-63-A2"
-    assert version("2026-04-01") == "MIIT-2026-2-A1"
+    assert version("2026-03-31") == "MIIT-2022-63-A2-R2"
+    assert version("2026-04-01") == "MIIT-2026-2-A1-R2"
 
 
 def test_bad_parameters_get_400_naming_them_and_unknown_enterprises_404(enterprise):

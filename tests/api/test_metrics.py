@@ -92,3 +92,24 @@ def test_metrics_filter_by_fiscal_year_range(staff_client):
 
     assert years({"fiscal_year": 2022}) == [2022]
     assert years({"fiscal_year__gte": 2022, "fiscal_year__lte": 2023}) == [2022, 2023]
+
+
+def test_distinctiveness_points_are_attested_by_whoever_writes_them(staff_client, staff_user):
+    data = {"enterprise": EnterpriseFactory().pk, "fiscal_year": 2025, "distinctiveness_points": "12.50"}
+    created = staff_client.post(URL, data, format="json").json()
+    assert created["distinctiveness_points"] == "12.50"
+    assert created["distinctiveness_attested_by"] == staff_user.pk and created["distinctiveness_attested_at"]
+
+
+def test_the_attestation_cannot_be_written_directly(staff_client, staff_user):
+    other = EnterpriseFactory()
+    data = {"enterprise": other.pk, "fiscal_year": 2025, "distinctiveness_attested_by": 999999}
+    created = staff_client.post(URL, data, format="json").json()
+    assert created["distinctiveness_points"] is None and created["distinctiveness_attested_by"] is None
+
+
+@pytest.mark.parametrize("points", ["-0.5", "15.01"])
+def test_distinctiveness_points_outside_0_to_15_are_a_400(staff_client, points):
+    data = {"enterprise": EnterpriseFactory().pk, "fiscal_year": 2025, "distinctiveness_points": points}
+    response = staff_client.post(URL, data, format="json")
+    assert response.status_code == 400 and "distinctiveness_points" in response.json()

@@ -45,18 +45,31 @@ def test_users_without_the_view_permission_get_403(rulesets):
 def test_list_and_detail(client, rulesets):
     response = client.get(URL, {"page_size": 500})
     assert response.json()["count"] == rulesets.count()
-    ruleset = rulesets.get(tier="specialized_sme", version="MIIT-2026-2-A1")
+    ruleset = rulesets.get(tier="specialized_sme", version="MIIT-2026-2-A1-R2")
     detail = client.get(f"{URL}{ruleset.pk}/").json()
     assert detail["tier"] == "specialized_sme" and detail["mode"] == ruleset.mode
     assert detail["effective_from"] == "2026-04-01" and detail["effective_to"] is None
     assert detail["status"] == "active" and detail["reference"] and detail["definition"]["id"]
     assert "jurisdiction" in detail
+    review = client.get(f"{URL}{rulesets.get(tier='little_giant', version='MIIT-2026-2-A2-REVIEW').pk}/").json()
+    assert (review["granted_from"], review["granted_to"]) == ("2026-04-01", None)
 
 
 def test_filters(client):
-    assert versions(client, tier="specialized_sme", as_of="2026-03-31") == {"MIIT-2022-63-A2"}
-    assert versions(client, tier="specialized_sme", as_of="2026-04-01") == {"MIIT-2026-2-A1", "MIIT-2026-2-A1-REVIEW"}
-    assert versions(client, tier="specialized_sme", mode="review", as_of="2026-04-01") == {"MIIT-2026-2-A1-REVIEW"}
+    active = {"status": "active"}
+    assert versions(client, tier="specialized_sme", as_of="2026-03-31", **active) == {"MIIT-2022-63-A2-R2"}
+    assert versions(client, tier="specialized_sme", as_of="2026-04-01", **active) == {
+        "MIIT-2026-2-A1-R2",
+        "MIIT-2026-2-A1-REVIEW-R2",
+    }
+    assert versions(client, tier="specialized_sme", mode="review", as_of="2026-04-01", **active) == {
+        "MIIT-2026-2-A1-REVIEW-R2"
+    }
+    assert versions(client, tier="specialized_sme", status="retired") == {
+        "MIIT-2022-63-A2",
+        "MIIT-2026-2-A1",
+        "MIIT-2026-2-A1-REVIEW",
+    }
     drafts = set(Ruleset.objects.filter(status="draft").values_list("version", flat=True))
     assert versions(client, status="draft") == drafts
     assert client.get(URL, {"as_of": "not-a-date"}).status_code == 400

@@ -1,5 +1,6 @@
 """Score nodes: bands, sums, max, dimension minimums and intervals for missing indicators."""
 
+import numpy as np
 import pytest
 
 from .builders import bands, run, score, sum_
@@ -60,26 +61,62 @@ def test_a_dimension_below_its_minimum_fails_despite_a_high_total():
     assert points(definition, row) == (20.0, "not_eligible")
 
 
+def score_range(definition, row):
+    """(reported score, its possible range, status) of one row."""
+    out = run(definition, row)
+    explanation = out.explain(0)
+    rng = explanation["score_range"]
+    return explanation["score"], (rng["low"], rng["high"]), out.status_name(0)
+
+
 def test_a_missing_indicator_that_could_still_pass_makes_the_score_unknown():
     definition = score("s", [RD, DEBT], 25)
     # rd 20 + debt in [0, 10]: lowest total 20 < 25 <= highest total 30.
-    assert points(definition, {"rd_expense": 5, "revenue": 100}) == (20.0, "insufficient_data")
+    assert score_range(definition, {"rd_expense": 5, "revenue": 100}) == (None, (20, 30), "insufficient_data")
 
 
 def test_a_missing_indicator_cannot_rescue_a_score_too_low_even_at_max_points():
     definition = score("s", [RD, DEBT], 25)
     # rd 5 + debt at most 10 = 15 < 25.
-    assert points(definition, {"rd_expense": 1, "revenue": 100}) == (5.0, "not_eligible")
+    assert score_range(definition, {"rd_expense": 1, "revenue": 100}) == (None, (5, 15), "not_eligible")
 
 
 def test_a_missing_indicator_does_not_matter_when_the_rest_already_passes():
     definition = score("s", [RD, DEBT], 20)
-    assert points(definition, {"rd_expense": 5, "revenue": 100}) == (20.0, "eligible")
+    assert score_range(definition, {"rd_expense": 5, "revenue": 100}) == (None, (20, 30), "eligible")
 
 
 def test_a_missing_indicator_scores_from_otherwise_not_zero():
-    out = run(score("s", [SEI], 0), {"sei_field": None})
-    assert float(out.score[0]) == 5
+    assert score_range(score("s", [SEI], 0), {"sei_field": None})[1] == (5, 10)
+
+
+def test_a_score_is_reported_only_when_every_indicator_is_known():
+    out = run(score("s", [RD, DEBT], 20), {"rd_expense": 5, "revenue": 100},
+              {"rd_expense": 5, "revenue": 100, "total_liabilities": 50, "total_assets": 100})
+    assert np.isnan(out.score[0]) and float(out.score[1]) == 30
+
+
+POINTS = {"id": "local", "kind": "points", "label": {"zh": "x", "en": "x"}, "dimension": "d",
+          "variable": "distinctiveness_points", "max_points": 15}
+
+
+@pytest.mark.parametrize(("attested", "expected"), [
+    (None, (None, (45, 60), "insufficient_data")), (0, (45, (45, 45), "not_eligible")),
+    (15, (60, (60, 60), "eligible")), (14.5, (59.5, (59.5, 59.5), "not_eligible")),
+    (20, (60, (60, 60), "eligible"))])
+def test_attested_points_count_as_given_and_as_the_full_interval_while_unknown(attested, expected):
+    base = bands("base", "rd_ratio", [(0.05, 45)], max_points=45)
+    definition = score("s", [base, POINTS], 60)
+    assert score_range(definition, {"rd_expense": 5, "revenue": 100, "distinctiveness_points": attested}) == expected
+
+
+def test_attested_points_need_a_number_variable_and_positive_max_points():
+    from tracker.rules import DefinitionError, parse_definition
+
+    with pytest.raises(DefinitionError, match="number variable"):
+        parse_definition(score("s", [dict(POINTS, variable="own_brand")], 60))
+    with pytest.raises(DefinitionError, match="max_points"):
+        parse_definition(score("s", [dict(POINTS, max_points=0)], 60))
 
 
 def test_dimension_scores_report_the_lower_bound_per_dimension():

@@ -95,9 +95,21 @@ def test_years_in_niche_counts_full_years_to_the_end_of_the_assessment_year():
 
 
 @pytest.mark.parametrize(("founded", "age"), [
-    (dt.date(2016, 5, 1), 10), (dt.date(2016, 5, 2), 9), (dt.date(2026, 5, 1), 0)])
-def test_company_age_counts_full_years_to_as_of(founded, age):
-    assert value("company_age", {"founded_on": founded}) == age  # as_of 2026-05-01
+    (dt.date(2016, 5, 1), 10), (dt.date(2016, 5, 2), 10 - 1 / 365), (dt.date(2016, 4, 30), 10 + 1 / 365),
+    (dt.date(2026, 5, 1), 0)])
+def test_company_age_is_the_exact_calendar_duration_to_as_of(founded, age):
+    assert value("company_age", {"founded_on": founded}) == pytest.approx(age)  # as_of 2026-05-01
+
+
+@pytest.mark.parametrize(("founded", "age"), [
+    (dt.date(2021, 1, 1), 5), (dt.date(2020, 12, 31), 5 + 1 / 365), (dt.date(2025, 12, 31), 1 / 365)])
+def test_company_age_at_the_end_of_the_year_is_measured_on_the_next_new_years_day(founded, age):
+    assert value("company_age_end_of_year", {"founded_on": founded}) == pytest.approx(age)  # Y = 2025
+
+
+@pytest.mark.parametrize(("niche_since", "years"), [(2022, 3), (2023, 2), (2025, 0), (2026, -1)])
+def test_years_in_the_niche_do_not_count_the_year_of_entry(niche_since, years):
+    assert value("years_in_niche", {"niche_since": niche_since}) == years  # at the end of Y = 2025
 
 
 def test_equity_financing_windows_sum_two_and_three_years():

@@ -11,12 +11,11 @@ from collections import defaultdict
 from django.conf import settings
 
 from tracker import rules
-from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, Ruleset
+from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, Ruleset, Tier
 from tracker.models.designations import HOLDING_STATUSES
 from tracker.rules.fields import METRIC_FIELDS
 from tracker.selectors.rulesets import engine_parameters, engine_ruleset
 
-CHAIN = "chain_leader"
 ATTRIBUTES = ("founded_on", "listed", "listed_on", "sector", "niche_since", "vc_backed", "group_has_little_giant")
 
 
@@ -39,10 +38,12 @@ def expected_results(*, as_of: dt.date, enterprise_ids=None, tiers=None) -> dict
         row = {"fiscal_year": m.fiscal_year}
         row.update({name: _plain(getattr(m, name)) for name in METRIC_FIELDS})
         metrics[m.enterprise_id].append(row)
-    held = defaultdict(set)
+    per_cluster = set(Tier.objects.filter(per_cluster=True).values_list("code", flat=True))
+    held = defaultdict(dict)  # enterprise → {(tier, cluster or None): latest grant date}
     for d in Designation.objects.filter(enterprise_id__in=ids, status__in=HOLDING_STATUSES, recognized_on__lte=as_of):
         if d.valid_until is None or d.valid_until >= as_of:
-            held[d.enterprise_id].add((d.tier_id, d.cluster_id if d.tier_id == CHAIN else None))
+            key = (d.tier_id, d.cluster_id if d.tier_id in per_cluster else None)
+            held[d.enterprise_id][key] = max(held[d.enterprise_id].get(key, d.recognized_on), d.recognized_on)
     # Revenue rank within each cluster, over every member (not only the selected enterprises).
     revenue_by_cluster = defaultdict(list)
     revenue_of = dict(
@@ -64,10 +65,11 @@ def expected_results(*, as_of: dt.date, enterprise_ids=None, tiers=None) -> dict
     rows = []  # (key enterprise_id, cluster_id, region_code, record)
     for e in enterprises:
         attributes = {name: getattr(e, name) for name in ATTRIBUTES}
-        base = {"attributes": attributes, "metrics": metrics[e.id],
-                "designations": sorted(t for t, c in held[e.id] if t != CHAIN)}
-        rows.append((e.id, None, e.region.code, base, [t for t in all_tiers if t != CHAIN]))
-        if CHAIN in all_tiers:
+        own = {t: day for (t, c), day in held[e.id].items() if t not in per_cluster}
+        base = {"attributes": attributes, "metrics": metrics[e.id], "designations": own}
+        rows.append((e.id, None, e.region.code, base, [t for t in all_tiers if t not in per_cluster]))
+        cluster_tiers = [t for t in all_tiers if t in per_cluster]
+        if cluster_tiers:
             revenue = next((m["revenue"] for m in metrics[e.id] if m["fiscal_year"] == fiscal_year), None)
             for cluster_id, group in memberships[e.id]:
                 others = revenue_by_cluster[cluster_id]
@@ -76,16 +78,22 @@ def expected_results(*, as_of: dt.date, enterprise_ids=None, tiers=None) -> dict
                     "attributes": {**attributes, "cluster_group": group,
                                    "revenue_rank_in_cluster": rank},
                     "metrics": metrics[e.id],
-                    "designations": [CHAIN] if (CHAIN, cluster_id) in held[e.id] else [],
+                    "designations": {
+                        **own,
+                        **{t: day for (t, c), day in held[e.id].items() if t in per_cluster and c == cluster_id},
+                    },
                 }
-                rows.append((e.id, cluster_id, e.region.code, record, [CHAIN]))
+                rows.append((e.id, cluster_id, e.region.code, record, cluster_tiers))
 
     groups = defaultdict(list)
     for enterprise_id, cluster_id, region_code, record, row_tiers in rows:
         chosen = []
         for tier in row_tiers:
             mode = "review" if tier in record["designations"] else "new"
-            ruleset = rules.select_ruleset(catalog, tier=tier, as_of=as_of, mode=mode, region_code=region_code)
+            ruleset = rules.select_ruleset(
+                catalog, tier=tier, as_of=as_of, mode=mode, region_code=region_code,
+                granted_on=record["designations"].get(tier),
+            )
             if ruleset is not None:
                 chosen.append((tier, pk_of[id(ruleset)]))
         groups[tuple(chosen)].append((enterprise_id, cluster_id, record))
@@ -98,7 +106,10 @@ def expected_results(*, as_of: dt.date, enterprise_ids=None, tiers=None) -> dict
         facts = rules.FactTable.from_records([m[2] for m in members])
         outcomes = rules.evaluate(
             {tier: by_pk[pk] for tier, pk in chosen}, facts, as_of=as_of, fiscal_year=fiscal_year,
-            parameters=engine_parameters(), near_miss_tolerance=settings.TIDU["NEAR_MISS_TOLERANCE"],
+            parameters=engine_parameters(),
+            near_miss=rules.NearMiss(
+                tolerance=settings.TIDU["NEAR_MISS_TOLERANCE"], max_failing=settings.TIDU["NEAR_MISS_MAX_FAILING"]
+            ),
         )
         for tier, pk in chosen:
             if tier not in wanted:

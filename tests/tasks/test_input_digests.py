@@ -14,6 +14,7 @@ from tests.tasks.conftest import AS_OF
 from tests.tasks.oracle import assert_same, expected_results, stored_results
 from tracker.models import AnnualMetrics, ClusterMembership, EligibilityResult, EvaluationRun, InputDigest
 from tracker.pipeline.results_store import results_forget
+from tracker.rules import ENGINE_REVISION
 from tracker.services import metrics as metrics_services
 from tracker.services.runs import run_start, run_sync
 
@@ -165,6 +166,20 @@ def test_a_new_engine_revision_rewrites_every_result(demo, monkeypatch):
     demo(40)
     first = full_run()
     for module in ("tracker.pipeline.hashing", "tracker.pipeline.input_digest"):
-        monkeypatch.setattr(f"{module}.ENGINE_REVISION", 2)
+        monkeypatch.setattr(f"{module}.ENGINE_REVISION", ENGINE_REVISION + 1)
     run = full_run(kind="manual")
     assert run.inputs_changed == 40 and run.changed == first.changed == EligibilityResult.objects.count()
+
+
+def test_attested_distinctiveness_points_entered_around_the_services_are_seen(demo):
+    """The 特色化 points live on the metrics row, so PostgreSQL's row hash covers them: a run under the
+    2022 rules (where they count) re-reads the enterprise whose attestation changed, and only it."""
+    as_of = dt.date(2026, 3, 31)
+    demo(60)
+    full_run(as_of=as_of)
+    metrics = AnnualMetrics.objects.filter(fiscal_year=FY, distinctiveness_points__isnull=True).order_by("pk").first()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tracker_annualmetrics SET distinctiveness_points = 15 WHERE id = %s", [metrics.pk])
+    run = full_run(as_of=as_of, kind="manual")
+    assert run.inputs_changed == 1
+    assert_same(stored_results(fiscal_year=FY), expected_results(as_of=as_of))

@@ -280,3 +280,32 @@ def test_leaving_a_cluster_removes_the_chain_leader_result_for_it(demo, django_c
     # The members left behind moved up a place; the next full run catches them up.
     sync_run(kind="nightly")
     assert_same(stored_results(fiscal_year=FY), expected_results(as_of=AS_OF))
+
+
+def test_a_second_per_cluster_tier_needs_only_data(demo):
+    """A province adds 链长 enterprises: a tier marked per_cluster and its rulesets, no code. It is
+    evaluated once per membership, holders in a cluster are re-reviewed there, and nowhere else."""
+    from tracker.models import ClusterMembership, Designation, Ruleset, Tier
+
+    demo(60)
+    tier = Tier.objects.create(
+        code="chain_champion", name_zh="链长企业", name_en="Chain champion", track=Tier.Track.CHAIN,
+        ladder_order=2, per_cluster=True,
+    )
+    definition = {"id": "root", "kind": "test", "label": {"zh": "集群内营收第一", "en": "First in the cluster"},
+                  "reference": "test", "variable": "revenue_rank_in_cluster", "op": "lte", "threshold": 1}
+    new = Ruleset.objects.create(tier=tier, version="T-NEW", effective_from=dt.date(2023, 1, 1), mode="new",
+                                 status="active", reference="test", definition=definition)
+    review = Ruleset.objects.create(tier=tier, version="T-REVIEW", effective_from=dt.date(2023, 1, 1), mode="review",
+                                    status="active", reference="test", definition={**definition, "threshold": 2})
+    membership = ClusterMembership.objects.order_by("pk").first()
+    Designation.objects.create(enterprise=membership.enterprise, tier=tier, cluster=membership.cluster,
+                               status="active", recognized_on=dt.date(2025, 1, 1))
+    run = sync_run()
+    assert run.status == EvaluationRun.Status.SUCCEEDED
+    rows = EligibilityResult.objects.filter(tier=tier)
+    assert rows.count() == ClusterMembership.objects.count() and not rows.filter(cluster__isnull=True).exists()
+    held = rows.get(enterprise=membership.enterprise, cluster=membership.cluster)
+    assert held.ruleset_id == review.pk
+    assert set(rows.exclude(pk=held.pk).values_list("ruleset_id", flat=True)) == {new.pk}
+    assert_same(stored_results(fiscal_year=FY), expected_results(as_of=AS_OF))

@@ -7,6 +7,7 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/tidu_tasks .venv/bin/pytest test
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 import time
 
@@ -21,9 +22,9 @@ from tests.factories import UserFactory, give_office
 from tests.tasks import workers as real
 from tests.tasks.conftest import AS_OF
 from tests.tasks.oracle import assert_same, expected_results, result_snapshot, stored_results
-from tracker.models import AnnualMetrics, EligibilityResult, EvaluationRun, RunChunk
+from tracker.models import AnnualMetrics, EligibilityResult, Enterprise, EvaluationRun, RunChunk
 from tracker.pipeline.results_store import results_forget
-from tracker.services.runs import run_start, run_sync, runs_sweep
+from tracker.services.runs import NEVER_FINISHED, run_start, run_sync, runs_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FY = AS_OF.year - 1
@@ -55,8 +56,8 @@ def broker(postgres, settings):
 def start_worker(broker, tmp_path):
     started: list[real.Worker] = []
 
-    def start(name: str) -> real.Worker:
-        worker = real.Worker(name, tmp_path)
+    def start(name: str, **options) -> real.Worker:
+        worker = real.Worker(name, tmp_path, **options)
         started.append(worker)
         return worker
 
@@ -256,3 +257,35 @@ def test_metrics_saved_through_the_api_reach_the_results_via_the_worker(populati
     after = stored_results(fiscal_year=fiscal_year, enterprise_ids=[enterprise_id])
     assert_same(after, expected_results(as_of=baseline.as_of, enterprise_ids=[enterprise_id]))
     assert set(after) == set(before)
+
+
+def test_a_chunk_that_always_kills_its_worker_fails_the_run_instead_of_looping(population, start_worker):
+    # Every pool process of this worker dies (SIGKILL, as the OOM killer does) inside any chunk, after
+    # claiming it. Celery requeues the message of a lost worker at once: only the cap stops it.
+    worker = start_worker("doomed", settings_module="tests.tasks.settings_dying_worker")
+    enterprise_id = Enterprise.objects.order_by("pk").values_list("pk", flat=True).first()
+    run = run_start(kind="manual", as_of=AS_OF, enterprise_ids=[enterprise_id])
+    run = wait_for_run(run.pk, timeout=120, workers=[worker])
+    assert run.status == EvaluationRun.Status.FAILED, ledger(run.pk)
+    assert NEVER_FINISHED in run.error_message
+    chunk = run.chunks.get()
+    assert (chunk.status, chunk.attempts) == (RunChunk.Status.FAILED, 3)
+    print(f"gave up: {ledger(run.pk)}")
+
+
+
+def test_a_running_worker_is_alive_in_health_and_a_killed_one_drops_out(broker, start_worker, settings):
+    from tracker.observability import health, heartbeats
+
+    # The worker writes every 10 s; count it alive for 12 s after its last heartbeat.
+    settings.TIDU = {**settings.TIDU, "HEARTBEAT_STALE_SECONDS": 12}
+    worker = start_worker("watched")
+    deadline = time.monotonic() + 60
+    while not heartbeats.alive(heartbeats.WORKERS_KEY) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert heartbeats.alive(heartbeats.WORKERS_KEY) == [f"watched@{socket.gethostname()}"], worker.log()
+    assert health.workers().ok
+    worker.kill()  # SIGKILL: no clean shutdown, the heartbeat just stops
+    time.sleep(13)
+    result = health.workers()
+    assert not result.ok and "no worker has reported" in result.detail

@@ -82,12 +82,12 @@ def _reset_pools(app) -> None:
 class Worker:
     """A `celery worker` subprocess in its own process group."""
 
-    def __init__(self, name: str, log_dir: Path):
+    def __init__(self, name: str, log_dir: Path, *, settings_module: str = "config.settings_test"):
         self.name = name
         self.log_path = log_dir / f"worker-{name}.log"
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "DJANGO_SETTINGS_MODULE": settings_module,
             "DATABASE_URL": test_database_url(),
             "CELERY_BROKER_URL": BROKER_URL,
             "TIDU_RECOMPUTE_CHUNK_SIZE": str(CHUNK_SIZE),

@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import (  # noqa: F401
+    batches,
     clusters,
     designations,
     enterprises,
     evaluation,
+    imports,
     metrics,
     regions,
     rulesets,

@@ -6,7 +6,7 @@ through tracker.services.runs.run_start, the same path the API and the nightly b
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
 from tracker.admin.base import VisibleAdminMixin
+from tracker.admin.batches import add_to_batch
 from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.explanation import explanation_html, status_badge
 from tracker.admin.filters import FiscalYearFilter, RegionFilter, TierFilter
 from tracker.admin.paginator import EstimatedCountPaginator
-from tracker.models import EligibilityResult, EvaluationRun, RunChunk, TierChange
+from tracker.models import Designation, EligibilityResult, EvaluationRun, RunChunk, TierChange
 from tracker.models.evaluation import ResultStatus
 from tracker.models.scoping import region_scope
 from tracker.selectors.explanations import explanation_for
@@ -242,6 +243,25 @@ class NearMissFilter(admin.SimpleListFilter):
         return queryset.filter(near_miss=self.value() == "1") if self.value() in ("0", "1") else queryset
 
 
+class NotDesignatedFilter(admin.SimpleListFilter):
+    """Results whose enterprise neither holds the result's tier today nor is on its way to it (a
+    candidate, or on public notice): the read layer's ``held_or_pending``."""
+
+    title = _("认定情况")
+    parameter_name = "designated"
+
+    def lookups(self, request, model_admin):
+        return [("0", _("未认定"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "0":
+            return queryset
+        taken = Designation.objects.filter(
+            enterprise_id=OuterRef("enterprise_id"), tier_id=OuterRef("tier_id")
+        ).held_or_pending(timezone.localdate())
+        return queryset.filter(~Exists(taken))
+
+
 @admin.register(EligibilityResult)
 class EligibilityResultAdmin(ReadOnlyAdmin):
     list_display = [
@@ -257,8 +277,9 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
         "ruleset_version",
         "evaluated_at",
     ]
-    list_filter = [RegionFilter, TierFilter, ResultStatusFilter, NearMissFilter, FiscalYearFilter]
+    list_filter = [RegionFilter, TierFilter, ResultStatusFilter, NearMissFilter, FiscalYearFilter, NotDesignatedFilter]
     list_select_related = ["enterprise", "tier", "cluster", "ruleset"]
+    actions = [add_to_batch]
     search_fields = ["enterprise__name", "enterprise__uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     raw_id_fields = ["enterprise"]
@@ -295,6 +316,9 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
             return None
         result.reader = request.user  # whose permissions decide which facts the explanation shows
         return result
+
+    def has_add_to_batch_permission(self, request):
+        return request.user.has_perm("tracker.add_designation")
 
     @admin.display(description=_("企业"), ordering="enterprise_id")
     def enterprise_display(self, result: EligibilityResult):

@@ -34,6 +34,8 @@ def value_text(variable: str, value, unit: str = "") -> str:
         return display.MISSING
     if isinstance(value, bool):
         return display.boolean(value)
+    if FIELDS.get(variable) is not None and FIELDS[variable].kind == "year":
+        return str(value)  # a calendar year, not a quantity: 2014, not 2,014
     if not isinstance(value, int | float):
         return display.choice(str(value), variable)
     if unit == "CNY" or (not unit and variable_unit(variable) == "money"):
@@ -205,24 +207,35 @@ def _move_text(move: dict, labels: dict[str, str]) -> str:
     }
 
 
+def _failing_text(failing: dict) -> SafeString:
+    """One failing criterion: value, requirement and gap; then what to do about it (the engine's note:
+    a title to obtain first, when a time-bound criterion will be met, a window that closed), and a
+    tag on criteria the enterprise cannot change."""
+    if failing.get("kind") in ("tier", "not"):
+        # A title or an exclusion: no value and no distance to show, the note says what it means.
+        text = format_html("{}", label_text(failing["label"]))
+    else:
+        gap = _gap(failing) or display.ratio(failing.get("shortfall"))
+        text = format_html(
+            "{}：{} {}（{}）",
+            label_text(failing["label"]),
+            value_text(failing.get("variable", ""), failing.get("value"), failing.get("unit", "")),
+            _condition(failing),
+            _("差距 %(gap)s") % {"gap": gap},
+        )
+    if failing.get("note"):
+        text = format_html("{} — <strong>{}</strong>", text, label_text(failing["note"]))
+    if failing.get("actionable") is False:
+        text = format_html("{} {}", text, format_html(BADGE, "#616161", _("无法通过经营改变")))
+    return text
+
+
 def _gaps_summary(gaps: dict, labels: dict[str, str]) -> SafeString:
     parts = []
     failing = gaps.get("failing", [])
     if failing:
-        items = format_html_join(
-            "",
-            "<li>{}：{} {}（{}）</li>",
-            (
-                (
-                    label_text(f["label"]),
-                    value_text(f.get("variable", ""), f.get("value"), f.get("unit", "")),
-                    _condition(f),
-                    _("差距 %(gap)s") % {"gap": _gap(f) or display.ratio(f.get("shortfall"))},
-                )
-                for f in failing
-            ),
-        )
-        parts.append(format_html("<h4>{}</h4><ul>{}</ul>", _("未达标条件"), items))
+        items = format_html_join("", "<li>{}</li>", ((_failing_text(f),) for f in failing))
+        parts.append(format_html("<h4>{}</h4><ul>{}</ul>", _("未达标条件（可改进的在前）"), items))
     facts = gaps.get("facts_to_collect", [])
     if facts:
         items = format_html_join(
@@ -242,7 +255,7 @@ def _gaps_summary(gaps: dict, labels: dict[str, str]) -> SafeString:
         dims = "；".join(f"{labels.get(d, d)} {short:g}" for d, short in (score.get("dimensions_short") or {}).items())
         moves = format_html_join("", "<li>{}</li>", ((_move_text(m, labels),) for m in score.get("moves", [])))
         text = _("得分 %(score)s / %(min)s，尚差 %(short)s 分") % {
-            "score": f"{score.get('score', 0):g}",
+            "score": _points(score.get("score_range")) or f"{score.get('score', 0):g}",
             "min": f"{score.get('min_total', 0):g}",
             "short": f"{score.get('points_short', 0):g}",
         }
@@ -254,20 +267,49 @@ def _gaps_summary(gaps: dict, labels: dict[str, str]) -> SafeString:
     return format_html_join("", "{}", ((p,) for p in parts))
 
 
+def _applied_text(explanation: dict) -> str:
+    """Which standard was applied: a new application, or the re-review of a title granted on a date."""
+    applied = explanation.get("applied") or {}
+    if applied.get("mode") != "review":
+        return _("新申请")
+    if applied.get("granted_on"):
+        return _("复核（所持称号认定于 %(date)s，按其认定时的标准）") % {"date": applied["granted_on"]}
+    return _("复核")
+
+
+def _score_text(explanation: dict) -> str:
+    """The score as it should be read: the points when the facts fix them, else the range they could
+    take; and, for an eligible result that did not need them, that it passed by a direct condition."""
+    score_range = explanation.get("score_range")
+    if not score_range:
+        return ""
+    if explanation.get("score") is not None:
+        text = _("得分 %(score)s") % {"score": f"{explanation['score']:g}"}
+    else:
+        text = _("得分待定（可能区间 %(range)s，缺数据的指标按最低与最高分计）") % {"range": _points(score_range)}
+    if explanation.get("passed_directly"):
+        text += "；" + _("凭直通条件符合，未以得分认定")
+    return text
+
+
 def explanation_html(explanation: dict | None) -> SafeString:
     """The full explanation: a criteria table indented by depth, then the gaps summary."""
     if not explanation:
         return format_html("<p>{}</p>", _("无法重建该结果的解释（认定标准或数据已不可用）。"))
     ruleset = explanation.get("ruleset", {})
     head = format_html(
-        "<p>{}：<strong>{}</strong> · {}：{} · {}：{}</p>",
+        "<p>{}：<strong>{}</strong>（{}） · {}：{} · {}：{}</p>",
         _("认定标准"),
         ruleset.get("version", ""),
+        _applied_text(explanation),
         _("评价基准日"),
         explanation.get("as_of", ""),
         _("评价年度"),
         explanation.get("fiscal_year", ""),
     )
+    score = _score_text(explanation)
+    if score:
+        head = format_html("{}<p>{}</p>", head, score)
     return format_html(
         "{}{}<h3>{}</h3>{}",
         head,

@@ -34,7 +34,7 @@ class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
     autocomplete_fields = ["enterprise"]
     search_fields = ["enterprise__name", "enterprise__uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
-    readonly_fields = ["updated_at"]
+    readonly_fields = ["updated_at", "distinctiveness_attested_by", "distinctiveness_attested_at"]
     ordering = ["-fiscal_year", "-id"]
     fieldsets = [
         (None, {"fields": ["enterprise", "fiscal_year", "source"]}),
@@ -76,6 +76,9 @@ class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
                     "digital_level",
                     "rd_institution_level",
                     "platform_score",
+                    "distinctiveness_points",
+                    "distinctiveness_attested_by",
+                    "distinctiveness_attested_at",
                     "high_tech_certified",
                     "qms_certified",
                     "quality_award",

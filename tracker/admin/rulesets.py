@@ -45,6 +45,8 @@ class RulesetForm(forms.ModelForm):
             "jurisdiction",
             "effective_from",
             "effective_to",
+            "granted_from",
+            "granted_to",
             "reference",
             "definition",
         ]
@@ -90,7 +92,7 @@ class RulesetAdmin(UserFormMixin, HistoryAdmin):
     readonly_fields = ["definition_display", "created_by", "created_at"]
     fieldsets = [
         (None, {"fields": ["tier", "version", "status", "mode", "jurisdiction"]}),
-        (_("施行期间"), {"fields": ["effective_from", "effective_to"]}),
+        (_("施行期间"), {"fields": ["effective_from", "effective_to", "granted_from", "granted_to"]}),
         (_("政策依据"), {"fields": ["reference"]}),
         (_("认定条件"), {"fields": ["definition_display", "definition"]}),
         (_("记录"), {"fields": ["created_by", "created_at"], "classes": ["collapse"]}),
@@ -148,6 +150,8 @@ class RulesetAdmin(UserFormMixin, HistoryAdmin):
             effective_from=ruleset.effective_from,
             effective_to=ruleset.effective_to,
             mode=ruleset.mode,
+            granted_from=ruleset.granted_from,
+            granted_to=ruleset.granted_to,
             jurisdiction=ruleset.jurisdiction,
             status=Ruleset.Status.DRAFT,
             reference=ruleset.reference,

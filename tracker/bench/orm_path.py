@@ -2,7 +2,7 @@
 
 For each sampled enterprise: ORM queries for the enterprise, its metrics, designations and memberships
 (plus one COUNT per membership for the revenue rank in the cluster), FactTable.from_records, the
-engine, and EligibilityResult.objects.update_or_create per tier (and per cluster for chain leaders).
+engine, and EligibilityResult.objects.update_or_create per tier (and per cluster for per-cluster tiers).
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import datetime as dt
 import time
 
 import numpy as np
-from django.conf import settings
 from django.utils import timezone
 
 from tracker import rules
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise
-from tracker.pipeline.facts_loader import CHAIN_TIER, YEARS_BACK
+from tracker.pipeline.facts_loader import YEARS_BACK, per_cluster_tiers, split_tiers
 from tracker.rules.fields import ATTRIBUTE_FIELDS, METRIC_FIELDS
-from tracker.selectors.rulesets import RulesetCatalog, engine_parameters
+from tracker.selectors.rulesets import RulesetCatalog, engine_parameters, near_miss_rule
 
 ENTERPRISE_ATTRS = [name for name in ATTRIBUTE_FIELDS if name not in ("cluster_group", "revenue_rank_in_cluster")]
 
@@ -35,26 +34,27 @@ def orm_recompute(*, sample: int, as_of: dt.date) -> dict:
     ids = _sample_ids(sample)
     fiscal_year = as_of.year - 1
     parameters = engine_parameters()
-    tolerance = settings.TIDU["NEAR_MISS_TOLERANCE"]
+    near_miss = near_miss_rule()
     started = time.perf_counter()
     catalog = RulesetCatalog.active()
-    tiers = catalog.tiers()
+    tiers = split_tiers(catalog.tiers(), per_cluster_tiers())
     writes = 0
     for enterprise_id in ids:
-        writes += _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, tolerance)
+        writes += _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, near_miss)
     seconds = time.perf_counter() - started
     return {"sample": len(ids), "seconds": seconds, "writes": writes}
 
 
-def _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, tolerance) -> int:
+def _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, near_miss) -> int:
+    enterprise_tiers, cluster_tiers = tiers
     enterprise = Enterprise.objects.select_related("region").get(pk=enterprise_id)
     metrics = list(
         AnnualMetrics.objects.filter(enterprise=enterprise, fiscal_year__range=(fiscal_year - YEARS_BACK, fiscal_year))
     )
     held = list(
         Designation.objects.filter(enterprise=enterprise)
-        .held_on(as_of)
-        .values_list("tier_id", "cluster_id")
+        .held_titles(as_of)
+        .values_list("tier_id", "cluster_id", "granted_on")
     )
     memberships = list(ClusterMembership.objects.filter(enterprise=enterprise).select_related("cluster"))
     attributes = {name: getattr(enterprise, name) for name in ENTERPRISE_ATTRS}
@@ -65,7 +65,7 @@ def _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, toleranc
     record = {
         "attributes": attributes,
         "metrics": metric_rows,
-        "designations": [t for t, _ in held if t != CHAIN_TIER],
+        "designations": {t: day for t, _cluster, day in held if t in enterprise_tiers},
     }
     records, clusters = [record], [None]
     for membership in memberships:
@@ -87,7 +87,10 @@ def _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, toleranc
                     "revenue_rank_in_cluster": rank,
                 },
                 "metrics": metric_rows,
-                "designations": [CHAIN_TIER] if (CHAIN_TIER, membership.cluster_id) in held else [],
+                "designations": {
+                    **record["designations"],
+                    **{t: day for t, cluster, day in held if t in cluster_tiers and cluster == membership.cluster_id},
+                },
             }
         )
         clusters.append(membership.cluster_id)
@@ -96,11 +99,12 @@ def _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, toleranc
     writes = 0
     region = enterprise.region.code
     for row, cluster_id in enumerate(clusters):
-        row_tiers = [CHAIN_TIER] if cluster_id else [t for t in tiers if t != CHAIN_TIER]
+        row_tiers = cluster_tiers if cluster_id else enterprise_tiers
         chosen = {}
         for tier in row_tiers:
             mode = "review" if facts.holds(tier)[row] else "new"
-            pk = catalog.select(tier=tier, as_of=as_of, mode=mode, region_code=region)
+            granted = rules.facts.date_from_day_number(float(facts.granted_on(tier)[row]))
+            pk = catalog.select(tier=tier, as_of=as_of, mode=mode, region_code=region, granted_on=granted)
             if pk:
                 chosen[tier] = pk
         if not chosen:
@@ -111,7 +115,7 @@ def _one(enterprise_id, catalog, tiers, as_of, fiscal_year, parameters, toleranc
             as_of=as_of,
             fiscal_year=fiscal_year,
             parameters=parameters,
-            near_miss_tolerance=tolerance,
+            near_miss=near_miss,
         )
         for tier, outcome in outcomes.items():
             EligibilityResult.objects.update_or_create(

@@ -4,10 +4,12 @@ Each region-owned model reads through a RegionScopedQuerySet (tracker/models/sco
 layer's ``visible_to(user)`` and the named reads (``held_on``, ``by_key``, ``current``) live there.
 """
 
+from tracker.models.batches import BatchReview, DesignationBatch, Objection
 from tracker.models.clusters import ChainSegment, Cluster, NationalRecognition
 from tracker.models.designations import Designation
 from tracker.models.enterprises import ClusterMembership, Enterprise
 from tracker.models.evaluation import EligibilityResult, EvaluationRun, InputDigest, RunChunk, TierChange
+from tracker.models.imports import ImportJob
 from tracker.models.metrics import AnnualMetrics
 from tracker.models.offices import Role, RoleGrant, UserOffice
 from tracker.models.regions import Region
@@ -16,15 +18,19 @@ from tracker.models.tiers import Tier
 
 __all__ = [
     "AnnualMetrics",
+    "BatchReview",
     "ChainSegment",
     "Cluster",
     "ClusterMembership",
     "Designation",
+    "DesignationBatch",
     "EligibilityResult",
     "Enterprise",
     "EvaluationRun",
+    "ImportJob",
     "InputDigest",
     "NationalRecognition",
+    "Objection",
     "Region",
     "Role",
     "RoleGrant",

@@ -1,11 +1,13 @@
 import datetime as dt
+from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+import numpy as np
 from django.db import models
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from tracker.models.row_rules import RowRule, check_instance, present
 from tracker.models.scoping import RegionScopedQuerySet
 
 
@@ -59,12 +61,42 @@ def is_held(*, status: str, recognized_on: dt.date | None, valid_until: dt.date 
     )
 
 
+def latest_grants(designations: Iterable[tuple], *, as_of: dt.date) -> dict:
+    """``held_titles`` for designations that are not stored (the what-if simulation's input): from
+    (key, status, recognized_on, valid_until) tuples, each key held on ``as_of`` → its latest grant date."""
+    out: dict = {}
+    for key, status, recognized_on, valid_until in designations:
+        if is_held(status=status, recognized_on=recognized_on, valid_until=valid_until, as_of=as_of):
+            out[key] = max(out.get(key, recognized_on), recognized_on)
+    return out
+
+
+# A designation on its way to the title: not held yet, but the enterprise is already in the process.
+PENDING_STATUSES = (DesignationStatus.CANDIDATE, DesignationStatus.PUBLICIZED)
+
+
 class DesignationQuerySet(RegionScopedQuerySet):
     region_lookup = "enterprise__region"
 
     def held_on(self, as_of: dt.date):
         """Designations whose title the enterprise holds on ``as_of``."""
         return self.filter(held_on_q(as_of))
+
+    def held_titles(self, as_of: dt.date):
+        """The titles held on ``as_of``: one row per enterprise, tier and cluster with ``granted_on``, the
+        latest grant date among the designations that hold it (a re-review follows the rules of the
+        title under review). Rows of ``enterprise_id``, ``tier_id``, ``cluster_id``, ``granted_on``."""
+        return (
+            self.held_on(as_of)
+            .order_by()
+            .values("enterprise_id", "tier_id", "cluster_id")
+            .annotate(granted_on=Max("recognized_on"))
+        )
+
+    def held_or_pending(self, as_of: dt.date):
+        """Designations that hold the title on ``as_of`` or are on their way to it (a candidate, or on
+        public notice): an enterprise with one is not offered as a new candidate for the tier."""
+        return self.filter(held_on_q(as_of) | Q(status__in=PENDING_STATUSES))
 
 
 class Designation(models.Model):
@@ -82,7 +114,17 @@ class Designation(models.Model):
         on_delete=models.PROTECT,
         help_text=_("仅链主企业填写。"),
     )
+    # The free text stays for historical lists imported without a batch object; a designation made in a
+    # batch links to it and carries its name here too, so every list reads the same column.
     batch = models.CharField(_("批次"), max_length=64, blank=True)
+    designation_batch = models.ForeignKey(
+        "tracker.DesignationBatch",
+        verbose_name=_("认定批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="designations",
+    )
     document_no = models.CharField(_("文号"), max_length=128, blank=True)
     recognized_on = models.DateField(_("认定日期"), null=True, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
@@ -106,17 +148,43 @@ class Designation(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.tier}"
 
+    @property
+    def tier_per_cluster(self) -> bool | None:
+        """Whether the tier is designated per cluster (chain leaders); None before a tier is chosen."""
+        return self.tier.per_cluster if self.tier_id else None
+
     def clean(self) -> None:
-        errors = {}
-        if self.recognized_on and self.valid_until and self.valid_until <= self.recognized_on:
-            errors["valid_until"] = _("有效期截止日期必须晚于认定日期。")
-        if self.tier_id:
-            per_cluster = self.tier.per_cluster
-            if per_cluster and not self.cluster_id:
-                errors["cluster"] = _("链主企业的认定必须指定产业集群。")
-            if not per_cluster and self.cluster_id:
-                errors["cluster"] = _("只有链主企业的认定需要指定产业集群。")
-        if self.status in HOLDING_STATUSES and not self.recognized_on:
-            errors["recognized_on"] = _("有效的认定必须填写认定日期。")
-        if errors:
-            raise ValidationError(errors)
+        check_instance(DESIGNATION_RULES, self)
+
+
+# Cross-field rules (row_rules.py): checked by clean() on one row and by the importer on whole files.
+DESIGNATION_RULES = (
+    RowRule(
+        "valid_until",
+        _("有效期截止日期必须晚于认定日期。"),
+        reads=("valid_until", "recognized_on"),
+        needs=("valid_until", "recognized_on"),
+        violated=lambda c: c["valid_until"] <= c["recognized_on"],
+    ),
+    RowRule(
+        "cluster",
+        _("所选层级按集群认定，必须指定产业集群。"),
+        reads=("tier_per_cluster", "cluster_id"),
+        needs=("tier_per_cluster",),
+        violated=lambda c: (c["tier_per_cluster"] == True) & ~present(c["cluster_id"]),  # noqa: E712
+    ),
+    RowRule(
+        "cluster",
+        _("所选层级不按集群认定，不应指定产业集群。"),
+        reads=("tier_per_cluster", "cluster_id"),
+        needs=("tier_per_cluster", "cluster_id"),
+        violated=lambda c: c["tier_per_cluster"] == False,  # noqa: E712
+    ),
+    RowRule(
+        "recognized_on",
+        _("有效的认定必须填写认定日期。"),
+        reads=("status", "recognized_on"),
+        needs=("status",),
+        violated=lambda c: np.isin(c["status"], [str(s) for s in HOLDING_STATUSES]) & ~present(c["recognized_on"]),
+    ),
+)

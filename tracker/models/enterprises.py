@@ -2,23 +2,27 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from tracker import uscc
+from tracker.models.row_rules import RowRule, check_instance, year_of
 from tracker.models.scoping import RegionScopedQuerySet
+from tracker.rules.fields import SECTOR_LABELS
 
 
-class Sector(models.TextChoices):
-    """Sectors of the SME size standard (工信部联企业〔2011〕300号); thresholds live in fixtures."""
+def _bilingual(zh: str, en: str):
+    """A label carried as data in both languages (the engine's sector list), shown in the active one."""
+    return lazy(lambda: en if (get_language() or "").startswith("en") else zh, str)()
 
-    INDUSTRY = "industry", _("工业")
-    CONSTRUCTION = "construction", _("建筑业")
-    WHOLESALE = "wholesale", _("批发业")
-    RETAIL = "retail", _("零售业")
-    TRANSPORT = "transport", _("交通运输业")
-    SOFTWARE_IT = "software_it", _("软件和信息技术服务业")
-    OTHER = "other", _("其他未列明行业")
+
+# Sectors of the SME size standard (工信部联企业〔2011〕300号): the engine's one list, with its labels; the
+# size thresholds live in fixtures/size_standards.yaml, keyed by the same codes.
+Sector = models.TextChoices(
+    "Sector", [(code.upper(), (code, _bilingual(zh, en))) for code, (zh, en) in SECTOR_LABELS.items()]
+)
 
 
 def validate_uscc_shape(value: str) -> None:
@@ -95,7 +99,7 @@ class Enterprise(models.Model):
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
     listed = models.BooleanField(_("已上市"), default=False)
     listed_on = models.DateField(_("上市日期"), null=True, blank=True)
-    sector = models.CharField(_("行业（划型）"), max_length=16, choices=Sector.choices, default=Sector.INDUSTRY)
+    sector = models.CharField(_("行业（划型）"), max_length=32, choices=Sector.choices, default=Sector.INDUSTRY)
     niche_since = models.PositiveSmallIntegerField(
         _("进入细分市场年份"),
         null=True,
@@ -131,15 +135,33 @@ class Enterprise(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = {}
-        if self.listed_on and not self.listed:
-            errors["listed_on"] = _("未上市企业不应填写上市日期。")
-        if self.founded_on and self.listed_on and self.listed_on < self.founded_on:
-            errors["listed_on"] = _("上市日期不能早于成立日期。")
-        if self.founded_on and self.niche_since and self.niche_since < self.founded_on.year:
-            errors["niche_since"] = _("进入细分市场年份不能早于成立年份。")
-        if errors:
-            raise ValidationError(errors)
+        check_instance(ENTERPRISE_RULES, self)
+
+
+# Cross-field rules (row_rules.py): checked by clean() on one row and by the importer on whole files.
+ENTERPRISE_RULES = (
+    RowRule(
+        "listed_on",
+        _("未上市企业不应填写上市日期。"),
+        reads=("listed_on", "listed"),
+        needs=("listed_on",),
+        violated=lambda c: c["listed"] != True,  # noqa: E712 (elementwise on an object column)
+    ),
+    RowRule(
+        "listed_on",
+        _("上市日期不能早于成立日期。"),
+        reads=("listed_on", "founded_on"),
+        needs=("listed_on", "founded_on"),
+        violated=lambda c: c["listed_on"] < c["founded_on"],
+    ),
+    RowRule(
+        "niche_since",
+        _("进入细分市场年份不能早于成立年份。"),
+        reads=("niche_since", "founded_on"),
+        needs=("niche_since", "founded_on"),
+        violated=lambda c: c["niche_since"] < year_of(c["founded_on"]),
+    ),
+)
 
 
 class MembershipQuerySet(RegionScopedQuerySet):

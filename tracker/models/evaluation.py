@@ -72,6 +72,8 @@ class EvaluationRun(models.Model):
         verbose_name = _("评价运行")
         verbose_name_plural = _("评价运行")
         ordering = ["-created_at"]
+        # "The last run of this kind" (/health/, /metrics): on-change runs make the ledger long.
+        indexes = [models.Index(fields=["kind", "created_at"], name="run_kind_created")]
         constraints = [
             # A duplicate trigger (two beats, two clicks) finds the open run instead of starting another.
             models.UniqueConstraint(
@@ -226,7 +228,8 @@ class TierChangeQuerySet(RegionScopedQuerySet):
 
 
 class TierChange(models.Model):
-    """An event: a result's status flipped (gained or lost eligibility)."""
+    """An event: a result's status flipped (gained or lost eligibility), or an eligible result was
+    removed because its row is gone (lost, with no new status)."""
 
     class Change(models.TextChoices):
         GAINED = "gained", _("新符合")
@@ -240,18 +243,27 @@ class TierChange(models.Model):
     )
     change = models.CharField(_("变化"), max_length=8, choices=Change.choices)
     from_status = models.CharField(_("原结论"), max_length=20, choices=ResultStatus.choices, blank=True)
-    to_status = models.CharField(_("新结论"), max_length=20, choices=ResultStatus.choices)
+    to_status = models.CharField(
+        _("新结论"),
+        max_length=20,
+        choices=ResultStatus.choices,
+        blank=True,
+        help_text=_("为空表示结果已删除：企业不再属于该集群，或该层级已没有生效的认定标准。"),
+    )
     run = models.ForeignKey(
         EvaluationRun, verbose_name=_("评价运行"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(_("发生时间"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("发生时间"), auto_now_add=True)
 
     objects = TierChangeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("层级变化")
         verbose_name_plural = _("层级变化")
-        ordering = ["-created_at"]
+        # The feed is read newest first, ties (one chunk's events share a moment) broken by id: one
+        # index in that order serves it and paging through it, backwards or forwards.
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at", "id"], name="tierchange_feed_order")]
 
 
 class InputDigest(models.Model):

@@ -1,11 +1,12 @@
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from tracker.models.row_rules import RowRule, check_instance, present
 from tracker.models.scoping import RegionScopedQuerySet
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -119,6 +120,27 @@ class AnnualMetrics(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    distinctiveness_points = models.DecimalField(
+        _("特色化指标得分"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("15"))],
+        help_text=_(
+            "专精特新（2022 年标准）评价指标第三项“特色化指标”的得分（0–15 分），按省级主管部门确定的特色化指标"
+            "核实后填写；留空表示尚未核实，不按 0 分计。"
+        ),
+    )
+    distinctiveness_attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("特色化得分核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    distinctiveness_attested_at = models.DateTimeField(_("特色化得分核实时间"), null=True, blank=True)
     local_suppliers = count(_("本地配套企业数"))
     local_procurement_ratio = ratio(_("本地配套率"))
     high_tech_certified = flag(_("高新技术企业等有效荣誉"))
@@ -160,24 +182,41 @@ class AnnualMetrics(models.Model):
         return f"{self.enterprise} · {self.fiscal_year}"
 
     def clean(self) -> None:
-        errors = {}
-        if self.rd_staff is not None and self.employees is not None and self.rd_staff > self.employees:
-            errors["rd_staff"] = _("研发人员不能多于从业人员。")
-        if (
-            self.main_business_revenue is not None
-            and self.revenue is not None
-            and self.main_business_revenue > self.revenue
-        ):
-            errors["main_business_revenue"] = _("主营业务收入不能高于营业收入。")
-        if self.st_award_rank is not None and self.st_award_level in (None, AwardLevel.NONE):
-            errors["st_award_rank"] = _("填写科技奖励排名时须选择奖励级别。")
-        if errors:
-            raise ValidationError(errors)
+        check_instance(METRICS_RULES, self)
 
+
+# Cross-field rules (row_rules.py): checked by clean() on one row and by the importer on whole files.
+METRICS_RULES = (
+    RowRule(
+        "rd_staff",
+        _("研发人员不能多于从业人员。"),
+        reads=("rd_staff", "employees"),
+        needs=("rd_staff", "employees"),
+        violated=lambda c: c["rd_staff"] > c["employees"],
+    ),
+    RowRule(
+        "main_business_revenue",
+        _("主营业务收入不能高于营业收入。"),
+        reads=("main_business_revenue", "revenue"),
+        needs=("main_business_revenue", "revenue"),
+        violated=lambda c: c["main_business_revenue"] > c["revenue"],
+    ),
+    RowRule(
+        "st_award_rank",
+        _("填写科技奖励排名时须选择奖励级别。"),
+        reads=("st_award_rank", "st_award_level"),
+        needs=("st_award_rank",),
+        violated=lambda c: ~present(c["st_award_level"]) | (c["st_award_level"] == AwardLevel.NONE.value),
+    ),
+)
+
+
+# Who attested the 特色化 points, and when: provenance, not a fact the engine reads.
+ATTESTATION_FIELDS = ("distinctiveness_attested_by", "distinctiveness_attested_at")
 
 # The fields the rules engine reads, in model order (excludes bookkeeping).
 METRIC_FIELDS = [
     f.name
     for f in AnnualMetrics._meta.concrete_fields
-    if f.name not in {"id", "enterprise", "fiscal_year", "source", "updated_at"}
+    if f.name not in {"id", "enterprise", "fiscal_year", "source", "updated_at", *ATTESTATION_FIELDS}
 ]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -24,6 +25,18 @@ class Ruleset(models.Model):
     effective_from = models.DateField(_("施行日期"))
     effective_to = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("留空表示持续有效。"))
     mode = models.CharField(_("适用情形"), max_length=8, choices=Mode.choices, default=Mode.ANY)
+    granted_from = models.DateField(
+        _("适用认定日期起"),
+        null=True,
+        blank=True,
+        help_text=_("仅复核标准：只复核认定日期不早于此日的称号（按认定时的标准复核）；留空表示不限。"),
+    )
+    granted_to = models.DateField(
+        _("适用认定日期止"),
+        null=True,
+        blank=True,
+        help_text=_("仅复核标准：只复核认定日期不晚于此日的称号；留空表示不限。"),
+    )
     jurisdiction = models.ForeignKey(
         "tracker.Region",
         verbose_name=_("适用地区"),
@@ -50,3 +63,14 @@ class Ruleset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tier} {self.version}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
+            errors["effective_to"] = _("截止日期不能早于施行日期。")
+        if (self.granted_from or self.granted_to) and self.mode != self.Mode.REVIEW:
+            errors["mode"] = _("只有复核标准才能限定适用的认定日期。")
+        if self.granted_from and self.granted_to and self.granted_to < self.granted_from:
+            errors["granted_to"] = _("适用认定日期止不能早于适用认定日期起。")
+        if errors:
+            raise ValidationError(errors)

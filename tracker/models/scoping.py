@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import models
 
 from tracker.rules.ruleset import region_prefix
@@ -31,8 +32,19 @@ class RegionScope:
     def unrestricted(self) -> bool:
         return self.region_ids is None
 
+    @property
+    def sees_anything(self) -> bool:
+        return self.region_ids is None or bool(self.region_ids)
+
     def allows(self, region_id: int | None) -> bool:
         return self.region_ids is None or region_id in self.region_ids
+
+    def allows_each(self, region_ids: np.ndarray) -> np.ndarray:
+        """``allows`` for a column of region ids at once (the importer's rows): a bool per element."""
+        region_ids = np.asarray(region_ids)
+        if self.region_ids is None:
+            return np.ones(len(region_ids), dtype=bool)
+        return np.isin(region_ids, np.fromiter(self.region_ids, dtype=np.int64, count=len(self.region_ids)))
 
     def describe(self) -> str:
         """The scope as staff name it in an error message (南京市（320100）)."""
@@ -61,7 +73,6 @@ def forget_region_scope(user) -> None:
 
 def _resolve(user) -> RegionScope:
     from tracker.models.offices import UserOffice
-    from tracker.models.regions import Region
 
     if user is None or not user.is_authenticated or not user.is_active:
         return NOWHERE
@@ -70,9 +81,16 @@ def _resolve(user) -> RegionScope:
     office = UserOffice.objects.select_related("region").filter(user_id=user.pk).first()
     if office is None:
         return NOWHERE
-    if office.region.level == Region.Level.PROVINCE:
-        return RegionScope(None, office.region)
-    return RegionScope(region_ids_within(office.region.code), office.region)
+    return office_scope(office.region)
+
+
+def office_scope(region) -> RegionScope:
+    """The scope of an office in ``region``: a province office sees everything, any other its region."""
+    from tracker.models.regions import Region
+
+    if region.level == Region.Level.PROVINCE:
+        return RegionScope(None, region)
+    return RegionScope(region_ids_within(region.code), region)
 
 
 def region_ids_within(code_or_prefix: str) -> frozenset[int]:
@@ -122,3 +140,12 @@ class RegionScopedQuerySet(models.QuerySet):
         if not region_ids:
             return self.none()
         return self.filter(**{f"{self.region_lookup}__in": sorted(region_ids)})
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    """Rows that belong to the programme as a whole rather than to a region (a designation batch is the
+    province's, one per tier and round): every reader with an office sees them, nobody else does. What
+    such a row holds from the regions (a batch's candidates, reviews, objections) is scoped as usual."""
+
+    def visible_to(self, user):
+        return self if region_scope(user).sees_anything else self.none()

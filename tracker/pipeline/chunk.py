@@ -7,25 +7,28 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tracker import rules
 from tracker.models import EvaluationRun, RunChunk, Tier
+from tracker.observability import metrics
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
 from tracker.pipeline.evaluation_plan import Evaluation, evaluate_changed
 from tracker.pipeline.facts_loader import (
-    CHAIN_TIER,
     ChunkFacts,
     Slice,
     assemble,
     load_metrics,
     load_profiles,
+    per_cluster_tiers,
+    split_tiers,
 )
 from tracker.pipeline.input_digest import digests_apply, digests_check, digests_save, settings_signature
+from tracker.pipeline.ledger import chunk_attempts_exhausted, run_completed
 from tracker.pipeline.results_store import CurrentResults, replace_results
-from tracker.selectors.rulesets import RulesetCatalog, engine_parameters
+from tracker.selectors.rulesets import RulesetCatalog, engine_parameters, near_miss_rule
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ def process_chunk(*, chunk_id: int) -> bool:
     if chunk is None or chunk.status == RunChunk.Status.DONE:
         return False
     run = chunk.run
-    if run.status != EvaluationRun.Status.RUNNING:
+    if run.status != EvaluationRun.Status.RUNNING or chunk_attempts_exhausted(chunk):
         return False
     RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE).update(
         status=RunChunk.Status.RUNNING, attempts=F("attempts") + 1, claimed_at=timezone.now()
@@ -84,9 +87,15 @@ def process_chunk(*, chunk_id: int) -> bool:
             timings=timings,
             now=now,
         )
+    seconds = time.perf_counter() - started
+    metrics.chunk_seconds.labels(kind=run.kind).observe(seconds)
+    metrics.chunks_total.labels(kind=run.kind, outcome="done").inc()
+    metrics.results_written_total.labels(kind=run.kind).inc(written)
     logger.info(
         "chunk %s of run %s: %s results checked, %s enterprises with changed inputs, %s written, %s flips",
         chunk_id, run.pk, work.slots, work.inputs_changed, written, flips,
+        extra={"run_id": run.pk, "chunk_id": chunk_id, "checked": work.slots, "inputs_changed": work.inputs_changed,
+               "written": written, "flips": flips, "seconds": round(seconds, 3)},
     )
     return True
 
@@ -100,8 +109,9 @@ class _RunContext:
     tiers: list[str]
     tier_index: dict[str, int]
     parameters: dict
-    tolerance: float
+    near_miss: rules.NearMiss
     ranks: ClusterRevenueRanks
+    per_cluster: frozenset[str]
 
     @classmethod
     def of(cls, run: EvaluationRun, part: Slice) -> _RunContext:
@@ -113,14 +123,15 @@ class _RunContext:
             tiers=run.params.get("tiers") or catalog.tiers(),
             tier_index={code: i for i, code in enumerate(codes)},
             parameters=engine_parameters(),
-            tolerance=settings.TIDU["NEAR_MISS_TOLERANCE"],
+            near_miss=near_miss_rule(),
             ranks=_cluster_ranks.for_run((run.pk, run.started_at), enterprise_ids=part.enterprise_ids),
+            per_cluster=per_cluster_tiers(),
         )
 
 
 @dataclass
 class _ChunkWork:
-    slots: int  # results checked: enterprises × tiers, plus memberships for chain leaders
+    slots: int  # results checked: enterprises × enterprise tiers, plus memberships × per-cluster tiers
     facts: ChunkFacts | None  # the enterprises to evaluate, None when no input changed
     current: CurrentResults | None  # their stored results
     digests: np.ndarray | None  # their new input digests, when the run keeps digests
@@ -135,11 +146,9 @@ def _load(context: _RunContext, part: Slice) -> _ChunkWork:
     """Read the chunk's profiles; on PostgreSQL full-tier runs keep only the enterprises whose input
     digest changed; then read the metrics and stored results of those alone."""
     run = context.run
-    profiles = load_profiles(part=part, as_of=run.as_of)
-    enterprise_tiers = [t for t in context.tiers if t != CHAIN_TIER]
-    slots = len(profiles.enterprise_ids) * len(enterprise_tiers) + (
-        len(profiles.member_rows) if CHAIN_TIER in context.tiers else 0
-    )
+    profiles = load_profiles(part=part, as_of=run.as_of, per_cluster=context.per_cluster)
+    enterprise_tiers, cluster_tiers = split_tiers(context.tiers, context.per_cluster)
+    slots = len(profiles.enterprise_ids) * len(enterprise_tiers) + len(profiles.member_rows) * len(cluster_tiers)
     check = None
     if digests_apply(run):
         check = digests_check(
@@ -150,9 +159,10 @@ def _load(context: _RunContext, part: Slice) -> _ChunkWork:
             cluster_ranks=context.ranks,
             catalog=context.catalog,
             settings_signature=settings_signature(
-                tiers=context.tiers, tier_index=context.tier_index, tolerance=context.tolerance,
-                parameters=context.parameters,
+                tiers=context.tiers, tier_index=context.tier_index, near_miss=context.near_miss,
+                parameters=context.parameters, per_cluster=context.per_cluster,
             ),
+            per_cluster=context.per_cluster,
         )
         stale = np.flatnonzero(check.stale)
         if len(stale) < len(profiles.enterprise_ids):  # else keep the id range: cheaper than a list
@@ -179,9 +189,10 @@ def _evaluate(context: _RunContext, work: _ChunkWork) -> Evaluation | None:
         as_of=context.run.as_of,
         fiscal_year=context.run.fiscal_year,
         parameters=context.parameters,
-        tolerance=context.tolerance,
+        near_miss=context.near_miss,
         tier_index=context.tier_index,
         existing_hash=work.current.hash_of,
+        per_cluster=context.per_cluster,
     )
 
 
@@ -201,22 +212,6 @@ def _record_progress(*, run_id: int, evaluated: int, changed: int, inputs_change
         run.status = EvaluationRun.Status.SUCCEEDED
         run.finished_at = now
         fields += ["status", "finished_at"]
+        transaction.on_commit(lambda: run_completed(run_id=run_id))
     run.save(update_fields=fields)
 
-
-def record_chunk_failure(*, chunk_id: int, error: str, max_attempts: int) -> None:
-    """Mark a chunk failed; after ``max_attempts`` the whole run fails with the reason."""
-    with transaction.atomic():
-        chunk = RunChunk.objects.select_for_update().select_related("run").filter(pk=chunk_id).first()
-        if chunk is None or chunk.status == RunChunk.Status.DONE:
-            return
-        chunk.status = RunChunk.Status.FAILED
-        chunk.error_message = error[:2000]
-        chunk.save(update_fields=["status", "error_message"])
-        EvaluationRun.objects.filter(pk=chunk.run_id).update(errors=F("errors") + 1)
-        if chunk.attempts >= max_attempts:
-            EvaluationRun.objects.filter(pk=chunk.run_id, status=EvaluationRun.Status.RUNNING).update(
-                status=EvaluationRun.Status.FAILED,
-                finished_at=timezone.now(),
-                error_message=f"chunk {chunk.first_id}–{chunk.last_id} failed {chunk.attempts} times: {error[:500]}",
-            )

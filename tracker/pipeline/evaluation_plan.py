@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracker import rules
-from tracker.pipeline.facts_loader import CHAIN_TIER, ChunkFacts
+from tracker.pipeline.facts_loader import ChunkFacts, split_tiers
 from tracker.pipeline.hashing import facts_fingerprint, result_fingerprint
 from tracker.rules.definition import tier_references
-from tracker.rules.variables import VariableContext
+from tracker.rules.durations import day_of
+from tracker.rules.facts import date_from_day_number
 from tracker.selectors.rulesets import RulesetCatalog
 
 
@@ -48,22 +49,55 @@ class Evaluation:
 
 
 def ruleset_plan(
-    catalog: RulesetCatalog, *, tiers: list[str], as_of: dt.date, region_codes: np.ndarray, holds
+    catalog: RulesetCatalog, *, tiers: list[str], as_of: dt.date, region_codes: np.ndarray, facts: rules.FactTable
 ) -> dict[str, np.ndarray]:
     """Per tier, the ruleset pk of each row (0 = none in force): review rules for holders of the
-    tier (复核), new-application rules for everyone else, from the most specific jurisdiction."""
+    tier (复核) — those for the date their title was granted —, new-application rules for everyone
+    else, from the most specific jurisdiction."""
     plan = {}
     regions, inverse = np.unique(region_codes.astype(str), return_inverse=True)
+    inverse = inverse.ravel()
     for tier in tiers:
-        by_mode = {
-            mode: np.array(
-                [catalog.select(tier=tier, as_of=as_of, mode=mode, region_code=code) or 0 for code in regions],
-                dtype=np.int64,
-            )[inverse]
-            for mode in ("new", "review")
-        }
-        plan[tier] = np.where(holds(tier), by_mode["review"], by_mode["new"])
+        new = np.array(
+            [catalog.select(tier=tier, as_of=as_of, mode="new", region_code=code) or 0 for code in regions],
+            dtype=np.int64,
+        )[inverse]
+        holds = facts.holds(tier)
+        if not holds.any():
+            plan[tier] = new
+            continue
+        review = np.zeros(len(holds), dtype=np.int64)
+        rows = np.flatnonzero(holds)
+        # Rows whose region and grant date fall in the same grant window get the same ruleset:
+        # select once per (region, window), not once per row.
+        edges = _grant_edges(catalog, tier)
+        granted = facts.granted_on(tier)[rows]
+        window = np.where(np.isnan(granted), -1, np.searchsorted(edges, np.nan_to_num(granted), side="right"))
+        pairs, pair_of_row = np.unique(np.stack([inverse[rows], window], axis=1), axis=0, return_inverse=True)
+        chosen = []
+        for region, w in pairs:
+            day = None if w < 0 else (edges[w - 1] if w > 0 else edges[0] - 1 if len(edges) else day_of(as_of))
+            pk = catalog.select(
+                tier=tier, as_of=as_of, mode="review", region_code=regions[region],
+                granted_on=None if day is None else date_from_day_number(day),
+            )
+            chosen.append(pk or 0)
+        review[rows] = np.array(chosen, dtype=np.int64)[pair_of_row.ravel()]
+        plan[tier] = np.where(holds, review, new)
     return plan
+
+
+def _grant_edges(catalog: RulesetCatalog, tier: str) -> np.ndarray:
+    """Sorted day numbers where a grant window of the tier's rulesets opens or has just closed."""
+    edges = set()
+    for ruleset in catalog.engine.values():
+        if ruleset.tier != tier:
+            continue
+        if ruleset.granted_from is not None:
+            edges.add(day_of(ruleset.granted_from))
+        if ruleset.granted_to is not None:
+            edges.add(day_of(ruleset.granted_to) + 1)
+    return np.array(sorted(edges), dtype=np.float64)
 
 
 def tier_dependencies(catalog: RulesetCatalog, tiers: list[str]) -> dict[str, list[str]]:
@@ -91,9 +125,10 @@ def evaluate_changed(
     as_of: dt.date,
     fiscal_year: int,
     parameters: dict,
-    tolerance: float,
+    near_miss: rules.NearMiss,
     tier_index: dict[str, int],
     existing_hash,
+    per_cluster: frozenset[str],
 ) -> Evaluation:
     """Results for every (row, tier) whose input hash differs from ``existing_hash(tier, ent, cl)``."""
     rows, keys = [], []
@@ -102,12 +137,12 @@ def evaluate_changed(
         "as_of": as_of,
         "fiscal_year": fiscal_year,
         "parameters": parameters,
-        "tolerance": tolerance,
+        "near_miss": near_miss,
         "tier_index": tier_index,
         "existing_hash": existing_hash,
         "expected_keys": keys,
     }
-    enterprise_tiers = [t for t in tiers if t != CHAIN_TIER]
+    enterprise_tiers, cluster_tiers = split_tiers(tiers, per_cluster)
     if enterprise_tiers and chunk.facts.n:
         rows += _evaluate_table(
             facts=chunk.facts,
@@ -117,14 +152,14 @@ def evaluate_changed(
             tiers=enterprise_tiers,
             **shared,
         )
-    # Chain leaders are judged per cluster: one row per membership.
-    if CHAIN_TIER in tiers and chunk.chain_facts.n:
+    # Per-cluster tiers (chain leaders) are judged per cluster: one row per membership.
+    if cluster_tiers and chunk.cluster_facts.n:
         rows += _evaluate_table(
-            facts=chunk.chain_facts,
+            facts=chunk.cluster_facts,
             enterprise_ids=chunk.enterprise_ids[chunk.member_rows],
             cluster_ids=chunk.member_cluster_ids,
             region_codes=chunk.region_codes[chunk.member_rows],
-            tiers=[CHAIN_TIER],
+            tiers=cluster_tiers,
             **shared,
         )
     expected = np.sort(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
@@ -132,16 +167,18 @@ def evaluate_changed(
 
 
 def _evaluate_table(
-    *, facts, enterprise_ids, cluster_ids, region_codes, catalog, tiers, as_of, fiscal_year, parameters, tolerance,
+    *, facts, enterprise_ids, cluster_ids, region_codes, catalog, tiers, as_of, fiscal_year, parameters, near_miss,
     tier_index, existing_hash, expected_keys: list,
 ) -> list[TierRows]:
     # Tiers read by a ``tier`` node are evaluated too (a --tier run still needs them) but not written.
     deps = tier_dependencies(catalog, tiers)
     evaluated_tiers = sorted(set(tiers).union(*deps.values()))
-    plan = ruleset_plan(catalog, tiers=evaluated_tiers, as_of=as_of, region_codes=region_codes, holds=facts.holds)
-    # company_age moves with the evaluation date, so it is part of the inputs; nothing else does.
-    age = VariableContext(facts, fiscal_year=fiscal_year, as_of=as_of, parameters=parameters).value("company_age")
-    row_hash = facts_fingerprint(facts, [age])
+    plan = ruleset_plan(catalog, tiers=evaluated_tiers, as_of=as_of, region_codes=region_codes, facts=facts)
+    # An age moves with the evaluation date: the input is where it stands among the rulesets' bars.
+    dated = rules.date_inputs(catalog.engine.values(), facts, as_of=as_of, fiscal_year=fiscal_year)
+    # The near-miss rule decides a stored column, so a changed setting rewrites the results.
+    rule = [np.full(facts.n, near_miss.tolerance), np.full(facts.n, float(near_miss.max_failing))]
+    row_hash = facts_fingerprint(facts, [*dated, *rule])
     hashes = {
         t: result_fingerprint(row_hash, plan[t], tier_index[t], [plan[d] for d in deps[t]]) for t in tiers
     }
@@ -162,7 +199,7 @@ def _evaluate_table(
         rulesets = {t: catalog.engine[int(pk)] for t, pk in zip(evaluated_tiers, pks, strict=True) if pk}
         outcomes = rules.evaluate(
             rulesets, facts.take(members), as_of=as_of, fiscal_year=fiscal_year, parameters=parameters,
-            near_miss_tolerance=tolerance,
+            near_miss=near_miss,
         )
         for t, outcome in outcomes.items():
             if t not in parts:

@@ -8,28 +8,50 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region
+from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region, Tier
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
 from tracker.pipeline.columns import ENTERPRISE_ATTRIBUTES, METRICS, encoded
 from tracker.pipeline.fetch import fetch_columns
 from tracker.rules import FactTable
+from tracker.rules.facts import day_number
 from tracker.rules.fields import CLUSTER_GROUPS
 
 # Windows reach four years before the assessment year (the gazelle rule's four-year growth).
 YEARS_BACK = 4
-CHAIN_TIER = "chain_leader"
+
+
+def per_cluster_tiers() -> frozenset[str]:
+    """Tiers designated per cluster (``Tier.per_cluster``, data): evaluated once per membership."""
+    return frozenset(Tier.objects.filter(per_cluster=True).values_list("code", flat=True))
+
+
+def split_tiers(tiers, per_cluster: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(tiers evaluated per enterprise, tiers evaluated per cluster membership), order kept."""
+    return [t for t in tiers if t not in per_cluster], [t for t in tiers if t in per_cluster]
 
 
 @dataclass
 class ChunkFacts:
-    """Facts of one slice: enterprise rows, and enterprise × cluster rows for chain leaders."""
+    """Facts of one slice: enterprise rows, and enterprise × cluster rows for per-cluster tiers."""
 
     enterprise_ids: np.ndarray  # sorted int64
     region_codes: np.ndarray  # object array of GB/T 2260 codes, one per enterprise row
     facts: FactTable
     member_rows: np.ndarray  # enterprise row index of each membership row
     member_cluster_ids: np.ndarray  # int64
-    chain_facts: FactTable
+    cluster_facts: FactTable
+
+
+@dataclass
+class Held:
+    """Designations held on the evaluation date: per tier, a bool column and the grant day (NaN when
+    not held) of the title, the latest one when several are held."""
+
+    held: dict[str, np.ndarray]
+    granted: dict[str, np.ndarray]
+
+    def take(self, rows: np.ndarray) -> Held:
+        return Held({k: v[rows] for k, v in self.held.items()}, {k: v[rows] for k, v in self.granted.items()})
 
 
 @dataclass
@@ -41,21 +63,21 @@ class Profiles:
     enterprise_ids: np.ndarray  # sorted int64
     region_codes: np.ndarray
     attributes: dict[str, np.ndarray]
-    held: dict[str, np.ndarray]  # tier → bool per enterprise row
-    chain_held: np.ndarray  # bool per membership row
+    held: Held  # enterprise tiers, per enterprise row
+    member_held: Held  # per-cluster tiers, per membership row
     member_rows: np.ndarray
     member_cluster_ids: np.ndarray
     member_groups: np.ndarray
 
     def take(self, rows: np.ndarray) -> Profiles:
         """The profiles of the enterprise rows ``rows`` (sorted), with their memberships."""
-        keep = np.isin(self.member_rows, rows)
+        keep = np.flatnonzero(np.isin(self.member_rows, rows))
         return Profiles(
             enterprise_ids=self.enterprise_ids[rows],
             region_codes=self.region_codes[rows],
             attributes={k: v[rows] for k, v in self.attributes.items()},
-            held={k: v[rows] for k, v in self.held.items()},
-            chain_held=self.chain_held[keep],
+            held=self.held.take(rows),
+            member_held=self.member_held.take(keep),
             member_rows=np.searchsorted(rows, self.member_rows[keep]),
             member_cluster_ids=self.member_cluster_ids[keep],
             member_groups=self.member_groups[keep],
@@ -87,22 +109,20 @@ def fiscal_years(fiscal_year: int) -> list[int]:
 
 
 def load_chunk_facts(
-    *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks
+    *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks, per_cluster: frozenset[str]
 ) -> ChunkFacts:
     """Read everything the engine needs for ``part`` with a handful of set-based queries."""
-    profiles = load_profiles(part=part, as_of=as_of)
+    profiles = load_profiles(part=part, as_of=as_of, per_cluster=per_cluster)
     metrics = load_metrics(part=part, ids=profiles.enterprise_ids, fiscal_year=fiscal_year)
     return assemble(profiles, metrics=metrics.columns, fiscal_year=fiscal_year, cluster_ranks=cluster_ranks)
 
 
-def load_profiles(*, part: Slice, as_of: dt.date) -> Profiles:
+def load_profiles(*, part: Slice, as_of: dt.date, per_cluster: frozenset[str]) -> Profiles:
     vendor = connection.vendor
     ids, region_codes, attributes = _enterprises(part, vendor)
-    held, chain_held = _designations(part, ids, as_of)
     member_rows, member_clusters, member_groups = _memberships(part, ids)
-    held_keys = np.array([e * 1_000_000 + c for e, c in chain_held], dtype=np.int64)
-    chain = np.isin(ids[member_rows] * 1_000_000 + member_clusters, held_keys)
-    return Profiles(ids, region_codes, attributes, held, chain, member_rows, member_clusters, member_groups)
+    held, member_held = _designations(part, ids, as_of, per_cluster, ids[member_rows], member_clusters)
+    return Profiles(ids, region_codes, attributes, held, member_held, member_rows, member_clusters, member_groups)
 
 
 @dataclass
@@ -136,17 +156,24 @@ def assemble(
     ``revenue`` (per enterprise row) when the metrics were not loaded."""
     ids = profiles.enterprise_ids
     facts = FactTable.from_columns(
-        n=len(ids), attributes=profiles.attributes, metrics=metrics, designations=profiles.held
+        n=len(ids),
+        attributes=profiles.attributes,
+        metrics=metrics,
+        designations=profiles.held.held,
+        granted=profiles.held.granted,
     )
     rows = profiles.member_rows
-    chain = facts.take(rows)
+    # One row per membership: the enterprise's facts, its place in that cluster, and the per-cluster
+    # titles it holds there (beside the enterprise titles it holds anyway).
+    members = facts.take(rows)
     own_revenue = (facts.metric("revenue", fiscal_year) if revenue is None else revenue)[rows]
-    chain.attributes["cluster_group"] = profiles.member_groups
-    chain.attributes["revenue_rank_in_cluster"] = cluster_ranks.rank(
+    members.attributes["cluster_group"] = profiles.member_groups
+    members.attributes["revenue_rank_in_cluster"] = cluster_ranks.rank(
         fiscal_year, profiles.member_cluster_ids, own_revenue
     )
-    chain.designations = {CHAIN_TIER: profiles.chain_held}
-    return ChunkFacts(ids, profiles.region_codes, facts, rows, profiles.member_cluster_ids, chain)
+    members.designations.update(profiles.member_held.held)
+    members.granted.update(profiles.member_held.granted)
+    return ChunkFacts(ids, profiles.region_codes, facts, rows, profiles.member_cluster_ids, members)
 
 
 def _enterprises(part: Slice, vendor: str):
@@ -191,21 +218,43 @@ def _metrics(part: Slice, vendor: str, ids: np.ndarray, years: list[int], finger
     return Metrics(out, combined, np.bincount(rows, minlength=len(ids)).astype(np.float64))
 
 
-def _designations(part: Slice, ids: np.ndarray, as_of: dt.date):
-    """Designations held on as_of: bool columns per tier, and (enterprise, cluster) for chain leaders."""
+def _designations(
+    part: Slice,
+    ids: np.ndarray,
+    as_of: dt.date,
+    per_cluster: frozenset[str],
+    member_enterprises: np.ndarray,
+    member_clusters: np.ndarray,
+) -> tuple[Held, Held]:
+    """The titles held on as_of with the day each was granted (the read layer's ``held_titles``): per
+    enterprise row for enterprise tiers, per membership row (enterprise, cluster) for per-cluster tiers."""
     where = {"enterprise_id__in": part.enterprise_ids} if part.enterprise_ids is not None else {
         "enterprise_id__gte": part.first_id, "enterprise_id__lte": part.last_id
     }
-    holding = Designation.objects.filter(**where).held_on(as_of)
-    held: dict[str, np.ndarray] = {}
-    chain_held: set[tuple[int, int]] = set()
-    for enterprise_id, tier_id, cluster_id in holding.values_list("enterprise_id", "tier_id", "cluster_id"):
-        if tier_id == CHAIN_TIER:
-            chain_held.add((enterprise_id, cluster_id))
-            continue
-        column = held.setdefault(tier_id, np.zeros(len(ids), dtype=bool))
-        column[np.searchsorted(ids, enterprise_id)] = True
-    return held, chain_held
+    titles = Designation.objects.filter(**where).held_titles(as_of)
+    by_enterprise = Held({}, {})
+    by_member = Held({}, {})
+    member_keys = member_enterprises.astype(np.int64) * 1_000_000 + member_clusters
+    member_order = np.argsort(member_keys)
+    for enterprise_id, tier_id, cluster_id, granted_on in titles.values_list(
+        "enterprise_id", "tier_id", "cluster_id", "granted_on"
+    ):
+        if tier_id in per_cluster:
+            target, n = by_member, len(member_keys)
+            found = np.searchsorted(member_keys, enterprise_id * 1_000_000 + (cluster_id or 0), sorter=member_order)
+            if found >= n or member_keys[member_order[min(found, n - 1)]] != enterprise_id * 1_000_000 + (
+                cluster_id or 0
+            ):
+                continue  # a title for a cluster the enterprise is no longer a member of
+            row = member_order[found]
+        else:
+            target, n = by_enterprise, len(ids)
+            row = np.searchsorted(ids, enterprise_id)
+        held = target.held.setdefault(tier_id, np.zeros(n, dtype=bool))
+        granted = target.granted.setdefault(tier_id, np.full(n, np.nan))
+        held[row] = True
+        granted[row] = np.fmax(granted[row], day_number(granted_on))
+    return by_enterprise, by_member
 
 
 def _memberships(part: Slice, ids: np.ndarray):

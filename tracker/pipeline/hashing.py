@@ -25,7 +25,8 @@ def mix_bits(h: np.ndarray, bits: np.ndarray) -> np.ndarray:
 
 def facts_fingerprint(facts: FactTable, extra_columns: list[np.ndarray] = ()) -> np.ndarray:
     """One uint64 per row over every attribute, every metric of every loaded year, the designations
-    held, and any ``extra_columns`` (for example values that depend on the evaluation date)."""
+    held and their grant days, and any ``extra_columns`` (for example values that depend on the
+    evaluation date)."""
     h = np.full(facts.n, _SEED, dtype=np.uint64)
     for name in sorted(facts.attributes):
         h = mix_column(h, facts.attributes[name])
@@ -34,6 +35,8 @@ def facts_fingerprint(facts: FactTable, extra_columns: list[np.ndarray] = ()) ->
             h = mix_column(h, facts.metrics[name][year])
     for tier in sorted(facts.designations):
         h = mix_column(h, facts.designations[tier].astype(np.float64))
+    for tier in sorted(facts.granted):
+        h = mix_column(h, facts.granted[tier])
     for column in extra_columns:
         h = mix_column(h, np.asarray(column, dtype=np.float64))
     return h

@@ -24,27 +24,27 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from tracker import rules
 from tracker.models import AnnualMetrics, EvaluationRun, InputDigest
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
 from tracker.pipeline.evaluation_plan import ruleset_plan
 from tracker.pipeline.facts_loader import (
-    CHAIN_TIER,
     METRICS_ROW_HASH,
     Metrics,
     Profiles,
     Slice,
     assemble,
     fiscal_years,
+    split_tiers,
 )
 from tracker.pipeline.fetch import fetch_columns, is_postgresql
 from tracker.pipeline.hashing import facts_fingerprint, mix_bits, mix_column
 from tracker.pipeline.pgcopy import copy_in
 from tracker.rules import ENGINE_REVISION
-from tracker.rules.variables import VariableContext
 from tracker.selectors.rulesets import RulesetCatalog
 
 # Bump when what goes into a digest changes, so stored digests stop matching.
-DIGEST_FORMAT = 1
+DIGEST_FORMAT = 2
 
 
 def digests_apply(run: EvaluationRun) -> bool:
@@ -73,10 +73,11 @@ def digests_check(
     cluster_ranks: ClusterRevenueRanks,
     catalog: RulesetCatalog,
     settings_signature: int,
+    per_cluster: frozenset[str],
 ) -> DigestCheck:
     ids = profiles.enterprise_ids
     profile_hashes = mix_bits(
-        _profile_hash(profiles, fiscal_year, as_of, cluster_ranks, catalog),
+        _profile_hash(profiles, fiscal_year, as_of, cluster_ranks, catalog, per_cluster),
         np.full(len(ids), settings_signature, dtype=np.uint64),
     )
     stored, found = _stored(part, ids, fiscal_year)
@@ -109,17 +110,27 @@ def digests_save(*, enterprise_ids: np.ndarray, digests: np.ndarray, fiscal_year
         copy_in(cursor, table, columns, data, n)
 
 
-def settings_signature(*, tiers: list[str], tier_index: dict, tolerance: float, parameters: dict) -> int:
+def settings_signature(
+    *, tiers: list[str], tier_index: dict, near_miss: rules.NearMiss, parameters: dict, per_cluster: frozenset[str]
+) -> int:
     """One number for what every result depends on besides the enterprise's own inputs."""
     text = json.dumps(
-        [DIGEST_FORMAT, ENGINE_REVISION, sorted(tiers), sorted(tier_index.items()), tolerance, parameters],
+        [
+            DIGEST_FORMAT,
+            ENGINE_REVISION,
+            sorted(tiers),
+            sorted(tier_index.items()),
+            [near_miss.tolerance, near_miss.max_failing],
+            parameters,
+            sorted(per_cluster),
+        ],
         sort_keys=True,
         default=str,
     )
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
-def _profile_hash(profiles: Profiles, fiscal_year, as_of, cluster_ranks, catalog) -> np.ndarray:
+def _profile_hash(profiles: Profiles, fiscal_year, as_of, cluster_ranks, catalog, per_cluster) -> np.ndarray:
     ids = profiles.enterprise_ids
     # Ranks from the revenues the run's cluster ranking read, since the metrics are not loaded.
     light = assemble(
@@ -129,24 +140,25 @@ def _profile_hash(profiles: Profiles, fiscal_year, as_of, cluster_ranks, catalog
         cluster_ranks=cluster_ranks,
         revenue=cluster_ranks.revenue_of(fiscal_year, ids),
     )
-    # company_age is the one input that moves with the evaluation date alone.
-    age = VariableContext(light.facts, fiscal_year=fiscal_year, as_of=as_of, parameters={}).value("company_age")
-    tiers = catalog.tiers()
-    enterprise_tiers = [t for t in tiers if t != CHAIN_TIER]
+    # An age is the one input that moves with the evaluation date alone.
+    dated = rules.date_inputs(catalog.engine.values(), light.facts, as_of=as_of, fiscal_year=fiscal_year)
+    enterprise_tiers, cluster_tiers = split_tiers(catalog.tiers(), per_cluster)
     plan = ruleset_plan(
-        catalog, tiers=enterprise_tiers, as_of=as_of, region_codes=profiles.region_codes, holds=light.facts.holds
+        catalog, tiers=enterprise_tiers, as_of=as_of, region_codes=profiles.region_codes, facts=light.facts
     )
-    h = facts_fingerprint(light.facts, [age, *(plan[t] for t in enterprise_tiers)])
-    if CHAIN_TIER in tiers and light.chain_facts.n:
+    h = facts_fingerprint(light.facts, [*dated, *(plan[t] for t in enterprise_tiers)])
+    if cluster_tiers and light.cluster_facts.n:
         rows = light.member_rows
-        chain_plan = ruleset_plan(
+        cluster_plan = ruleset_plan(
             catalog,
-            tiers=[CHAIN_TIER],
+            tiers=cluster_tiers,
             as_of=as_of,
             region_codes=profiles.region_codes[rows],
-            holds=light.chain_facts.holds,
-        )[CHAIN_TIER]
-        per_membership = facts_fingerprint(light.chain_facts, [light.member_cluster_ids, chain_plan])
+            facts=light.cluster_facts,
+        )
+        per_membership = facts_fingerprint(
+            light.cluster_facts, [light.member_cluster_ids, *(cluster_plan[t] for t in cluster_tiers)]
+        )
         combined = np.zeros(len(ids), dtype=np.uint64)
         np.bitwise_xor.at(combined, rows, per_membership)  # order of memberships does not matter
         h = mix_bits(h, combined)

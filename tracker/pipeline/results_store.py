@@ -45,6 +45,9 @@ class CurrentResults:
         self.ids = data["id"][order]
         self.hashes = data["input_hash"][order]
         self.status = data["status"][order]
+        self.enterprise_ids = data["enterprise_id"][order]
+        self.cluster_ids = data["cluster_id"][order]
+        self.tiers = data["tier"][order]
 
     def _locate(self, tier: str, enterprise_ids: np.ndarray, cluster_ids: np.ndarray):
         keys = result_key(self.tier_index[tier], enterprise_ids, cluster_ids)
@@ -63,10 +66,10 @@ class CurrentResults:
         return np.where(found, self.hashes[pos], np.iinfo(np.int64).min)
 
     def without(self, expected_keys: np.ndarray, tiers: list[str]) -> np.ndarray:
-        """Ids of stored results of ``tiers`` whose key is not among ``expected_keys`` (sorted)."""
+        """Positions of the stored results of ``tiers`` whose key is not among ``expected_keys``."""
         of_tiers = np.isin(self.keys % 16, [self.tier_index[t] for t in tiers])
         unexpected = ~np.isin(self.keys, expected_keys, assume_unique=False)
-        return self.ids[of_tiers & unexpected]
+        return np.flatnonzero(of_tiers & unexpected)
 
     def previous(self, tier: str, enterprise_ids: np.ndarray, cluster_ids: np.ndarray):
         """(found, result id, status code) per row."""
@@ -88,13 +91,14 @@ def replace_results(
 ) -> tuple[int, int]:
     """Write the changed results and their TierChange events, and delete the results of ``tiers``
     that have no row any more (the membership ended, no ruleset is in force); returns (results
-    written or deleted, status flips).
+    written or deleted, TierChange events: status flips and eligible results removed).
 
     Must run inside the chunk's transaction. Old rows are deleted and new ones inserted (rather than
     upserted) so one portable statement pair serves both the per-tier and the per-cluster keys.
     """
-    stale_ids, changed, events = [current.without(new.expected_keys, tiers)], [], []
-    removed = len(stale_ids[0])
+    gone = current.without(new.expected_keys, tiers)
+    stale_ids, changed, events = [current.ids[gone]], [], _removal_events(current, gone, fiscal_year, run_id)
+    removed = len(gone)
     for rows in new.rows:
         found, old_id, old_status = current.previous(rows.tier, rows.enterprise_ids, rows.cluster_ids)
         differs = ~found | (current.hash_of(rows.tier, rows.enterprise_ids, rows.cluster_ids) != rows.input_hashes)
@@ -127,6 +131,26 @@ def replace_results(
     if events:
         TierChange.objects.bulk_create(events, batch_size=2000)
     return written + removed, len(events)
+
+
+def _removal_events(current: CurrentResults, gone: np.ndarray, fiscal_year: int, run_id: int | None) -> list:
+    """A result removed because its row is gone (the membership ended, no ruleset is in force any
+    more) was eligible: the enterprise lost the tier, and the change feed must say so. There is no
+    new status: ``to_status`` stays empty."""
+    codes = {index: tier for tier, index in current.tier_index.items()}
+    return [
+        TierChange(
+            enterprise_id=int(current.enterprise_ids[p]),
+            tier_id=codes[int(current.tiers[p])],
+            fiscal_year=fiscal_year,
+            cluster_id=int(current.cluster_ids[p]) or None,
+            change=TierChange.Change.LOST,
+            from_status=STATUS_NAMES[ELIGIBLE],
+            to_status="",
+            run_id=run_id,
+        )
+        for p in gone[current.status[gone] == ELIGIBLE]
+    ]
 
 
 def _result_rows(changed: list[tuple[TierRows, np.ndarray]], tier_index: dict[str, int]) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ Pure Python + NumPy; imports nothing from Django. See docs/rules-format.md for t
 """
 
 from .definition import DefinitionError, parse_definition, validate_rulesets
-from .evaluate import TierOutcome, evaluate, pack_bits, unpack_bits
+from .evaluate import NearMiss, TierOutcome, date_inputs, evaluate, pack_bits, unpack_bits
 from .facts import FactError, FactTable
 from .logic import ELIGIBLE, INSUFFICIENT_DATA, NOT_ELIGIBLE, STATUS_NAMES
 from .ruleset import Ruleset, select_ruleset
@@ -13,7 +13,7 @@ from .variables import VARIABLES, ParameterError, Variable
 # Bump whenever the same facts and ruleset could now give a different outcome (a variable's formula,
 # the logic, the encoding of facts): stored results carry it in their input hashes, so the next
 # recompute rewrites them instead of keeping outcomes computed by the old code.
-ENGINE_REVISION = 1
+ENGINE_REVISION = 2
 
 __all__ = [
     "ELIGIBLE",
@@ -25,10 +25,12 @@ __all__ = [
     "DefinitionError",
     "FactError",
     "FactTable",
+    "NearMiss",
     "ParameterError",
     "Ruleset",
     "TierOutcome",
     "Variable",
+    "date_inputs",
     "evaluate",
     "pack_bits",
     "parse_definition",

@@ -105,8 +105,8 @@ class SumItem:
 
 @dataclass(frozen=True)
 class Indicator:
-    """A score indicator: ``kind`` is ``bands`` (variable, bands, otherwise), ``sum`` (items, cap)
-    or ``max`` (items: sub-indicators)."""
+    """A score indicator: ``kind`` is ``bands`` (variable, bands, otherwise), ``sum`` (items, cap),
+    ``max`` (items: sub-indicators) or ``points`` (the variable's value is the points, 0..max_points)."""
 
     id: str
     kind: str
@@ -228,6 +228,8 @@ class _Parser:
         kind = raw.get("kind")
         if kind == "bands":
             return self.bands(ind_id, label, reference, dimension, raw)
+        if kind == "points":
+            return self.points(ind_id, label, reference, dimension, raw)
         if kind == "sum":
             items = []
             for item in raw.get("items") or ():
@@ -244,12 +246,25 @@ class _Parser:
             if not isinstance(subs, list) or not subs:
                 raise DefinitionError(ind_id, "max needs a non-empty list of items")
             parsed = tuple(self.indicator(s, dim_ids, top=False) for s in subs)
-            if any(p.kind == "max" for p in parsed):
+            if any(p.kind in ("max", "points") for p in parsed):
                 raise DefinitionError(ind_id, "max items must be bands or sum indicators")
             max_points = _number(ind_id, raw.get("max_points", max(p.max_points for p in parsed)),
                                  "max_points")
             return Indicator(ind_id, kind, label, reference, dimension, max_points, items=parsed)
         raise DefinitionError(ind_id, f'unknown indicator kind "{kind}"')
+
+    @staticmethod
+    def points(ind_id, label, reference, dimension, raw) -> Indicator:
+        variable = raw.get("variable")
+        var = VARIABLES.get(variable) if isinstance(variable, str) else None
+        if var is None:
+            raise DefinitionError(ind_id, f'unknown variable "{variable}"')
+        if var.kind not in ("number", "count"):
+            raise DefinitionError(ind_id, f'points need a number variable, "{variable}" is of kind {var.kind}')
+        max_points = _number(ind_id, raw.get("max_points"), "max_points")
+        if max_points <= 0:
+            raise DefinitionError(ind_id, "max_points must be positive")
+        return Indicator(ind_id, "points", label, reference, dimension, max_points, variable=variable)
 
     def bands(self, ind_id, label, reference, dimension, raw) -> Indicator:
         variable = raw.get("variable")

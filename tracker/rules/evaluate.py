@@ -8,17 +8,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .definition import ScoreNode, dependency_order, iter_nodes, tier_references
+from .definition import ScoreNode, TestNode, dependency_order, iter_nodes, tier_references
 from .facts import FactTable
 from .logic import ELIGIBLE, INSUFFICIENT_DATA, NOT_ELIGIBLE, STATUS_NAMES, TreeEvaluator, status_of
 from .ruleset import Ruleset
-from .variables import VariableContext
+from .variables import VARIABLES, VariableContext
 
 __all__ = [
     "ELIGIBLE",
     "INSUFFICIENT_DATA",
     "NOT_ELIGIBLE",
     "STATUS_NAMES",
+    "NearMiss",
     "TierOutcome",
     "evaluate",
     "pack_bits",
@@ -68,9 +69,10 @@ class TierOutcome:
     tier: str
     ruleset: Ruleset
     status: np.ndarray
-    score: np.ndarray
+    score: np.ndarray  # the first score node's points when every indicator is known, else NaN
     dimension_scores: dict[str, np.ndarray]
     failing_count: np.ndarray
+    fixed_count: np.ndarray  # failing criteria on the closest path that no enterprise can change
     shortfall: np.ndarray
     near_miss: np.ndarray
     failed_bits: np.ndarray
@@ -103,15 +105,31 @@ class TierOutcome:
         return [self.explain(i) for i in indices]
 
 
+@dataclass(frozen=True)
+class NearMiss:
+    """When a not-eligible result is a near miss (docs/rules-format.md, "Near misses"): at most
+    ``max_failing`` failing criteria on the closest path, every one of them changeable by the
+    enterprise and within ``tolerance`` (normalised shortfall) of its bar."""
+
+    tolerance: float = 0.15
+    max_failing: int = 2
+
+    def __call__(self, status: np.ndarray, failing: np.ndarray, fixed: np.ndarray,
+                 shortfall: np.ndarray) -> np.ndarray:
+        return ((status == NOT_ELIGIBLE) & (fixed == 0) & (failing >= 1) & (failing <= self.max_failing)
+                & (shortfall <= self.tolerance))
+
+
 def evaluate(rulesets: Mapping[str, Ruleset], facts: FactTable, *, as_of: dt.date,
              fiscal_year: int | None = None, parameters: dict | None = None,
-             near_miss_tolerance: float = 0.10) -> dict[str, TierOutcome]:
+             near_miss: NearMiss | None = None) -> dict[str, TierOutcome]:
     """Evaluate each tier's ruleset (keyed by tier code) over all rows of ``facts``.
 
     ``fiscal_year`` (the assessment year Y, 上年度) defaults to ``as_of.year - 1``. Tiers are
     evaluated in dependency order, so a ``tier`` node reads the other tier's status from this same
     evaluation (a tier not in ``rulesets`` is unknown for ``require: eligible``). ``parameters``
-    carries data such as ``size_standards``. Raises DefinitionError on a cycle of tier nodes.
+    carries data such as ``size_standards``; ``near_miss`` the near-miss rule (default NearMiss()).
+    Raises DefinitionError on a cycle of tier nodes.
     """
     fiscal_year = as_of.year - 1 if fiscal_year is None else int(fiscal_year)
     parameters = parameters or {}
@@ -123,18 +141,55 @@ def evaluate(rulesets: Mapping[str, Ruleset], facts: FactTable, *, as_of: dt.dat
     for tier in dependency_order(edges, rulesets):
         if tier not in rulesets:
             continue
-        outcomes[tier] = _evaluate_tier(tier, rulesets[tier], ctx, evaluation, near_miss_tolerance)
+        outcomes[tier] = _evaluate_tier(tier, rulesets[tier], ctx, evaluation, near_miss or NearMiss())
         evaluation.statuses[tier] = outcomes[tier].status
     return {tier: outcomes[tier] for tier in rulesets}
 
 
+def date_inputs(rulesets: Iterable[Ruleset], facts: FactTable, *, as_of: dt.date, fiscal_year: int,
+                parameters: dict | None = None) -> list[np.ndarray]:
+    """What the results of ``rulesets`` read from the evaluation date itself, one column per variable
+    that moves with ``as_of`` (an age): the position of each row's value among the thresholds the
+    rulesets compare it with (equal counts apart). These columns change only on the days a comparison
+    can flip, so a nightly run sees an age cross a bar without rewriting every result every day."""
+    edges: dict[str, set[float]] = {}
+    for ruleset in rulesets:
+        for node in iter_nodes(ruleset.root):
+            conditions = [node.condition] if isinstance(node, TestNode) else []
+            if isinstance(node, ScoreNode):
+                conditions = [c for ind in node.indicators for c in _indicator_conditions(ind)]
+            for cond in conditions:
+                clock = VARIABLES[cond.variable].clock
+                if clock is not None and clock.at == "as_of":
+                    t = cond.threshold
+                    edges.setdefault(cond.variable, set()).update(t if isinstance(t, tuple) else (t,))
+    ctx = VariableContext(facts, fiscal_year=fiscal_year, as_of=as_of, parameters=parameters or {})
+    columns = []
+    for variable in sorted(edges):
+        bars = np.array(sorted(edges[variable]))
+        value = ctx.value(variable)
+        position = np.searchsorted(bars, value, side="left") + np.searchsorted(bars, value, side="right")
+        columns.append(np.where(np.isnan(value), -1.0, position.astype(np.float64)))
+    return columns
+
+
+def _indicator_conditions(ind) -> list:
+    if ind.kind == "bands":
+        return [band.condition for band in ind.bands]
+    if ind.kind == "sum":
+        return [item.condition for item in ind.items]
+    if ind.kind == "max":
+        return [c for sub in ind.items for c in _indicator_conditions(sub)]
+    return []
+
+
 def _evaluate_tier(tier: str, ruleset: Ruleset, ctx: VariableContext, evaluation: _Evaluation,
-                   tolerance: float) -> TierOutcome:
+                   near_miss: NearMiss) -> TierOutcome:
     n = ctx.facts.n
     evaluator = TreeEvaluator(ctx, evaluation.statuses)
     root = evaluator.run(ruleset.root)
     status = status_of(root)
-    near_miss = (status == NOT_ELIGIBLE) & ((root.failing <= 1) | (root.shortfall <= tolerance))
+    shortfall = np.round(root.shortfall, 6)  # what explanations show; below that is float noise
     failed_cols, unknown_cols = [], []
     for node_id in ruleset.node_index:
         passed, failed = evaluator.outcome_bits[node_id]
@@ -145,7 +200,9 @@ def _evaluate_tier(tier: str, ruleset: Ruleset, ctx: VariableContext, evaluation
         score, dimension_scores = np.full(n, np.nan), {}
     else:
         detail = evaluator.score_details[first_score.id]
-        score, dimension_scores = detail["total"][0], dict(detail["dimensions"][0])
+        (low, high), dimension_scores = detail["total"], dict(detail["dimensions"][0])
+        # A score is reported only when the facts fix it: a lower bound of 0 is not a score of 0.
+        score = np.where(low == high, low, np.nan)
     return TierOutcome(
         tier=tier,
         ruleset=ruleset,
@@ -153,8 +210,9 @@ def _evaluate_tier(tier: str, ruleset: Ruleset, ctx: VariableContext, evaluation
         score=score,
         dimension_scores=dimension_scores,
         failing_count=root.failing,
-        shortfall=root.shortfall,
-        near_miss=near_miss,
+        fixed_count=root.fixed,
+        shortfall=shortfall,
+        near_miss=near_miss(status, root.failing, root.fixed, shortfall),
         failed_bits=pack_bits(failed_cols, n),
         unknown_bits=pack_bits(unknown_cols, n),
         _evaluation=evaluation,

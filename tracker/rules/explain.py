@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .definition import GroupNode, Indicator, Node, NotNode, ScoreNode, TestNode, TierNode
+from .definition import GroupNode, Indicator, Node, NotNode, ScoreNode, TestNode, TierNode, iter_nodes
 from .facts import decode_value
 from .fields import FIELDS
-from .logic import STATUS_NAMES, TreeEvaluator, absolute_gap, relative_gap
+from .gap_notes import criterion_note, timing
+from .logic import ELIGIBLE, STATUS_NAMES, TreeEvaluator, absolute_gap, closer, relative_gap
 from .scoring import cheapest_moves, indicator_points
 from .variables import VARIABLES, VariableContext
 
@@ -38,6 +39,7 @@ class _RowExplainer:
         self.tree = TreeEvaluator(self.ctx, statuses, record=True)
         self.tree.run(self.ruleset.root)
         self.outcomes = outcome.node_outcomes(row)
+        self.tier_names = evaluation.parameters.get("tier_names") or {}
 
     # -- values ------------------------------------------------------------------------------------
 
@@ -77,7 +79,7 @@ class _RowExplainer:
             absolute = absolute_gap(cond, value)
             relative = relative_gap(cond, np.array([value]))
             relative = float(np.asarray(relative, dtype=float).reshape(-1)[0])
-            entry["gap"] = {"absolute": absolute, "relative": relative}
+            entry["gap"] = {"absolute": absolute, "relative": round(relative, 6)}
         return entry
 
     # -- nodes -------------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ class _RowExplainer:
             result = self.tree.results[node.id]
             entry = {"id": node.id, "kind": node.kind, "label": _label(node), "reference": node.reference,
                      "depth": depth, "parent": parent, "outcome": self.outcomes[node.id],
-                     "failing_count": int(result.failing[0]), "shortfall": float(result.shortfall[0])}
+                     "failing_count": int(result.failing[0]), "shortfall": round(float(result.shortfall[0]), 6)}
             out.append(entry)
             if isinstance(node, TestNode):
                 entry.update(self.condition_entry(node.condition, self.value_of(node.condition.variable),
@@ -131,7 +133,7 @@ class _RowExplainer:
         entry = {"id": ind.id, "kind": ind.kind, "label": _label(ind), "reference": ind.reference,
                  "dimension": ind.dimension, "max_points": ind.max_points,
                  "points": {"low": low, "high": high}}
-        if ind.kind == "bands":
+        if ind.kind in ("bands", "points"):
             value = self.value_of(ind.variable)
             entry.update({"variable": ind.variable, "value": describe_value(ind.variable, value)})
             inputs = self.inputs_of(ind.variable)
@@ -161,7 +163,9 @@ class _RowExplainer:
     # -- gaps --------------------------------------------------------------------------------------
 
     def failing_on_closest_path(self) -> list[dict]:
-        """Failing criteria on the closest path (as counted by failing_count)."""
+        """Failing criteria on the closest path (as counted by failing_count), those the enterprise
+        can act on first (smallest shortfall first), then those it cannot (an age, a window, a
+        listing, an exclusion), each with a note saying what to do or why nothing can be done."""
         found: list[dict] = []
 
         def walk(node: Node):
@@ -172,25 +176,41 @@ class _RowExplainer:
                 for child in node.children:
                     walk(child)
             elif isinstance(node, GroupNode):
-                # Same choice as the vectorised any: fewest failing, then smallest shortfall, first.
-                best = min(node.children, key=lambda c: (int(self.tree.results[c.id].failing[0]),
-                                                         float(self.tree.results[c.id].shortfall[0])))
+                # Same choice as the vectorised any: fewest fixed, fewest failing, smallest shortfall, first.
+                best = node.children[0]
+                for child in node.children[1:]:
+                    a, b = self.tree.results[child.id], self.tree.results[best.id]
+                    if closer(a.fixed, a.failing, a.shortfall, b.fixed, b.failing, b.shortfall)[0]:
+                        best = child
                 walk(best)
             else:
-                entry = {"id": node.id, "kind": node.kind, "label": _label(node),
-                         "reference": node.reference, "shortfall": float(result.shortfall[0])}
-                if isinstance(node, TestNode):
-                    entry.update(self.condition_entry(node.condition,
-                                                      self.value_of(node.condition.variable), True))
-                elif isinstance(node, TierNode):
-                    entry.update({"tier": node.tier, "require": node.require})
-                found.append(entry)
+                found.append(self.failing_entry(node, result))
 
         walk(self.ruleset.root)
+        found.sort(key=lambda entry: (not entry["actionable"], entry["shortfall"]))
         return found
 
+    def failing_entry(self, node: Node, result) -> dict:
+        entry = {"id": node.id, "kind": node.kind, "label": _label(node), "reference": node.reference,
+                 "shortfall": round(float(result.shortfall[0]), 6), "actionable": not result.fixed[0]}
+        if isinstance(node, TestNode):
+            cond = node.condition
+            value = self.value_of(cond.variable)
+            entry.update(self.condition_entry(cond, value, True))
+            var = VARIABLES[cond.variable]
+            if var.clock is not None:
+                entry["timing"] = timing(var, cond, value, self.ctx)
+        elif isinstance(node, TierNode):
+            status = result.detail["status"]
+            entry.update({"tier": node.tier, "require": node.require,
+                          "tier_status": None if status is None else STATUS_NAMES[int(status[0])],
+                          "designated": bool(result.detail["holds"][0])})
+        entry["note"] = criterion_note(entry, self.tier_names)
+        return entry
+
     def facts_to_collect(self) -> list[dict]:
-        """Missing facts behind unknown tests and unknown score indicators, with their fiscal years."""
+        """Missing facts behind the unknown tests and score indicators that the verdict still depends
+        on (nothing under a passed node), with their fiscal years."""
         needed: dict[tuple, dict] = {}
         uncomputable: dict[str, list[str]] = {}
 
@@ -204,16 +224,24 @@ class _RowExplainer:
                 if node_id not in entry["needed_by"]:
                     entry["needed_by"].append(node_id)
 
-        for node in _iter(self.ruleset.root):
-            if self.outcomes[node.id] != "unknown":
-                continue
-            if isinstance(node, TestNode):
+        def walk(node: Node):
+            outcome = self.outcomes[node.id]
+            if outcome == "passed":
+                return
+            if isinstance(node, GroupNode):
+                for child in node.children:
+                    walk(child)
+            elif isinstance(node, NotNode):
+                walk(node.child)
+            elif outcome == "unknown" and isinstance(node, TestNode):
                 note(node.condition.variable, node.id)
-            elif isinstance(node, ScoreNode):
+            elif outcome == "unknown" and isinstance(node, ScoreNode):
                 for ind in node.indicators:
                     for variable in _indicator_variables(ind):
                         if np.isnan(self.value_of(variable)):
                             note(variable, ind.id)
+
+        walk(self.ruleset.root)
         facts = list(needed.values())
         for variable, node_ids in uncomputable.items():
             facts.append({"variable": variable, "fiscal_year": self.ctx.fiscal_year, "needed_by": node_ids,
@@ -223,7 +251,7 @@ class _RowExplainer:
 
     def score_gaps(self) -> list[dict]:
         gaps = []
-        for node in _iter(self.ruleset.root):
+        for node in iter_nodes(self.ruleset.root):
             if not isinstance(node, ScoreNode) or self.outcomes[node.id] == "passed":
                 continue
             detail = self.tree.results[node.id].detail
@@ -233,6 +261,7 @@ class _RowExplainer:
             gaps.append({
                 "id": node.id,
                 "score": total,
+                "score_range": {"low": total, "high": float(detail["total"][1][0])},
                 "min_total": node.min_total,
                 "points_short": max(node.min_total - total, 0.0),
                 "dimensions_short": {d.id: d.min - dims[d.id] for d in node.dimensions
@@ -242,18 +271,34 @@ class _RowExplainer:
         return gaps
 
 
-def _iter(node: Node):
-    from .definition import iter_nodes
-
-    return iter_nodes(node)
+def criterion_actionable(node: Node) -> bool:
+    """Whether an enterprise can change a failing criterion by what it does: a test on an actionable
+    variable, a title to obtain or a score to raise can be acted on; an exclusion (``not``) cannot."""
+    if isinstance(node, TestNode):
+        return VARIABLES[node.condition.variable].actionable
+    return not isinstance(node, NotNode)
 
 
 def _indicator_variables(ind: Indicator) -> list[str]:
-    if ind.kind == "bands":
+    if ind.kind in ("bands", "points"):
         return [ind.variable]
     if ind.kind == "sum":
         return [item.condition.variable for item in ind.items]
     return [v for sub in ind.items for v in _indicator_variables(sub)]
+
+
+def _score_summary(explainer: _RowExplainer, outcome, row: int) -> dict:
+    """The score as a user should read it: the points when the facts fix them (else null, with the
+    range they could take), and whether an eligible result passed by a direct condition instead."""
+    first = next((n for n in iter_nodes(outcome.ruleset.root) if isinstance(n, ScoreNode)), None)
+    if first is None:
+        return {"score": None, "score_range": None, "passed_directly": False}
+    low, high = (float(a[0]) for a in explainer.tree.results[first.id].detail["total"])
+    return {
+        "score": low if low == high else None,
+        "score_range": {"low": low, "high": high},
+        "passed_directly": int(outcome.status[row]) == ELIGIBLE and explainer.outcomes[first.id] != "passed",
+    }
 
 
 def explain_row(outcome, row: int) -> dict:
@@ -263,13 +308,15 @@ def explain_row(outcome, row: int) -> dict:
     ruleset = outcome.ruleset
     return {
         "tier": outcome.tier,
-        "ruleset": {"version": ruleset.version, "reference": ruleset.reference},
+        "ruleset": {"version": ruleset.version, "reference": ruleset.reference, "mode": ruleset.mode,
+                    "granted_from": _iso(ruleset.granted_from), "granted_to": _iso(ruleset.granted_to)},
         "as_of": evaluation.as_of.isoformat(),
         "fiscal_year": evaluation.fiscal_year,
         "status": outcome.status_name(row),
-        "score": None if np.isnan(outcome.score[row]) else float(outcome.score[row]),
+        **_score_summary(explainer, outcome, row),
         "failing_count": int(outcome.failing_count[row]),
-        "shortfall": float(outcome.shortfall[row]),
+        "fixed_count": int(outcome.fixed_count[row]),
+        "shortfall": round(float(outcome.shortfall[row]), 6),
         "near_miss": bool(outcome.near_miss[row]),
         "nodes": explainer.nodes(),
         "gaps": {
@@ -278,3 +325,7 @@ def explain_row(outcome, row: int) -> dict:
             "scores": explainer.score_gaps(),
         },
     }
+
+
+def _iso(value) -> str | None:
+    return None if value is None else value.isoformat()

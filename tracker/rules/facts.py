@@ -3,7 +3,8 @@
 Everything is a float64 array with NaN for missing, so that one comparison kernel serves every kind:
 bools are 0/1, ordinals and categories are the position of the choice in the field's ``choices``,
 dates are day numbers since 1970-01-01, years are plain numbers. Designations are bool arrays
-(held on ``as_of`` or not: a designation is never "unknown").
+(held on ``as_of`` or not: a designation is never "unknown"), with the day each held title was granted
+(NaN when not held or not recorded): re-reviews are judged under the rules of the grant.
 """
 
 from __future__ import annotations
@@ -133,14 +134,16 @@ def _encode_datetime64(field: FactField, arr: np.ndarray) -> np.ndarray:
 
 
 class FactTable:
-    """Facts for ``n`` rows: attributes, metrics by fiscal year and active designations."""
+    """Facts for ``n`` rows: attributes, metrics by fiscal year, active designations and their grant days."""
 
     def __init__(self, n: int, attributes: dict[str, np.ndarray],
-                 metrics: dict[str, dict[int, np.ndarray]], designations: dict[str, np.ndarray]):
+                 metrics: dict[str, dict[int, np.ndarray]], designations: dict[str, np.ndarray],
+                 granted: dict[str, np.ndarray] | None = None):
         self.n = int(n)
         self.attributes = attributes
         self.metrics = metrics
         self.designations = designations
+        self.granted = granted or {}
         self._missing = np.full(self.n, np.nan)
         self._missing.flags.writeable = False
         self._not_held = np.zeros(self.n, dtype=bool)
@@ -151,10 +154,12 @@ class FactTable:
     @classmethod
     def from_columns(cls, *, n: int | None = None, attributes: Mapping | None = None,
                      metrics: Mapping[str, Mapping[int, object]] | None = None,
-                     designations: Mapping[str, object] | None = None) -> FactTable:
+                     designations: Mapping[str, object] | None = None,
+                     granted: Mapping[str, object] | None = None) -> FactTable:
         """Build from columns: ``attributes={field: column}``, ``metrics={field: {year: column}}``,
-        ``designations={tier_code: bool column}``. Columns are NumPy arrays (already encoded or
-        plain values) or lists. Raises FactError on unknown fields or bad values."""
+        ``designations={tier_code: bool column}``, ``granted={tier_code: grant dates}`` (day numbers,
+        dates or ISO strings; None where unknown). Columns are NumPy arrays (already encoded or plain
+        values) or lists. Raises FactError on unknown fields or bad values."""
         attributes, metrics, designations = attributes or {}, metrics or {}, designations or {}
         if n is None:
             n = _infer_length(attributes, metrics, designations)
@@ -176,18 +181,23 @@ class FactTable:
             if arr.shape != (n,):
                 raise FactError(f"designations.{tier}", f"expected {n} values")
             desigs[str(tier)] = arr
-        return cls(n, attrs, mets, desigs)
+        grants = {}
+        for tier, column in (granted or {}).items():
+            grants[str(tier)] = encode_column(_GRANT_FIELD, column, n)
+        return cls(n, attrs, mets, desigs, grants)
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping]) -> FactTable:
         """Build from plain records ``{"attributes": {...}, "metrics": [{"fiscal_year": 2025, ...}],
         "designations": ["innovative_sme", ...]}`` (str choices, dates or ISO strings, None missing).
+        ``designations`` may also map each held tier to its grant date: ``{"little_giant": "2023-07-01"}``.
         """
         records = list(records)
         n = len(records)
         attr_cols: dict[str, list] = {}
         metric_cols: dict[str, dict[int, list]] = {}
         desig_cols: dict[str, np.ndarray] = {}
+        grant_cols: dict[str, list] = {}
         for i, record in enumerate(records):
             extra = set(record) - {"attributes", "metrics", "designations"}
             if extra:
@@ -211,10 +221,13 @@ class FactTable:
                     if name not in METRIC_FIELDS:
                         raise FactError(name, _unknown_message(name, "an annual metric"))
                     metric_cols.setdefault(name, {}).setdefault(year, [None] * n)[i] = value
-            for tier in record.get("designations") or ():
+            held = record.get("designations") or ()
+            for tier in held:
                 desig_cols.setdefault(str(tier), np.zeros(n, dtype=bool))[i] = True
+                if isinstance(held, Mapping):
+                    grant_cols.setdefault(str(tier), [None] * n)[i] = held[tier]
         return cls.from_columns(n=n, attributes=attr_cols, metrics=metric_cols,
-                                designations=desig_cols)
+                                designations=desig_cols, granted=grant_cols)
 
     # -- access ---------------------------------------------------------------------------------
 
@@ -230,6 +243,10 @@ class FactTable:
         """Bool column: the row holds an active designation of ``tier`` on as_of."""
         return self.designations.get(tier, self._not_held)
 
+    def granted_on(self, tier: str) -> np.ndarray:
+        """Day number on which the held ``tier`` title was granted; NaN when not held or not known."""
+        return self.granted.get(tier, self._missing)
+
     def take(self, rows) -> FactTable:
         """A new FactTable of the selected rows (an index array, list or slice)."""
         idx = np.arange(self.n)[rows] if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
@@ -238,6 +255,7 @@ class FactTable:
             {k: v[idx] for k, v in self.attributes.items()},
             {k: {y: v[idx] for y, v in by_year.items()} for k, by_year in self.metrics.items()},
             {k: v[idx] for k, v in self.designations.items()},
+            {k: v[idx] for k, v in self.granted.items()},
         )
 
     def raw_value(self, name: str, fiscal_year: int | None, row: int) -> float:
@@ -268,6 +286,9 @@ def decode_value(field_kind: str, choices: tuple[str, ...], value: float):
     if field_kind in ("count", "year") and float(value).is_integer():
         return int(value)
     return float(value)
+
+
+_GRANT_FIELD = FactField("granted_on", "date", "认定日期", "Date granted")
 
 
 def _infer_length(attributes, metrics, designations) -> int:

@@ -1,9 +1,12 @@
 """Vectorised three-valued evaluation of a definition tree.
 
-Each node yields two bool arrays, ``passed`` and ``failed`` (unknown = neither), plus the two
-closeness measures of the closest path: ``failing`` (number of failing criteria) and ``shortfall``
-(normalised gap). NaN compares false in both directions, so a missing value is unknown without any
-explicit mask: ``v >= t`` is the pass test and ``v < t`` the fail test.
+Each node yields two bool arrays, ``passed`` and ``failed`` (unknown = neither), plus the closeness
+measures of the closest path: ``failing`` (number of failing criteria), ``fixed`` (how many of those
+no enterprise can change: an age, a listing, an exclusion) and ``shortfall`` (the largest normalised
+gap among them). The closest branch of an ``any`` is the one with the fewest fixed failures, then the
+fewest failures, then the smallest shortfall: a criterion that cannot be changed is never the cheapest
+move. NaN compares false in both directions, so a missing value is unknown without any explicit mask:
+``v >= t`` is the pass test and ``v < t`` the fail test.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from .variables import VARIABLES, VariableContext
 
 ELIGIBLE, NOT_ELIGIBLE, INSUFFICIENT_DATA = 0, 1, 2
 STATUS_NAMES = ("eligible", "not_eligible", "insufficient_data")
-TINY = 1e-9  # floor of a relative gap's denominator (a threshold of 0)
+TINY = 1e-9  # floor of a score node's min_total as a denominator
 
 
 @dataclass
@@ -25,6 +28,7 @@ class NodeResult:
     passed: np.ndarray
     failed: np.ndarray
     failing: np.ndarray  # int16
+    fixed: np.ndarray  # int16: failing criteria on the closest path that cannot be changed
     shortfall: np.ndarray  # float64
     detail: dict = field(default_factory=dict)  # only filled when recording (explain)
 
@@ -69,36 +73,53 @@ def _edge(threshold: float) -> float:
     return EDGE_TOLERANCE * max(1.0, abs(threshold))
 
 
-def relative_gap(cond: Condition, v):
-    """Normalised distance from ``v`` to passing: |threshold − value| / max(|threshold|, TINY);
-    1.0 for operators with no meaningful distance (eq, ne, in, is_true, is_false)."""
-    op, t = cond.op, cond.threshold
-    if op in ("gte", "gt", "lte", "lt"):
-        gap = np.abs(v - t) * (1.0 / max(abs(t), TINY))
-    elif op == "between":
+def round_to(value, step: float):
+    """``value`` rounded to a multiple of ``step`` (a variable's precision: a power of ten, so a fen
+    rounds to 2 decimals without leaving binary noise such as 123.46000000000001)."""
+    value = np.asarray(value, dtype=np.float64)
+    decimals = -np.log10(step)
+    if step < 1 and float(decimals).is_integer():
+        return np.round(value, int(decimals))
+    return np.round(value / step) * step
+
+
+def _distance(cond: Condition, v) -> tuple[np.ndarray, np.ndarray]:
+    """(distance to passing, the threshold it is measured from) for an order operator."""
+    t = cond.threshold
+    if cond.op == "between":
         low, high = t
-        gap = np.where(v < low, (low - v) / max(abs(low), TINY), (v - high) / max(abs(high), TINY))
-    else:
+        return np.where(v < low, low - v, v - high), np.where(v < low, low, high)
+    return np.abs(v - t), np.full(np.shape(v), float(t))
+
+
+def relative_gap(cond: Condition, v):
+    """Normalised distance from ``v`` to passing, for failing values: the gap (rounded to the variable's
+    precision, and at least one step: at a strict bar the value fails by the smallest step) over
+    |threshold|, or over the variable's ``zero_scale`` when the threshold is 0; 1.0 for operators
+    with no meaningful distance (eq, ne, in, is_true, is_false)."""
+    if cond.op not in ("gte", "gt", "lte", "lt", "between"):
         return 1.0
-    if VARIABLES[cond.variable].may_be_infinite:
+    var = VARIABLES[cond.variable]
+    distance, threshold = _distance(cond, np.asarray(v, dtype=np.float64))
+    with np.errstate(invalid="ignore"):
+        distance = np.maximum(round_to(distance, var.precision), var.precision)
+    scale = np.where(threshold == 0, var.zero_scale, np.abs(threshold))
+    gap = distance / scale
+    if var.may_be_infinite:
         # "No qualifying award" is not a distance: count it like a failed yes/no criterion.
         gap = np.where(np.isinf(v), 1.0, gap)
     return gap
 
 
 def absolute_gap(cond: Condition, value: float) -> float | None:
-    """How far ``value`` is from passing (gte: threshold − value; lte: value − threshold;
-    between: distance to the nearer edge); None for operators without a distance."""
-    op, t = cond.op, cond.threshold
-    if value != value or value in (np.inf, -np.inf):
+    """How far a failing ``value`` is from passing, on the variable's own scale and rounded to its
+    precision (never less than one step): gte/gt threshold − value, lte/lt value − threshold,
+    between the distance to the nearer edge; None for operators without a distance."""
+    if value != value or value in (np.inf, -np.inf) or cond.op not in ("gte", "gt", "lte", "lt", "between"):
         return None
-    if op in ("gte", "gt"):
-        return t - value
-    if op in ("lte", "lt"):
-        return value - t
-    if op == "between":
-        return t[0] - value if value < t[0] else value - t[1]
-    return None
+    step = VARIABLES[cond.variable].precision
+    distance = float(_distance(cond, np.array([value]))[0][0])
+    return float(max(round_to(distance, step), step))
 
 
 class TreeEvaluator:
@@ -133,8 +154,9 @@ class TreeEvaluator:
             children = [self.run(child) for child in node.children]
             return self._all(children) if node.kind == "all" else self._any(children)
         if isinstance(node, NotNode):
+            # An exclusion ("not a single champion"): nothing the enterprise can do about it.
             child = self.run(node.child)
-            return self._boolean(child.failed, child.passed)
+            return self._boolean(child.failed, child.passed, fixed=True)
         if isinstance(node, TierNode):
             return self._tier(node)
         if isinstance(node, ScoreNode):
@@ -145,18 +167,27 @@ class TreeEvaluator:
             return result
         raise AssertionError(type(node))
 
-    def _boolean(self, passed, failed) -> NodeResult:
-        # A yes/no criterion: one failing criterion, shortfall 1.0 when it fails.
-        return NodeResult(passed, failed, failed.astype(np.int16), failed.astype(np.float64))
+    def _boolean(self, passed, failed, *, fixed: bool = False, shortfall=None) -> NodeResult:
+        # A yes/no criterion: one failing criterion, shortfall 1.0 when it fails unless given.
+        count = failed.astype(np.int16)
+        short = failed.astype(np.float64) if shortfall is None else np.where(failed, shortfall, 0.0)
+        return NodeResult(passed, failed, count, count if fixed else self._zeros_i, short)
 
     def _test(self, node: TestNode) -> NodeResult:
         cond = node.condition
         v = self.ctx.value(cond.variable)
         passed, failed = compare(cond, v)
-        rel = relative_gap(cond, v)
-        # A float means "no distance" (eq, in, booleans): a failure then counts 1.0.
-        shortfall = failed.astype(np.float64) if isinstance(rel, float) else np.where(failed, rel, 0.0)
-        result = NodeResult(passed, failed, failed.astype(np.int16), shortfall)
+        count = failed.astype(np.int16)
+        if VARIABLES[cond.variable].actionable:
+            rel = relative_gap(cond, v)
+            # A float means "no distance" (eq, in, booleans): a failure then counts 1.0.
+            shortfall = failed.astype(np.float64) if isinstance(rel, float) else np.where(failed, rel, 0.0)
+            fixed = self._zeros_i
+        else:
+            # No distance to close: counted like a failed yes/no criterion (and so it does not drift
+            # day by day with an age; the explanation still says how far and until when).
+            shortfall, fixed = failed.astype(np.float64), count
+        result = NodeResult(passed, failed, count, fixed, shortfall)
         if self.record:
             result.detail = {"value": v}
         return result
@@ -164,27 +195,29 @@ class TreeEvaluator:
     def _all(self, children: list[NodeResult]) -> NodeResult:
         first = children[0]
         passed, failed = first.passed.copy(), first.failed.copy()
-        failing, shortfall = first.failing.copy(), first.shortfall.copy()
+        failing, fixed, shortfall = first.failing.copy(), first.fixed.copy(), first.shortfall.copy()
         for child in children[1:]:
             passed &= child.passed
             failed |= child.failed
             failing += child.failing
+            fixed += child.fixed
             np.maximum(shortfall, child.shortfall, out=shortfall)
-        return NodeResult(passed, failed, failing, shortfall)
+        return NodeResult(passed, failed, failing, fixed, shortfall)
 
     def _any(self, children: list[NodeResult]) -> NodeResult:
-        # Closest branch: fewest failing criteria, then smallest shortfall, then first in order.
-        # A passing branch has (0, 0), so a passing ``any`` reports (0, 0) with no extra mask.
+        # Closest branch: fewest fixed failures, then fewest failing criteria, then smallest shortfall,
+        # then first in order. A passing branch has (0, 0, 0), so a passing ``any`` reports zeros.
         first = children[0]
         passed, failed = first.passed.copy(), first.failed.copy()
-        failing, shortfall = first.failing.copy(), first.shortfall.copy()
+        failing, fixed, shortfall = first.failing.copy(), first.fixed.copy(), first.shortfall.copy()
         for child in children[1:]:
             passed |= child.passed
             failed &= child.failed
-            better = (child.failing < failing) | ((child.failing == failing) & (child.shortfall < shortfall))
+            better = closer(child.fixed, child.failing, child.shortfall, fixed, failing, shortfall)
             np.copyto(failing, child.failing, where=better)
+            np.copyto(fixed, child.fixed, where=better)
             np.copyto(shortfall, child.shortfall, where=better)
-        return NodeResult(passed, failed, failing, shortfall)
+        return NodeResult(passed, failed, failing, fixed, shortfall)
 
     def _tier(self, node: TierNode) -> NodeResult:
         status = self.tier_status.get(node.tier)
@@ -195,15 +228,26 @@ class TreeEvaluator:
         else:
             eligible, not_eligible = status == ELIGIBLE, status == NOT_ELIGIBLE
         if node.require == "designated":
+            # Meeting the other tier's criteria is not holding its title (granted after review and a
+            # public notice); when it does meet them, the only step left is to obtain it: distance 0.
             passed, failed = holds.copy(), ~holds
-        elif node.require == "eligible":
-            passed, failed = eligible, not_eligible
+            result = self._boolean(passed, failed, shortfall=np.where(eligible, 0.0, 1.0))
         else:
-            passed, failed = eligible | holds, not_eligible & ~holds
-        result = self._boolean(passed, failed)
+            if node.require == "eligible":
+                passed, failed = eligible, not_eligible
+            else:
+                passed, failed = eligible | holds, not_eligible & ~holds
+            result = self._boolean(passed, failed)
         if self.record:
             result.detail = {"status": status, "holds": holds}
         return result
+
+
+def closer(fixed_a, failing_a, short_a, fixed_b, failing_b, short_b) -> np.ndarray:
+    """Rows where path a is strictly closer than path b: fewer fixed failures, then fewer failures,
+    then a smaller shortfall (the order ``any`` and the explanation both use)."""
+    return (fixed_a < fixed_b) | ((fixed_a == fixed_b) & (
+        (failing_a < failing_b) | ((failing_a == failing_b) & (short_a < short_b))))
 
 
 def status_of(root: NodeResult) -> np.ndarray:

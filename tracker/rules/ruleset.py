@@ -26,7 +26,11 @@ def _date(value, what: str) -> dt.date | None:
 @dataclass(frozen=True)
 class Ruleset:
     """A tier's criteria as data. ``definition`` is the raw tree; ``root`` its parsed form (parsing
-    and validation happen on construction, so an invalid ruleset cannot exist)."""
+    and validation happen on construction, so an invalid ruleset cannot exist).
+
+    ``granted_from``/``granted_to`` (re-review rulesets only) bound the grant date of the designation
+    under review: a re-review follows the rules the title was granted under (null = open end).
+    """
 
     tier: str
     version: str
@@ -37,6 +41,8 @@ class Ruleset:
     status: str = "active"
     reference: str = ""
     definition: Mapping = field(default_factory=dict, compare=False, repr=False)
+    granted_from: dt.date | None = None
+    granted_to: dt.date | None = None
     root: Node = field(init=False, compare=False, repr=False)
     node_index: tuple[str, ...] = field(init=False, compare=False, repr=False)
 
@@ -49,6 +55,12 @@ class Ruleset:
             raise DefinitionError(None, "effective_to is before effective_from")
         if self.mode not in MODES:
             raise DefinitionError(None, f"mode must be one of {', '.join(MODES)}")
+        object.__setattr__(self, "granted_from", _date(self.granted_from, "granted_from"))
+        object.__setattr__(self, "granted_to", _date(self.granted_to, "granted_to"))
+        if (self.granted_from or self.granted_to) and self.mode != "review":
+            raise DefinitionError(None, "granted_from/granted_to apply to re-review rulesets (mode review) only")
+        if self.granted_from and self.granted_to and self.granted_to < self.granted_from:
+            raise DefinitionError(None, "granted_to is before granted_from")
         if self.status not in STATUSES:
             raise DefinitionError(None, f"status must be one of {', '.join(STATUSES)}")
         if self.jurisdiction is not None:
@@ -63,7 +75,7 @@ class Ruleset:
     def from_dict(cls, data: Mapping, *, tier: str | None = None) -> Ruleset:
         """Build from one entry of a ``fixtures/rulesets/<tier>.yaml`` file (``tier`` from the file)."""
         known = {"tier", "version", "effective_from", "effective_to", "mode", "jurisdiction", "status",
-                 "reference", "definition"}
+                 "reference", "definition", "granted_from", "granted_to"}
         unknown = set(data) - known
         if unknown:
             raise DefinitionError(None, f"unknown ruleset keys: {', '.join(sorted(unknown))}")
@@ -77,6 +89,11 @@ class Ruleset:
         """The effective window contains ``as_of`` (both ends inclusive)."""
         return self.effective_from <= as_of and (self.effective_to is None or as_of <= self.effective_to)
 
+    def covers_grant(self, granted_on: dt.date) -> bool:
+        """The grant window contains ``granted_on`` (both ends inclusive; no window covers every date)."""
+        return (self.granted_from is None or self.granted_from <= granted_on) and (
+            self.granted_to is None or granted_on <= self.granted_to)
+
 
 def region_prefix(code: str | None) -> str:
     """GB/T 2260 code without its trailing "00" pairs: 320000 → 32, 320500 → 3205, 320505 → 320505."""
@@ -89,11 +106,13 @@ def region_prefix(code: str | None) -> str:
 
 
 def select_ruleset(candidates: Iterable[Ruleset], *, tier: str, as_of: dt.date, mode: str,
-                   region_code: str | None = None) -> Ruleset | None:
+                   region_code: str | None = None, granted_on: dt.date | None = None) -> Ruleset | None:
     """The ruleset to evaluate ``tier`` with, or None.
 
     Candidates must be active, of that tier, effective on ``as_of``, of mode ``mode`` or ``any``, and
-    national (jurisdiction null) or a region containing ``region_code``. Among them: the most
+    national (jurisdiction null) or a region containing ``region_code``; in review mode, a grant
+    window must contain ``granted_on``, the day the title under review was granted (unknown: taken as
+    ``as_of``, the rules a title granted that day would be reviewed under). Among them: the most
     specific jurisdiction first, then an exact mode over ``any``, then the latest effective_from.
     """
     if mode not in ("new", "review"):
@@ -104,6 +123,8 @@ def select_ruleset(candidates: Iterable[Ruleset], *, tier: str, as_of: dt.date, 
         if ruleset.tier != tier or ruleset.status != "active" or not ruleset.applies_on(as_of):
             continue
         if ruleset.mode not in (mode, "any"):
+            continue
+        if mode == "review" and not ruleset.covers_grant(granted_on or as_of):
             continue
         prefix = region_prefix(ruleset.jurisdiction)
         if prefix and not region.startswith(prefix):

@@ -12,10 +12,16 @@ import numpy as np
 
 from .definition import Indicator, ScoreNode
 from .logic import TINY, NodeResult, compare, relative_gap
+from .variables import VARIABLES
 
 
 def indicator_points(ind: Indicator, ctx) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) points arrays of one indicator."""
+    if ind.kind == "points":
+        # Points read from an attested input (a province's 特色化 points), bounded by max_points.
+        v = ctx.value(ind.variable)
+        points = np.clip(np.where(np.isnan(v), ind.otherwise, v), 0.0, ind.max_points)
+        return points, np.where(np.isnan(v), ind.max_points, points)
     if ind.kind == "bands":
         v = ctx.value(ind.variable)
         points = np.full(v.shape[0], ind.otherwise)
@@ -60,7 +66,8 @@ def evaluate_score(node: ScoreNode, evaluator) -> NodeResult:
         failed |= dim_high[d.id] < d.min
         if d.min > 0:
             np.maximum(short, np.maximum(d.min - dim_low[d.id], 0.0) / d.min, out=short)
-    result = NodeResult(passed, failed, failed.astype(np.int16), np.where(failed, short, 0.0))
+    result = NodeResult(passed, failed, failed.astype(np.int16), np.zeros(n, dtype=np.int16),
+                        np.where(failed, short, 0.0))
     result.detail = {"total": (total_low, total_high), "dimensions": (dim_low, dim_high)}
     if evaluator.record:
         result.detail["indicators"] = per_indicator
@@ -84,10 +91,14 @@ class _MoveState:
 
 def _candidates(top: Indicator, state: _MoveState) -> list[dict]:
     """Moves raising ``top`` above its current points: the next band up of a bands indicator, a
-    failing item of a sum (not chosen yet), and for a max the moves of each of its items."""
+    failing item of a sum (not chosen yet), and for a max the moves of each of its items. Only
+    variables an enterprise can change are moves (years in the niche come with time, not effort);
+    attested points have no bands to aim at and give no move."""
     current = state.points[top.id]
     moves = []
     for sub in (top.items if top.kind == "max" else (top,)):
+        if sub.kind == "bands" and not VARIABLES[sub.variable].actionable:
+            continue
         if sub.kind == "bands":
             value = float(state.ctx.value(sub.variable)[0])
             higher = [b for b in sub.bands if b.points > current]
@@ -98,6 +109,8 @@ def _candidates(top: Indicator, state: _MoveState) -> list[dict]:
         elif sub.kind == "sum":
             sub_now = min(sub.cap, state.actual[sub.id] + state.sum_extra.get(sub.id, 0.0))
             for item in sub.items:
+                if not VARIABLES[item.condition.variable].actionable:
+                    continue
                 value = float(state.ctx.value(item.condition.variable)[0])
                 _, failed = compare(item.condition, np.array([value]))
                 new = min(sub.cap, sub_now + item.points)

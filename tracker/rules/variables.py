@@ -12,10 +12,18 @@ Conventions (every formula follows them):
 * Window aggregates (sums, averages, minimums, best awards) are missing if any year of the window is
   missing. A ruleset that wants "either year" with three-valued logic should use ``any`` over the
   per-year variables (for example ``platform_score`` and ``platform_score_prev``).
-* ``years_in_niche`` = Y − niche_since: full years in the niche at the end of Y, not counting the year
-  of entry (entered 2022 → 2 years at the end of 2024).
-* ``company_age`` = full years from ``founded_on`` to ``as_of`` (anniversary reached → counted).
+* Every duration (ages, windows, years in the niche) is ``durations.years_between``: exact calendar
+  years, integers on anniversaries, so "not more than 10 years" fails the day after the tenth
+  anniversary. ``company_age`` is measured on ``as_of``, ``company_age_end_of_year`` and
+  ``years_in_niche`` at the end of Y; a start known only as a year (``niche_since``) counts from the
+  first whole year after it (entered 2022 → 3 years at the end of 2025). See durations.py.
 * "No qualifying award" in ``*_award_best_rank_3y`` is +inf (a rank test on it fails, never unknown).
+
+Besides its formula a variable carries data the gap report reads (docs/rules-format.md, "Gaps"):
+``actionable`` (can an enterprise change it by what it does), ``clock`` (a duration that moves with
+time alone: when a failing test on it will be met, or when its window closed), ``precision`` (the
+smallest step a gap is reported in: a fen for money, 0.01 percentage points for ratios) and
+``zero_scale`` (the distance that counts as 100 % short when the threshold itself is 0).
 """
 
 from __future__ import annotations
@@ -26,8 +34,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .durations import day_of, end_of_year, start_of_year_count, years_between
 from .facts import FactTable
-from .fields import AWARD_LEVELS, CHUANGKE_RANKS, FIELDS, SECTORS, FactField
+from .fields import AWARD_LEVELS, CHUANGKE_RANKS, FIELDS, FactField
+from .formulas import (  # noqa: F401  (ParameterError is part of this module's interface)
+    ParameterError,
+    best_rank,
+    cagr,
+    growth,
+    max_over,
+    ratio,
+    sme_by_size_standard,
+    sum_over,
+)
+
+# The smallest step a gap is reported in, by kind (a variable may set its own).
+PRECISION = {"money": 0.01, "money_usd": 0.01, "ratio": 0.0001, "count": 1.0, "number": 0.01, "year": 1.0,
+             "date": 1.0, "bool": 1.0, "ordinal": 1.0, "category": 1.0}
+# What counts as 100 % short when a threshold is 0 (growth > 0 %, a count > 0), by kind: the relative
+# gap |threshold − value| / |threshold| has no meaning there, so the distance is read on this scale.
+# Ratios: 1.0 (100 percentage points, so a 3.8 % decline is 3.8 % short); money: 1000万元, the smallest
+# revenue bar of the MIIT rules; USD: 500万美元, the smallest financing bar of the GEI rules.
+ZERO_SCALE = {"money": 10_000_000.0, "money_usd": 5_000_000.0, "ratio": 1.0, "count": 1.0, "number": 1.0,
+              "year": 1.0, "date": 365.0, "bool": 1.0, "ordinal": 1.0, "category": 1.0}
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A duration that moves with time alone: years from the fact ``start`` (a date, or a year counted
+    from the first whole year after it) to ``at``: ``as_of`` or ``end_of_year`` (the end of Y)."""
+
+    start: str
+    at: str
 
 
 @dataclass(frozen=True)
@@ -55,14 +93,20 @@ class Variable:
     doc: str = ""
     derived: bool = True
     may_be_infinite: bool = False
+    actionable: bool = True
+    clock: Clock | None = None
+    precision: float = 0.0  # 0 = the kind's default (PRECISION)
+    zero_scale: float = 0.0  # 0 = the kind's default (ZERO_SCALE)
+
+    def __post_init__(self):
+        if not self.precision:
+            object.__setattr__(self, "precision", PRECISION[self.kind])
+        if not self.zero_scale:
+            object.__setattr__(self, "zero_scale", ZERO_SCALE[self.kind])
 
     def years(self, fiscal_year: int) -> list[int]:
         """The fiscal years this variable reads for assessment year ``fiscal_year``."""
         return [fiscal_year + k for k in self.window]
-
-
-class ParameterError(ValueError):
-    """Evaluation parameters (for example the SME size standards) are malformed."""
 
 
 class VariableContext:
@@ -91,106 +135,6 @@ class VariableContext:
         return self.facts.attribute(name)
 
 
-# -- formula helpers ------------------------------------------------------------------------------
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    # A zero denominator is "cannot be computed", not infinity.
-    return num / np.where(den == 0, np.nan, den)
-
-
-def _growth(current: np.ndarray, base: np.ndarray) -> np.ndarray:
-    # Growth over a non-positive base has no meaning; treat it as missing.
-    return current / np.where(base > 0, base, np.nan) - 1.0
-
-
-def _cagr(current: np.ndarray, base: np.ndarray, years: int) -> np.ndarray:
-    ratio = current / np.where(base > 0, base, np.nan)
-    return np.power(np.where(ratio >= 0, ratio, np.nan), 1.0 / years) - 1.0
-
-
-def _kleene_or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Three-valued OR of 0/1/NaN arrays: true if either is true, false if both are false."""
-    out = np.where((a == 1) | (b == 1), 1.0, np.where((a == 0) & (b == 0), 0.0, np.nan))
-    return out
-
-
-def _best_rank(ctx: VariableContext, min_level: str) -> np.ndarray:
-    """Best (lowest) rank over Y, Y-1, Y-2 among awards of at least ``min_level``; +inf if none."""
-    min_code = AWARD_LEVELS.index(min_level)
-    best = None
-    for k in (0, -1, -2):
-        level, rank = ctx.metric("st_award_level", k), ctx.metric("st_award_rank", k)
-        # Known level below the threshold: no qualifying award that year, whatever the rank says.
-        year = np.where(level >= min_code, rank, np.where(level < min_code, np.inf, np.nan))
-        best = year if best is None else np.minimum(best, year)  # np.minimum propagates NaN
-    return best
-
-
-def _company_age(ctx: VariableContext) -> np.ndarray:
-    days = ctx.attribute("founded_on")
-    missing = np.isnan(days)
-    d = np.where(missing, 0, days).astype("datetime64[D]")
-    years = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    months = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    mdays = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
-    as_of = ctx.as_of
-    before_anniversary = (months > as_of.month) | ((months == as_of.month) & (mdays > as_of.day))
-    age = (as_of.year - years - before_anniversary).astype(np.float64)
-    age[missing] = np.nan
-    return age
-
-
-_SIZE_CRITERIA = (("max_employees", "employees"), ("max_revenue", "revenue"),
-                  ("max_total_assets", "total_assets"))
-
-
-def _is_sme(ctx: VariableContext) -> np.ndarray:
-    """SME when any applicable criterion of the sector's size standard is under its limit.
-
-    A limit that is absent or null means the sector's standard has no such criterion (it cannot make
-    the enterprise an SME); a sector absent from the size standards leaves the value missing.
-    """
-    standards = ctx.parameters.get("size_standards") or {}
-    limits = {key: np.full(len(SECTORS), np.nan) for key, _ in _SIZE_CRITERIA}
-    has_standard = np.zeros(len(SECTORS), dtype=bool)
-    for sector, sector_limits in standards.items():
-        if sector not in SECTORS:
-            raise ParameterError(f'size_standards: unknown sector "{sector}"; expected one of '
-                                 f'{", ".join(SECTORS)}')
-        code = SECTORS.index(sector)
-        has_standard[code] = True
-        for key, _ in _SIZE_CRITERIA:
-            if sector_limits.get(key) is not None:
-                limits[key][code] = float(sector_limits[key])
-    sector = ctx.attribute("sector")
-    known = ~np.isnan(sector)
-    codes = np.where(known, sector, 0).astype(np.int64)
-    result = np.where(known & has_standard[codes], 0.0, np.nan)  # start from "false" and OR in
-    for key, metric in _SIZE_CRITERIA:
-        limit = np.where(known, limits[key][codes], np.nan)
-        applies = ~np.isnan(limit)
-        if not applies.any():
-            continue
-        value = ctx.metric(metric)
-        under = np.where(applies, np.where(np.isnan(value), np.nan, (value < limit).astype(np.float64)), 0.0)
-        result = _kleene_or(result, under)
-    return result
-
-
-def _max_over(ctx: VariableContext, field: str, offsets) -> np.ndarray:
-    out = ctx.metric(field, offsets[0])
-    for k in offsets[1:]:
-        out = np.maximum(out, ctx.metric(field, k))
-    return out
-
-
-def _sum_over(ctx: VariableContext, field: str, offsets) -> np.ndarray:
-    out = ctx.metric(field, offsets[0])
-    for k in offsets[1:]:
-        out = out + ctx.metric(field, k)
-    return out
-
-
 # -- the registry ---------------------------------------------------------------------------------
 
 VARIABLES: dict[str, Variable] = {}
@@ -205,24 +149,25 @@ def _base(field: FactField) -> Variable:
     if field.annual:
         return Variable(field.name, field.kind, field.label_zh, field.label_en, field.unit, (0,),
                         (Input(field.name, 0),), lambda ctx, f=field.name: ctx.metric(f, 0),
-                        field.choices, derived=False)
+                        field.choices, derived=False, actionable=field.actionable)
     return Variable(field.name, field.kind, field.label_zh, field.label_en, field.unit, (),
                     (Input(field.name),), lambda ctx, f=field.name: ctx.attribute(f),
-                    field.choices, derived=False)
+                    field.choices, derived=False, actionable=field.actionable)
 
 
 for _field in FIELDS.values():
     _register(_base(_field))
 
 
-def derived(name, kind, zh, en, unit, inputs, doc="", choices=(), may_be_infinite=False):
+def derived(name, kind, zh, en, unit, inputs, doc="", choices=(), may_be_infinite=False, actionable=True,
+            clock=None, precision=0.0):
     """Decorator registering a derived variable; ``inputs`` are (field, offset[, role]) tuples."""
     ins = tuple(Input(*spec) for spec in inputs)
     window = tuple(sorted({i.offset for i in ins if i.offset is not None}, reverse=True))
 
     def wrap(formula):
         _register(Variable(name, kind, zh, en, unit, window, ins, formula, tuple(choices), doc,
-                           True, may_be_infinite))
+                           True, may_be_infinite, actionable, clock, precision))
         return formula
 
     return wrap
@@ -235,13 +180,13 @@ def _years(field, offsets, role=""):
 @derived("rd_ratio", "ratio", "研发费用占营业收入比重", "R&D expense / revenue", "",
          [("rd_expense", 0, "numerator"), ("revenue", 0, "denominator")])
 def _rd_ratio(ctx):
-    return _ratio(ctx.metric("rd_expense"), ctx.metric("revenue"))
+    return ratio(ctx.metric("rd_expense"), ctx.metric("revenue"))
 
 
 @derived("rd_ratio_prev", "ratio", "前一年研发费用占比", "R&D ratio of Y-1", "",
          [("rd_expense", -1, "numerator"), ("revenue", -1, "denominator")])
 def _rd_ratio_prev(ctx):
-    return _ratio(ctx.metric("rd_expense", -1), ctx.metric("revenue", -1))
+    return ratio(ctx.metric("rd_expense", -1), ctx.metric("revenue", -1))
 
 
 @derived("rd_ratio_min_2y", "ratio", "近2年研发费用占比(孰低)", "Lower R&D ratio of Y and Y-1", "",
@@ -254,7 +199,7 @@ def _rd_ratio_min_2y(ctx):
 @derived("rd_expense_sum_2y", "money", "近2年研发费用合计", "R&D expense, Y and Y-1 combined", "CNY",
          _years("rd_expense", (0, -1)))
 def _rd_sum_2y(ctx):
-    return _sum_over(ctx, "rd_expense", (0, -1))
+    return sum_over(ctx, "rd_expense", (0, -1))
 
 
 @derived("rd_expense_avg_2y", "money", "近2年研发费用平均", "Average R&D expense, Y and Y-1", "CNY",
@@ -272,108 +217,142 @@ def _rd_min_2y(ctx):
 @derived("main_business_share", "ratio", "主营业务收入占营业收入比重", "Main business / revenue", "",
          [("main_business_revenue", 0, "numerator"), ("revenue", 0, "denominator")])
 def _mb_share(ctx):
-    return _ratio(ctx.metric("main_business_revenue"), ctx.metric("revenue"))
+    return ratio(ctx.metric("main_business_revenue"), ctx.metric("revenue"))
 
 
 @derived("main_business_growth", "ratio", "主营业务收入增长率", "Main-business revenue growth", "",
          [("main_business_revenue", 0, "current"), ("main_business_revenue", -1, "base")])
 def _mb_growth(ctx):
-    return _growth(ctx.metric("main_business_revenue"), ctx.metric("main_business_revenue", -1))
+    return growth(ctx.metric("main_business_revenue"), ctx.metric("main_business_revenue", -1))
 
 
 @derived("main_business_growth_avg_2y", "ratio", "近2年主营业务收入平均增长率",
          "Average main-business growth over 2 years", "", _years("main_business_revenue", (0, -1, -2)),
          doc="mean of the growth Y/Y-1 and Y-1/Y-2")
 def _mb_growth_avg(ctx):
-    prev = _growth(ctx.metric("main_business_revenue", -1), ctx.metric("main_business_revenue", -2))
+    prev = growth(ctx.metric("main_business_revenue", -1), ctx.metric("main_business_revenue", -2))
     return (ctx.value("main_business_growth") + prev) / 2.0
 
 
 @derived("revenue_growth", "ratio", "营业收入增长率", "Revenue growth", "",
          [("revenue", 0, "current"), ("revenue", -1, "base")])
 def _rev_growth(ctx):
-    return _growth(ctx.metric("revenue"), ctx.metric("revenue", -1))
+    return growth(ctx.metric("revenue"), ctx.metric("revenue", -1))
 
 
 for _k in (2, 3, 4):
     derived(f"revenue_cagr_{_k}y", "ratio", f"近{_k}年营业收入复合增长率", f"Revenue CAGR over {_k} years",
             "", [("revenue", 0, "current"), ("revenue", -_k, "base")],
             doc=f"(revenue(Y) / revenue(Y-{_k}))^(1/{_k}) - 1")(
-        lambda ctx, k=_k: _cagr(ctx.metric("revenue"), ctx.metric("revenue", -k), k))
+        lambda ctx, k=_k: cagr(ctx.metric("revenue"), ctx.metric("revenue", -k), k))
 
 
-@derived("revenue_4y_ago", "money", "4年前营业收入", "Revenue of Y-4", "CNY", [("revenue", -4)])
+# A past year's figure cannot be changed now: these are facts of record, not moves.
+@derived("revenue_4y_ago", "money", "4年前营业收入", "Revenue of Y-4", "CNY", [("revenue", -4)], actionable=False)
 def _rev_4y_ago(ctx):
     return ctx.metric("revenue", -4)
+
+
+@derived("revenue_3y_ago", "money", "3年前营业收入", "Revenue of Y-3", "CNY", [("revenue", -3)], actionable=False)
+def _rev_3y_ago(ctx):
+    return ctx.metric("revenue", -3)
+
+
+@derived("employees_3y_ago", "count", "3年前从业人员", "Employees in Y-3", "persons", [("employees", -3)],
+         actionable=False)
+def _emp_3y_ago(ctx):
+    return ctx.metric("employees", -3)
+
+
+@derived("employees_growth", "ratio", "从业人员增长率", "Employee growth", "",
+         [("employees", 0, "current"), ("employees", -1, "base")])
+def _emp_growth(ctx):
+    return growth(ctx.metric("employees"), ctx.metric("employees", -1))
+
+
+@derived("employees_cagr_3y", "ratio", "近3年从业人员复合增长率", "Employee CAGR over 3 years", "",
+         [("employees", 0, "current"), ("employees", -3, "base")],
+         doc="(employees(Y) / employees(Y-3))^(1/3) - 1")
+def _emp_cagr_3y(ctx):
+    return cagr(ctx.metric("employees"), ctx.metric("employees", -3), 3)
 
 
 @derived("revenue_avg_3y", "money", "近3年营业收入平均", "Average revenue, 3 years", "CNY",
          _years("revenue", (0, -1, -2)))
 def _rev_avg_3y(ctx):
-    return _sum_over(ctx, "revenue", (0, -1, -2)) / 3.0
+    return sum_over(ctx, "revenue", (0, -1, -2)) / 3.0
 
 
 @derived("main_business_revenue_avg_3y", "money", "近3年主营业务收入平均",
          "Average main-business revenue, 3 years", "CNY", _years("main_business_revenue", (0, -1, -2)))
 def _mb_avg_3y(ctx):
-    return _sum_over(ctx, "main_business_revenue", (0, -1, -2)) / 3.0
+    return sum_over(ctx, "main_business_revenue", (0, -1, -2)) / 3.0
 
 
 @derived("debt_ratio", "ratio", "资产负债率", "Debt-to-asset ratio", "",
          [("total_liabilities", 0, "numerator"), ("total_assets", 0, "denominator")])
 def _debt_ratio(ctx):
-    return _ratio(ctx.metric("total_liabilities"), ctx.metric("total_assets"))
+    return ratio(ctx.metric("total_liabilities"), ctx.metric("total_assets"))
 
 
 @derived("net_margin", "ratio", "净利润率", "Net profit margin", "",
          [("net_profit", 0, "numerator"), ("revenue", 0, "denominator")])
 def _net_margin(ctx):
-    return _ratio(ctx.metric("net_profit"), ctx.metric("revenue"))
+    return ratio(ctx.metric("net_profit"), ctx.metric("revenue"))
 
 
 @derived("rd_staff_ratio", "ratio", "研发人员占比", "R&D staff / employees", "",
          [("rd_staff", 0, "numerator"), ("employees", 0, "denominator")])
 def _rd_staff_ratio(ctx):
-    return _ratio(ctx.metric("rd_staff"), ctx.metric("employees"))
+    return ratio(ctx.metric("rd_staff"), ctx.metric("employees"))
 
 
 @derived("years_in_niche", "number", "从事细分市场年限", "Years in the niche market", "years",
-         [("niche_since", None)], doc="Y − niche_since (full years at the end of Y)")
+         [("niche_since", None)], actionable=False, clock=Clock("niche_since", "end_of_year"), precision=1.0,
+         doc="years from the first whole year after niche_since to the end of Y (= Y − niche_since)")
 def _years_in_niche(ctx):
-    return ctx.fiscal_year - ctx.attribute("niche_since")
+    return years_between(start_of_year_count(ctx.attribute("niche_since")), end_of_year(ctx.fiscal_year))
 
 
 @derived("company_age", "number", "成立年限", "Company age", "years", [("founded_on", None)],
-         doc="full years from founded_on to as_of")
+         actionable=False, clock=Clock("founded_on", "as_of"),
+         doc="exact years from founded_on to as_of (calendar arithmetic, durations.py)")
 def _company_age_var(ctx):
-    return _company_age(ctx)
+    return years_between(ctx.attribute("founded_on"), day_of(ctx.as_of))
+
+
+@derived("company_age_end_of_year", "number", "上年末成立年限", "Company age at the end of the prior year", "years",
+         [("founded_on", None)], actionable=False, clock=Clock("founded_on", "end_of_year"),
+         doc="exact years from founded_on to the end of Y: 'registered in year Y−4 or later' is ≤ 5")
+def _company_age_end_of_year(ctx):
+    return years_between(ctx.attribute("founded_on"), end_of_year(ctx.fiscal_year))
 
 
 @derived("equity_financing_2y", "money", "近2年新增股权融资", "Equity financing, Y and Y-1", "CNY",
          _years("equity_financing", (0, -1)))
 def _eq_2y(ctx):
-    return _sum_over(ctx, "equity_financing", (0, -1))
+    return sum_over(ctx, "equity_financing", (0, -1))
 
 
 @derived("equity_financing_3y", "money", "近3年新增股权融资", "Equity financing, Y to Y-2", "CNY",
          _years("equity_financing", (0, -1, -2)))
 def _eq_3y(ctx):
-    return _sum_over(ctx, "equity_financing", (0, -1, -2))
+    return sum_over(ctx, "equity_financing", (0, -1, -2))
 
 
 @derived("is_sme", "bool", "符合中小企业划型标准", "Within the SME size standard", "",
-         [("sector", None), ("employees", 0), ("revenue", 0), ("total_assets", 0)],
+         [("sector", None), ("employees", 0), ("revenue", 0), ("total_assets", 0)], actionable=False,
          doc="employees < max_employees OR revenue < max_revenue OR total_assets < max_total_assets "
              "of the sector's size standard (parameters['size_standards']; a null limit is a "
              "criterion the sector does not have); three-valued OR")
 def _is_sme_var(ctx):
-    return _is_sme(ctx)
+    return sme_by_size_standard(ctx)
 
 
 @derived("st_award_level_3y", "ordinal", "近3年最高科技奖励级别", "Best S&T award level, 3 years", "",
          _years("st_award_level", (0, -1, -2)), choices=AWARD_LEVELS)
 def _award_level_3y(ctx):
-    return _max_over(ctx, "st_award_level", (0, -1, -2))
+    return max_over(ctx, "st_award_level", (0, -1, -2))
 
 
 @derived("national_award_best_rank_3y", "count", "近3年国家级科技奖励最好排名",
@@ -381,7 +360,7 @@ def _award_level_3y(ctx):
          _years("st_award_level", (0, -1, -2)) + _years("st_award_rank", (0, -1, -2)),
          may_be_infinite=True)
 def _national_rank(ctx):
-    return _best_rank(ctx, "national")
+    return best_rank(ctx, "national")
 
 
 @derived("provincial_award_best_rank_3y", "count", "近3年省级及以上科技奖励最好排名",
@@ -389,13 +368,13 @@ def _national_rank(ctx):
          _years("st_award_level", (0, -1, -2)) + _years("st_award_rank", (0, -1, -2)),
          may_be_infinite=True)
 def _provincial_rank(ctx):
-    return _best_rank(ctx, "provincial")
+    return best_rank(ctx, "provincial")
 
 
 @derived("chuangke_rank_3y", "ordinal", "近3年创客中国最好名次", "Best Chuangke China result, 3 years",
          "", _years("chuangke_rank", (0, -1, -2)), choices=CHUANGKE_RANKS)
 def _chuangke_3y(ctx):
-    return _max_over(ctx, "chuangke_rank", (0, -1, -2))
+    return max_over(ctx, "chuangke_rank", (0, -1, -2))
 
 
 @derived("platform_score_prev", "number", "上一年专精特新发展评价得分", "Platform score of Y-1", "points",
@@ -407,4 +386,4 @@ def _platform_prev(ctx):
 @derived("platform_score_best_2y", "number", "近2年专精特新发展评价最高分", "Best platform score, 2 years",
          "points", _years("platform_score", (0, -1)))
 def _platform_best(ctx):
-    return _max_over(ctx, "platform_score", (0, -1))
+    return max_over(ctx, "platform_score", (0, -1))

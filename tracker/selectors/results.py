@@ -1,4 +1,5 @@
-"""Stored results as readers see them: each gap's failing criteria by name.
+"""Stored results as readers see them: each gap's failing criteria by name, the current status of a
+list of enterprises.
 
 A result stores its failing nodes as a bitmap over its ruleset's node index (tracker/pipeline/); this
 is where the bitmap is read back, so no reader decodes engine storage itself.
@@ -13,12 +14,13 @@ import numpy as np
 from tracker.models import EligibilityResult, Ruleset
 from tracker.rules import unpack_bits
 from tracker.rules.definition import GroupNode, TestNode
+from tracker.rules.explain import criterion_actionable
 from tracker.selectors.rulesets import engine_ruleset
 
 
 def failing_criteria(results: Iterable[EligibilityResult]) -> dict[int, list[dict]]:
-    """Result id → the criteria that make it fail (id, kind, zh/en label; a test adds variable,
-    operator and threshold). The rulesets of all the results are read in one query."""
+    """Result id → the criteria that make it fail (id, kind, zh/en label, whether the enterprise can act
+    on it; a test adds variable, operator and threshold). The rulesets of all the results are read in one query."""
     results = list(results)
     rulesets = Ruleset.objects.select_related("jurisdiction").in_bulk({r.ruleset_id for r in results})
     out = {}
@@ -26,6 +28,20 @@ def failing_criteria(results: Iterable[EligibilityResult]) -> dict[int, list[dic
         ruleset = rulesets.get(result.ruleset_id)
         out[result.pk] = [] if ruleset is None else _decode(engine_ruleset(ruleset), result.failed_nodes)
     return out
+
+
+def current_statuses(*, tier_id: str, pairs) -> dict[tuple[int, int | None], str]:
+    """The current result's status (``EligibilityResult.objects.current()``) of each (enterprise,
+    cluster) pair for a tier: what a designation batch checks its candidates against."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    rows = (
+        EligibilityResult.objects.current()
+        .filter(tier_id=tier_id, enterprise_id__in={enterprise for enterprise, _cluster in pairs})
+        .values_list("enterprise_id", "cluster_id", "status")
+    )
+    return {(enterprise, cluster): status for enterprise, cluster, status in rows}
 
 
 def _decode(engine, failed_nodes: bytes | memoryview | None) -> list[dict]:
@@ -50,7 +66,12 @@ def _failing(root, failed: set[str]) -> list[dict]:
             for child in node.children:
                 visit(child)
             return
-        item = {"id": node.id, "kind": node.kind, "label": {"zh": node.label.zh, "en": node.label.en}}
+        item = {
+            "id": node.id,
+            "kind": node.kind,
+            "label": {"zh": node.label.zh, "en": node.label.en},
+            "actionable": criterion_actionable(node),
+        }
         if isinstance(node, TestNode):
             item.update(variable=node.condition.variable, op=node.condition.op, threshold=node.condition.raw_threshold)
         out.append(item)

@@ -35,6 +35,8 @@ def engine_ruleset(ruleset: Ruleset) -> rules.Ruleset:
         "jurisdiction": ruleset.jurisdiction.code if ruleset.jurisdiction_id else None,
         "status": ruleset.status,
         "reference": ruleset.reference,
+        "granted_from": ruleset.granted_from,
+        "granted_to": ruleset.granted_to,
     }
     key = (ruleset.pk, *fields.values(), json.dumps(ruleset.definition, sort_keys=True, ensure_ascii=False))
     parsed = _parsed.get(key)
@@ -58,10 +60,13 @@ class RulesetCatalog:
     def tiers(self) -> list[str]:
         return sorted({r.tier for r in self.engine.values()})
 
-    def select(self, *, tier: str, as_of: dt.date, mode: str, region_code: str | None) -> int | None:
-        """The pk of the ruleset to use, or None when no ruleset is in force."""
+    def select(
+        self, *, tier: str, as_of: dt.date, mode: str, region_code: str | None, granted_on: dt.date | None = None
+    ) -> int | None:
+        """The pk of the ruleset to use, or None when no ruleset is in force (``granted_on``: the grant
+        date of the title under re-review, which picks the rules it is reviewed under)."""
         chosen = rules.select_ruleset(
-            self.engine.values(), tier=tier, as_of=as_of, mode=mode, region_code=region_code
+            self.engine.values(), tier=tier, as_of=as_of, mode=mode, region_code=region_code, granted_on=granted_on
         )
         return None if chosen is None else self._pk_by_engine[id(chosen)]
 
@@ -83,3 +88,10 @@ def size_standards(*, fixtures_dir: Path | str = FIXTURES_DIR) -> dict:
 def engine_parameters() -> dict:
     """Data the engine's formulas read besides the facts (the SME size standard by sector)."""
     return {"size_standards": size_standards()}
+
+
+def near_miss_rule() -> rules.NearMiss:
+    """The near-miss rule from the settings (TIDU_NEAR_MISS_TOLERANCE, TIDU_NEAR_MISS_MAX_FAILING)."""
+    return rules.NearMiss(
+        tolerance=settings.TIDU["NEAR_MISS_TOLERANCE"], max_failing=settings.TIDU["NEAR_MISS_MAX_FAILING"]
+    )

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
-from tracker.models.scoping import region_scope
+from tracker.models.scoping import RegionScope, region_scope
 
 
 def apply_changes(instance: models.Model, data: dict) -> list[str]:
@@ -39,24 +39,27 @@ def region_write_check(*, user, region, field: str = "region") -> None:
     """
     if region is None:
         return
+    message = region_write_error(region=region, scope=None if user is None else region_scope(user))
+    if message:
+        raise ValidationError({field: message})
+
+
+def region_write_error(*, region, scope: RegionScope | None) -> str | None:
+    """Why an enterprise may not be registered or moved to ``region`` by a writer whose region is
+    ``scope`` (None: the system, anywhere): a retired code, or a region outside the scope. None when it
+    may. The importer asks this once per region its rows name."""
     if region.retired_in:
-        successor = region.successor
-        raise ValidationError(
-            {
-                field: _("行政区划“%(region)s”已于 %(year)s 年撤销，请改选“%(successor)s”。")
-                % {"region": region, "year": region.retired_in, "successor": successor or "—"}
-            }
-        )
-    if user is None:
-        return
-    scope = region_scope(user)
-    if not scope.allows(region.pk):
-        raise ValidationError(
-            {
-                field: _("“%(region)s”不在您的管辖范围内：您只能管理%(scope)s范围内的企业。")
-                % {"region": region, "scope": scope.describe()}
-            }
-        )
+        return _("行政区划“%(region)s”已于 %(year)s 年撤销，请改选“%(successor)s”。") % {
+            "region": region,
+            "year": region.retired_in,
+            "successor": region.successor or "—",
+        }
+    if scope is not None and not scope.allows(region.pk):
+        return _("“%(region)s”不在您的管辖范围内：您只能管理%(scope)s范围内的企业。") % {
+            "region": region,
+            "scope": scope.describe(),
+        }
+    return None
 
 
 def enterprise_write_check(*, user, enterprise, field: str = "enterprise") -> None:

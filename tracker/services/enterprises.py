@@ -15,6 +15,21 @@ USCC_SHAPE_MESSAGE = (
 )
 
 
+def uscc_error(code: str) -> str | None:
+    """Why a normalised USCC is not acceptable as it stands (shape or GB 32100 check digit), or None.
+
+    The one statement of the rule: the admin form, the API, the services and the importer call it.
+    """
+    if not uscc.has_valid_shape(code):
+        return _(USCC_SHAPE_MESSAGE)
+    if not uscc.has_valid_check_digit(code):
+        return _("统一社会信用代码校验位不正确：第 18 位应为“%(expected)s”，实际为“%(actual)s”。") % {
+            "expected": uscc.check_character(code[:17]),
+            "actual": code[17],
+        }
+    return None
+
+
 def uscc_check(*, code: str, override_reason: str = "", user=None) -> str:
     """Normalise a USCC and enforce its GB 32100 check digit.
 
@@ -22,18 +37,11 @@ def uscc_check(*, code: str, override_reason: str = "", user=None) -> str:
     reason (some legally issued early codes fail the check). Returns the normalised code.
     """
     code = uscc.normalize(code)
-    if not uscc.has_valid_shape(code):
-        raise ValidationError({"uscc": _(USCC_SHAPE_MESSAGE)})
-    if uscc.has_valid_check_digit(code):
+    error = uscc_error(code)
+    if error is None:
         return code
-    expected = uscc.check_character(code[:17])
-    if not override_reason.strip():
-        raise ValidationError(
-            {
-                "uscc": _("统一社会信用代码校验位不正确：第 18 位应为“%(expected)s”，实际为“%(actual)s”。")
-                % {"expected": expected, "actual": code[17]}
-            }
-        )
+    if not uscc.has_valid_shape(code) or not override_reason.strip():
+        raise ValidationError({"uscc": error})
     if user is None or not user.has_perm(OVERRIDE_PERMISSION):
         raise ValidationError({"uscc_check_override": _("您没有保存校验位不符代码的权限。")})
     return code

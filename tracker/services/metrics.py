@@ -1,29 +1,43 @@
 """Write services for annual metrics: only for enterprises of the writer's region."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from tracker.models import AnnualMetrics
 from tracker.services.common import apply_changes, enterprise_write_check, save_validated
 from tracker.services.facts_changed import facts_changed
 
 
+def _attest(metrics: AnnualMetrics, user) -> None:
+    """The 特色化 points are an attested fact: whoever sets them attests them, now; cleared, nobody does."""
+    known = metrics.distinctiveness_points is not None
+    metrics.distinctiveness_attested_by = user if known and getattr(user, "is_authenticated", False) else None
+    metrics.distinctiveness_attested_at = timezone.now() if known else None
+
+
 @transaction.atomic
 def metrics_create(*, user=None, **fields) -> AnnualMetrics:
     """Create one enterprise's metrics for one fiscal year (one row per enterprise and year)."""
     enterprise_write_check(user=user, enterprise=fields.get("enterprise"))
-    metrics = save_validated(AnnualMetrics(**fields), user=user)
+    metrics = AnnualMetrics(**fields)
+    _attest(metrics, user)
+    save_validated(metrics, user=user)
     facts_changed(enterprise_ids=[metrics.enterprise_id])
     return metrics
 
 
 @transaction.atomic
 def metrics_update(*, metrics: AnnualMetrics, user=None, **fields) -> AnnualMetrics:
-    """Edit one year's metrics; moving them to another enterprise needs that one in the region too."""
+    """Update one year's metrics; changing the 特色化 points records the user as their attester. Moving
+    them to another enterprise needs that one in the writer's region too."""
     old_enterprise_id = metrics.enterprise_id
     enterprise_write_check(user=user, enterprise=metrics.enterprise)
     if "enterprise" in fields:
         enterprise_write_check(user=user, enterprise=fields["enterprise"])
-    if apply_changes(metrics, fields):
+    changed = apply_changes(metrics, fields)
+    if changed:
+        if "distinctiveness_points" in changed:
+            _attest(metrics, user)
         save_validated(metrics, user=user)
         facts_changed(enterprise_ids=[old_enterprise_id, metrics.enterprise_id])
     return metrics

@@ -156,7 +156,9 @@ def rulesets_load(entries: list[dict]) -> tuple[dict[str, int], list[str]]:
     tier_codes = set(Tier.objects.values_list("code", flat=True))
     region_ids = _region_ids(e["jurisdiction"] for e in entries if e.get("jurisdiction"))
     existing = {(r.tier_id, r.version): r for r in Ruleset.objects.all()}
-    meta_fields = ("effective_from", "effective_to", "mode", "jurisdiction_id", "status", "reference")
+    meta_fields = (
+        "effective_from", "effective_to", "granted_from", "granted_to", "mode", "jurisdiction_id", "status", "reference"
+    )
     to_create, to_update, notices = [], [], []
     counts = {"created": 0, "updated": 0, "unchanged": 0, "active_differs": 0}
     for entry in entries:
@@ -166,6 +168,8 @@ def rulesets_load(entries: list[dict]) -> tuple[dict[str, int], list[str]]:
         wanted = {
             "effective_from": entry["effective_from"],
             "effective_to": entry.get("effective_to"),
+            "granted_from": entry.get("granted_from"),
+            "granted_to": entry.get("granted_to"),
             "mode": entry.get("mode", Ruleset.Mode.ANY),
             "jurisdiction_id": region_ids[str(entry["jurisdiction"])] if entry.get("jurisdiction") else None,
             "status": entry.get("status", Ruleset.Status.DRAFT),

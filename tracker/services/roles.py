@@ -23,21 +23,32 @@ GRANT_PERMISSION = "auth.change_user"
 REFERENCE_VIEW = tuple(
     f"tracker.view_{model}" for model in ("region", "cluster", "chainsegment", "nationalrecognition", "tier", "ruleset")
 )
+# Region-owned data, and what the read layer narrows to the reader's region: imports (their office's),
+# designation batches (every batch, but only the region's candidates, reviews and objections).
 DATA_VIEW = tuple(
     f"tracker.view_{model}"
-    for model in ("enterprise", "clustermembership", "annualmetrics", "designation", "eligibilityresult", "tierchange")
+    for model in ("enterprise", "clustermembership", "annualmetrics", "designation", "eligibilityresult", "tierchange",
+                  "importjob", "designationbatch", "batchreview", "objection")
 )
 # A city or county edits its own enterprises, their facts and designation candidates (the service
-# keeps designations at "candidate" without publish_designation). Deleting an enterprise is not here:
-# it removes official records with it.
+# keeps designations at "candidate" without publish_designation), also by Excel import, and adds its
+# candidates to a batch (add_designation). Deleting an enterprise is not here: it removes official
+# records with it.
 REGION_EDIT = (
     "tracker.add_enterprise",
     "tracker.change_enterprise",
     *(f"tracker.{action}_{model}" for model in ("clustermembership", "annualmetrics", "designation")
       for action in ("add", "change", "delete")),
+    "tracker.add_importjob",
 )
+# A designation batch is the province's: creating it, 公示, objections, 复核 outcomes, publishing.
 PROVINCE_EDIT = (
     "tracker.publish_designation",
+    "tracker.add_designationbatch",
+    "tracker.change_designationbatch",
+    "tracker.add_objection",
+    "tracker.change_objection",
+    "tracker.change_batchreview",
     "tracker.override_uscc_check",
     "tracker.add_ruleset",  # drafts: making one active needs publish_ruleset
     "tracker.change_ruleset",

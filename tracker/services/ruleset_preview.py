@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from tracker import rules
 from tracker.models import Enterprise, Ruleset
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
-from tracker.pipeline.facts_loader import CHAIN_TIER, Slice, load_chunk_facts
+from tracker.pipeline.facts_loader import Slice, load_chunk_facts, per_cluster_tiers
 from tracker.pipeline.fetch import fetch_columns
 from tracker.rules.definition import tier_references
 from tracker.rules.ruleset import region_prefix
@@ -54,10 +54,13 @@ def ruleset_preview(*, draft: Ruleset, as_of: dt.date | None = None, limit: int 
     totals = {"evaluated": 0, "eligible_active": 0, "eligible_draft": 0, "gained": 0, "lost": 0}
     examples: dict[str, list[tuple[int, int | None]]] = {"gained": [], "lost": []}
     ranks = ClusterRevenueRanks()
+    per_cluster = per_cluster_tiers()
     for part in _slices(limit):
-        chunk = load_chunk_facts(part=part, fiscal_year=fiscal_year, as_of=as_of, cluster_ranks=ranks)
-        if tier == CHAIN_TIER:
-            facts, ids = chunk.chain_facts, chunk.enterprise_ids[chunk.member_rows]
+        chunk = load_chunk_facts(
+            part=part, fiscal_year=fiscal_year, as_of=as_of, cluster_ranks=ranks, per_cluster=per_cluster
+        )
+        if tier in per_cluster:
+            facts, ids = chunk.cluster_facts, chunk.enterprise_ids[chunk.member_rows]
             clusters, region_codes = chunk.member_cluster_ids, chunk.region_codes[chunk.member_rows]
         else:
             facts, ids, region_codes = chunk.facts, chunk.enterprise_ids, chunk.region_codes

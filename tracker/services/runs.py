@@ -1,18 +1,25 @@
-"""Starting, dispatching and healing recompute runs (the EvaluationRun ledger)."""
+"""Starting, dispatching and healing recompute runs (the EvaluationRun ledger; closing a run and giving up
+a chunk are the pipeline's own bookkeeping, tracker/pipeline/ledger.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tracker.models import AnnualMetrics, Designation, Enterprise, EvaluationRun, RunChunk
+from tracker.observability import metrics
+from tracker.observability.logs import log_context
 from tracker.pipeline.fetch import fetch_columns
+from tracker.pipeline.ledger import NEVER_FINISHED, chunk_give_up, run_completed
 
+logger = logging.getLogger(__name__)
 
 def default_as_of() -> dt.date:
     return timezone.localdate()
@@ -61,6 +68,8 @@ def run_start(
     if not chunks:
         run.status, run.finished_at = EvaluationRun.Status.SUCCEEDED, timezone.now()
     run.save(update_fields=["chunks_total", "status", "finished_at"])
+    if not chunks:
+        transaction.on_commit(lambda: run_completed(run_id=run.pk))
     if dispatch and chunks:
         chunk_ids = [c.pk for c in chunks]
         transaction.on_commit(lambda: dispatch_chunks(chunk_ids=chunk_ids))
@@ -114,14 +123,19 @@ def run_sync(*, run: EvaluationRun) -> EvaluationRun:
     from tracker.pipeline.chunk import process_chunk
 
     for chunk_id in run.chunks.exclude(status=RunChunk.Status.DONE).values_list("pk", flat=True):
-        process_chunk(chunk_id=chunk_id)
+        with log_context(run_id=run.pk, chunk_id=chunk_id):
+            process_chunk(chunk_id=chunk_id)
     run.refresh_from_db()
     return run
 
 
 def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
     """Re-queue chunks of running runs that nobody finished in time (a killed worker, or messages
-    lost with a broker restart), and close runs whose chunks are all done. Returns re-queued ids."""
+    lost with a broker restart), and close runs whose chunks are all done. Returns re-queued ids.
+
+    A stale chunk that has already been started TIDU_CHUNK_MAX_ATTEMPTS times is not re-queued: it
+    is given up and its run fails with the reason, so a chunk that always kills its worker (out of
+    memory, the hard time limit) cannot loop forever."""
     stale_after = stale_after or dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     cutoff = timezone.now() - stale_after
     open_chunks = RunChunk.objects.filter(run__status=EvaluationRun.Status.RUNNING).exclude(
@@ -130,17 +144,63 @@ def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
     stale = list(
         open_chunks.filter(
             Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, run__started_at__lt=cutoff)
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "run_id", "attempts", "error_message")
     )
-    if stale:
+    cap = settings.TIDU["CHUNK_MAX_ATTEMPTS"]
+    for chunk_id, run_id, _, error in (c for c in stale if c[2] >= cap):
+        with log_context(run_id=run_id, chunk_id=chunk_id):
+            chunk_give_up(chunk_id=chunk_id, reason=error or NEVER_FINISHED)
+        metrics.stale_chunks_swept_total.labels(action="gave_up").inc()
+    requeue = [chunk_id for chunk_id, _, attempts, _ in stale if attempts < cap]
+    if requeue:
         # Push the claim forward so the next sweep does not queue the same chunk again at once.
-        RunChunk.objects.filter(pk__in=stale).update(claimed_at=timezone.now())
-        dispatch_chunks(chunk_ids=stale)
+        RunChunk.objects.filter(pk__in=requeue).update(claimed_at=timezone.now())
+        logger.warning("sweeper: re-queueing %s stale chunks", len(requeue), extra={"chunk_ids": requeue})
+        metrics.stale_chunks_swept_total.labels(action="requeued").inc(len(requeue))
+        dispatch_chunks(chunk_ids=requeue)
     for run in EvaluationRun.objects.filter(status=EvaluationRun.Status.RUNNING).exclude(
         chunks__status__in=[RunChunk.Status.PENDING, RunChunk.Status.RUNNING, RunChunk.Status.FAILED]
     ):
-        EvaluationRun.objects.filter(pk=run.pk, status=EvaluationRun.Status.RUNNING).update(
+        closed = EvaluationRun.objects.filter(pk=run.pk, status=EvaluationRun.Status.RUNNING).update(
             status=EvaluationRun.Status.SUCCEEDED, finished_at=timezone.now()
         )
-    return stale
+        if closed:
+            run_completed(run_id=run.pk)
+    return requeue
 
+
+@contextmanager
+def chunk_log_context(*, chunk_id: int):
+    """Log lines inside the block carry the chunk's id and its run's."""
+    run_id = RunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
+    with log_context(run_id=run_id, chunk_id=chunk_id):
+        yield
+
+
+def chunk_note_failure(*, chunk_id: int, reason: str) -> None:
+    """Remember why an attempt died (the hard time limit) on a chunk that is still open."""
+    RunChunk.objects.filter(pk=chunk_id).exclude(status=RunChunk.Status.DONE).update(error_message=reason[:2000])
+
+
+def chunk_failed(
+    *, chunk_id: int, error: BaseException, retrying: bool = False, permanent: bool = False
+) -> int | None:
+    """Record a failed attempt of a chunk. Returns the attempts made when the caller may retry now
+    (``retrying`` and the cap not reached); otherwise the chunk stays failed for the sweeper to try
+    again later, or — ``permanent``, or at the cap — is given up and its run fails."""
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    with transaction.atomic():
+        chunk = RunChunk.objects.select_for_update().select_related("run").filter(pk=chunk_id).first()
+        if chunk is None or chunk.status == RunChunk.Status.DONE:
+            return None
+        RunChunk.objects.filter(pk=chunk_id).update(status=RunChunk.Status.FAILED, error_message=reason)
+        EvaluationRun.objects.filter(pk=chunk.run_id).update(errors=F("errors") + 1)
+    if permanent or chunk.attempts >= settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
+        chunk_give_up(chunk_id=chunk_id, reason=reason, error=error)
+        return None
+    metrics.chunks_total.labels(kind=chunk.run.kind, outcome="failed").inc()
+    logger.warning(
+        "chunk attempt %s failed (%s)%s", chunk.attempts, type(error).__name__, ", retrying" if retrying else "",
+        extra={"attempt": chunk.attempts},
+    )
+    return chunk.attempts if retrying else None

@@ -1,10 +1,11 @@
-"""`python manage.py recompute [--tier T] [--as-of D] [--enterprise USCC] [--sync]`."""
+"""`python manage.py recompute [--tier T] [--as-of D] [--enterprise USCC] [--changed] [--rebuild] [--sync]`."""
 
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tracker.models import Enterprise, EvaluationRun, Tier
+from tracker.pipeline.results_store import results_forget
 from tracker.services.runs import last_full_run_started, run_start, run_sync
 
 
@@ -18,9 +19,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--changed", action="store_true", help="只计算上次全量运行以来数据有变动的企业（增量）"
         )
+        parser.add_argument(
+            "--rebuild",
+            action="store_true",
+            help="先删除全部已存结果及其输入摘要，再全量重新计算（用于恢复备份后或怀疑结果不一致时）",
+        )
         parser.add_argument("--sync", action="store_true", help="在当前进程内完成，不经过任务队列")
 
-    def handle(self, *args, tiers, as_of, usccs, changed, sync, **options):
+    def handle(self, *args, tiers, as_of, usccs, changed, rebuild, sync, **options):
+        if rebuild and (tiers or usccs or changed):
+            raise CommandError("--rebuild 重建全部结果，不能与 --tier、--enterprise 或 --changed 同时使用。")
         if tiers:
             unknown = set(tiers) - set(Tier.objects.values_list("code", flat=True))
             if unknown:
@@ -39,6 +47,11 @@ class Command(BaseCommand):
             changed_since = last_full_run_started()
             if changed_since is None:
                 raise CommandError("还没有成功的全量运行，无法增量计算；请先运行一次全量计算。")
+        if rebuild:
+            # Forgetting the digests is what makes every enterprise be read again: without them a
+            # full run would trust results that a restore or a bad write left behind.
+            forgotten = results_forget()
+            self.stdout.write(f"已删除 {forgotten} 条结果及其输入摘要，开始全量重新计算。")
         run = run_start(
             kind=EvaluationRun.Kind.MANUAL,
             as_of=as_of,

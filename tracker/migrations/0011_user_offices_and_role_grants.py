@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     """A user's office (the region they see) and the audit history of role grants."""
 
     dependencies = [
-        ('tracker', '0003_region_retired_codes'),
+        ('tracker', '0010_region_retired_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

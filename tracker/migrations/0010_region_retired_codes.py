@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Retired GB/T 2260 codes (merged districts) stay, with the year and their successor."""
 
     dependencies = [
-        ('tracker', '0002_input_digests_and_leaner_indexes'),
+        ('tracker', '0009_ruleset_grant_window'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0005_publish_permissions'),
+        ('tracker', '0012_publish_permissions'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     """Permissions that separate drafting from publishing: designations beyond candidate, active rulesets."""
 
     dependencies = [
-        ('tracker', '0004_user_offices_and_role_grants'),
+        ('tracker', '0011_user_offices_and_role_grants'),
     ]
 
     operations = [
