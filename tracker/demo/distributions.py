@@ -37,39 +37,40 @@ RD_INSTITUTION_LEVELS = ("none", "below_city", "city", "provincial", "national")
 AWARD_LEVELS = ("none", "provincial", "national")
 CHUANGKE_RANKS = ("none", "top500", "top50")
 
-# Share of missing values per metric (the engine must see "unknown", never a zero).
+# Share of missing values per metric (the engine must see "unknown", never a zero). Attested inputs
+# (market position, niche share and rank, the platform score) are missing far more often than filed figures.
 MISSING = {
-    "revenue": 0.05,
-    "main_business_revenue": 0.08,
-    "rd_expense": 0.07,
-    "net_profit": 0.06,
-    "total_assets": 0.06,
-    "total_liabilities": 0.07,
-    "equity_financing": 0.10,
-    "employees": 0.05,
-    "rd_staff": 0.08,
-    "ip_class1": 0.08,
-    "ip_class1_self_developed": 0.10,
-    "ip_class1_high_value": 0.10,
-    "ip_class2": 0.09,
+    "revenue": 0.025,
+    "main_business_revenue": 0.04,
+    "rd_expense": 0.035,
+    "net_profit": 0.03,
+    "total_assets": 0.03,
+    "total_liabilities": 0.035,
+    "equity_financing": 0.02,
+    "employees": 0.025,
+    "rd_staff": 0.04,
+    "ip_class1": 0.04,
+    "ip_class1_self_developed": 0.05,
+    "ip_class1_high_value": 0.05,
+    "ip_class2": 0.045,
     "niche_market_share": 0.30,
     "niche_market_rank_cn": 0.40,
-    "digital_level": 0.10,
-    "rd_institution_level": 0.07,
+    "digital_level": 0.05,
+    "rd_institution_level": 0.035,
     "platform_score": 0.30,
-    "local_procurement_ratio": 0.10,
-    "high_tech_certified": 0.06,
-    "qms_certified": 0.08,
-    "quality_award": 0.08,
-    "own_brand": 0.08,
-    "standards_drafting": 0.09,
-    "sei_field": 0.07,
-    "key_chain_link": 0.10,
-    "six_foundations": 0.10,
-    "compliance_ok": 0.05,
+    "local_procurement_ratio": 0.05,
+    "high_tech_certified": 0.03,
+    "qms_certified": 0.04,
+    "quality_award": 0.04,
+    "own_brand": 0.04,
+    "standards_drafting": 0.045,
+    "sei_field": 0.035,
+    "key_chain_link": 0.05,
+    "six_foundations": 0.05,
+    "compliance_ok": 0.025,
     "market_position_leading": 0.50,
-    "st_award_level": 0.08,
-    "chuangke_rank": 0.08,
+    "st_award_level": 0.015,
+    "chuangke_rank": 0.015,
 }
 
 
@@ -198,7 +199,7 @@ def _metrics(ctx, rng, n, founded_year, revenue_last, high_flyer, large, vc_back
         return np.broadcast_to(values[:, None], (n, n_years))
 
     main_share = per_year(rng.beta(9, 1.6, n)) * np.clip(rng.normal(1, 0.02, (n, n_years)), 0.9, 1.0)
-    rd_ratio = np.clip(per_year(rng.lognormal(np.log(0.02), 0.6, n)) * rng.lognormal(0, 0.15, (n, n_years)), 0, 0.5)
+    rd_ratio = np.clip(per_year(rng.lognormal(np.log(0.015), 0.6, n)) * rng.lognormal(0, 0.15, (n, n_years)), 0, 0.5)
     margin = per_year(rng.normal(0.06, 0.07, n)) + rng.normal(0, 0.03, (n, n_years))
     assets = revenue * per_year(rng.lognormal(np.log(1.1), 0.4, n))
     debt_ratio = np.clip(per_year(0.2 + 0.7 * rng.beta(2.2, 2.5, n)) + rng.normal(0, 0.03, (n, n_years)), 0.05, 0.98)
@@ -207,7 +208,7 @@ def _metrics(ctx, rng, n, founded_year, revenue_last, high_flyer, large, vc_back
     rd_staff = np.floor(employees * per_year(rng.beta(2, 9, n)))
     financed = per_year(vc_backed) & (rng.random((n, n_years)) < 0.3)
     equity = np.where(financed, rng.lognormal(np.log(3e7), 1.0, (n, n_years)), 0.0)
-    ip_rate = per_year(np.clip(revenue_last * 0.035 / 4e6, 0.2, 60))
+    ip_rate = per_year(np.clip(revenue_last * 0.015 / 4e6, 0.1, 60))
     ip_growth = 0.7 + 0.1 * np.arange(n_years)[None, :]
     ip1 = rng.poisson(ip_rate * ip_growth)
     ip1_self = rng.binomial(ip1, 0.85)
@@ -262,7 +263,7 @@ def _metrics(ctx, rng, n, founded_year, revenue_last, high_flyer, large, vc_back
         "distinctiveness_points": Column("score", np.zeros((n, n_years)), null=np.ones((n, n_years), dtype=bool)),
         "local_suppliers": Column("int", suppliers, null=~big),
         "local_procurement_ratio": Column("ratio", np.round(rng.beta(3, 4, (n, n_years)) * 10_000), null=~big),
-        "high_tech_certified": Column("bool", flag(0.12)),
+        "high_tech_certified": Column("bool", flag(0.08)),
         "qms_certified": Column("bool", flag(0.75)),
         "quality_award": Column("bool", flag(0.03)),
         "own_brand": Column("bool", flag(0.6)),
@@ -285,7 +286,7 @@ def _metrics(ctx, rng, n, founded_year, revenue_last, high_flyer, large, vc_back
 
     # Whole years missing for some firms; no rows before the founding year.
     dropped = np.zeros((n, n_years), dtype=bool)
-    gap_firms = (rng.random(n) < 0.06) & ~tiers.shaped
+    gap_firms = (rng.random(n) < 0.03) & ~tiers.shaped
     dropped[np.flatnonzero(gap_firms), rng.integers(0, n_years, int(gap_firms.sum()))] = True
     keep = first_year & ~dropped
     owner, year_index = np.nonzero(keep)
