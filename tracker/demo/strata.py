@@ -21,8 +21,9 @@ that, per enterprise:
   report), half of the candidates holding the title.
 Within a stage, the targets below give roughly: a fifth of 创新型 holders ready for 专精特新 (the next
 batch's candidates), one in eight a near miss, one in twenty missing a fact; of 专精特新 holders three
-in four still eligible at 复核, one in ten clearly at risk. Nanjing's "十百千万" plan (30 champions, 300
-little giants, 1,000 专精特新, 10,000 创新型) gives the same 1 : 10 : 30-ish shape.
+in four still eligible at 复核, one in ten clearly at risk. Nanjing's "十百千万" target (30 champions,
+300 little giants, 1,000 专精特新, 10,000 创新型; https://www.chacewang.com/newsdetail/news386979.html)
+has the same shape: each rung roughly a tenth of the one below, 小巨人 about a tenth of 专精特新.
 """
 
 from __future__ import annotations
