@@ -67,9 +67,10 @@ def test_every_uscc_is_valid_and_carries_the_region_code(reference_data):
 
 def test_names_are_unique_plausible_company_names(reference_data):
     demo_generate(enterprises=N, seed=3)
-    names = list(Enterprise.objects.values_list("name", "region__name"))
+    rows = Enterprise.objects.values_list("name", "region__level", "region__name", "region__parent__name")
+    names = [(name, parent if level == "county" else region) for name, level, region, parent in rows]
     assert len({n for n, _ in names}) == N
-    for name, city in names:
+    for name, city in names:  # a firm registered in a county carries its city's name
         assert name.startswith(city.removesuffix("市"))
         assert name.endswith("有限公司")
 

@@ -45,18 +45,20 @@ def demo_generate(
     years: int = 5,
     last_fiscal_year: int = LAST_FISCAL_YEAR,
     replace: bool = False,
+    reference_date: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
     """Write ``enterprises`` demo enterprises with their metrics for ``years`` fiscal years.
 
-    The same seed on an empty (or replaced) demo set gives the same names, USCCs and metrics. Without
+    The same seed on an empty (or replaced) demo set gives the same names, USCCs and metrics (and, for
+    the same ``reference_date``, the same designations). Without
     ``replace`` the new enterprises are appended with fresh serials, hence fresh USCCs and names.
     Returns row counts per table and the elapsed seconds.
     """
     if enterprises < 0 or years < 1:
         raise DemoError("--enterprises must be ≥ 0 and --years ≥ 1")
     started = time.perf_counter()
-    ctx = demo_context(years=years, last_fiscal_year=last_fiscal_year)
+    ctx = demo_context(years=years, last_fiscal_year=last_fiscal_year, reference_date=reference_date)
     rng = np.random.default_rng(seed)
     now = timezone.now()
     counts = {"enterprises": 0, "memberships": 0, "metrics": 0, "designations": 0, "deleted_enterprises": 0}
@@ -121,8 +123,9 @@ def _report(progress, counts, enterprises, started) -> None:
         progress(f"{counts['enterprises']:,} / {enterprises:,} enterprises ({time.perf_counter() - started:.1f} s)")
 
 
-def demo_context(*, years: int, last_fiscal_year: int) -> DemoContext:
-    """The reference data the generator draws from; fails clearly when bootstrap has not run."""
+def demo_context(*, years: int, last_fiscal_year: int, reference_date: dt.date | None = None) -> DemoContext:
+    """The reference data the generator draws from; fails clearly when bootstrap has not run. Designations
+    are dated around ``reference_date`` (today by default): held, due for 复核 or recently expired then."""
     cities = list(
         Region.objects.filter(level=Region.Level.PREFECTURE, code__startswith="32")
         .order_by("code")
@@ -139,6 +142,13 @@ def demo_context(*, years: int, last_fiscal_year: int) -> DemoContext:
         "cluster_id", "position", "sort_order", "id"
     ).values_list("id", "cluster_id", "name"):
         segments.setdefault(cluster_id, []).append((segment_id, name))
+    counties: dict[int, list[tuple[int, str]]] = {}
+    for county_id, code, parent_id in (
+        Region.objects.filter(level=Region.Level.COUNTY, parent_id__in=[c[0] for c in cities], retired_in__isnull=True)
+        .order_by("code")
+        .values_list("id", "code", "parent_id")
+    ):
+        counties.setdefault(parent_id, []).append((county_id, code))
     weights = np.array([CITY_WEIGHTS.get(code, 3) for _, code, _ in cities], dtype=float)
     return DemoContext(
         region_ids=np.array([c[0] for c in cities], dtype=np.int64),
@@ -151,7 +161,9 @@ def demo_context(*, years: int, last_fiscal_year: int) -> DemoContext:
         segment_names=[np.array([n for _, n in segments.get(c[0], [])], dtype=object) for c in clusters],
         tier_validity=tiers,
         years=np.arange(last_fiscal_year - years + 1, last_fiscal_year + 1),
-        reference_date=dt.date(last_fiscal_year + 1, 6, 30),
+        reference_date=reference_date or timezone.localdate(),
+        county_ids=[np.array([i for i, _ in counties.get(c[0], [])], dtype=np.int64) for c in cities],
+        county_codes=[np.array([code for _, code in counties.get(c[0], [])]) for c in cities],
     )
 
 

@@ -133,8 +133,14 @@ def copy_payloads(batch: DemoBatch, ids: np.ndarray, *, now: dt.datetime) -> lis
         extra.update({s: np.full(len(owner_ids), stamp, dtype=object) for s in stamps})
         if model is AnnualMetrics:
             extra["source"] = np.full(len(owner_ids), AnnualMetrics._meta.get_field("source").default, dtype=object)
+            extra["distinctiveness_attested_at"] = np.where(_attested(table), stamp, NULL).astype(object)
         payloads.append((key, *copy_payload(model, table, extra)))
     return payloads
+
+
+def _attested(metrics: Table) -> np.ndarray:
+    """Rows whose 特色化 points are known: a bureau attested them (when the demo was made, by nobody named)."""
+    return ~metrics.columns["distinctiveness_points"].null
 
 
 # -------------------------------------------------------------------------------- portable (ORM)
@@ -182,7 +188,10 @@ def write_orm(batch: DemoBatch, *, now: dt.datetime, batch_size: int = 2_000) ->
     counts = {"enterprises": len(enterprises)}
     for key, model in (("memberships", ClusterMembership), ("metrics", AnnualMetrics), ("designations", Designation)):
         table: Table = getattr(batch, key)
-        objects = _instances(model, table, {"enterprise_id": ids[table.owner].tolist()})
+        extra = {"enterprise_id": ids[table.owner].tolist()}
+        if model is AnnualMetrics:
+            extra["distinctiveness_attested_at"] = [now if known else None for known in _attested(table).tolist()]
+        objects = _instances(model, table, extra)
         model.objects.bulk_create(objects, batch_size=batch_size)
         counts[key] = len(objects)
     return counts

@@ -5,9 +5,11 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from tracker.models import Enterprise, Region
+from tracker.demo.nights import demo_nights, tier_counts
+from tracker.models import Enterprise, Region, Tier
 from tracker.services.roles import role_grant
 
 
@@ -21,12 +23,29 @@ class Command(BaseCommand):
     def handle(self, *args, enterprises, seed, **options):
         call_command("migrate", verbosity=0)
         call_command("bootstrap")
+        today = timezone.localdate()
         if not Enterprise.objects.exists():
             call_command("generate_demo", enterprises=enterprises, seed=seed)
+            # Last night's run, a day of edits, tonight's run: the change feed has gains and losses.
+            runs = demo_nights(today=today, enterprises=enterprises)
+            for label, run in (("昨晚", runs["yesterday"]), ("今晚", runs["today"])):
+                status = run.get_status_display()
+                self.stdout.write(f"{label}例行计算 #{run.pk}（{status}）：基准日 {run.as_of}，写入 {run.changed} 项。")
         else:
             self.stdout.write("演示企业已存在，跳过生成。")
-        call_command("recompute", sync=True)
+            call_command("recompute", sync=True)
+        self._print_counts(today)
         self._print_login()
+
+    def _print_counts(self, today):
+        names = dict(Tier.objects.values_list("code", "name_zh"))
+        header = ("层级", "持有", "符合", "不符合", "接近达标", "数据不足", "新符合", "不再符合")
+        self.stdout.write("\n" + "  ".join(header))
+        for row in tier_counts(as_of=today):
+            values = [
+                row[k] for k in ("held", "eligible", "not_eligible", "near_miss", "insufficient", "gained", "lost")
+            ]
+            self.stdout.write(f"{names.get(row['tier'], row['tier'])}  " + "  ".join(f"{v:,}" for v in values))
 
     def _print_login(self):
         password = secrets.token_urlsafe(9)
