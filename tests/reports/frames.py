@@ -225,3 +225,17 @@ def long_frame(n: int) -> ReportFrame:
     frame.to_collect = to_collect(n)
     frame.designations = designations(n)
     return frame
+
+
+def tiny_frame(code: str = "320100", name: str = "南京市") -> ReportFrame:
+    """A city's report with a row or two per section: for pages whose subject is not the report itself."""
+    frame = province_frame()
+    frame.scope = Scope(code=code, name=name, level="city")
+    frame.tiers = frame.tiers[:2]
+    frame.overview_regions = [row for row in frame.overview_regions if row.tier_code in dict(frame.tiers)][:3]
+    frame.overview_clusters = frame.overview_clusters[:1]
+    frame.changes, frame.near_misses = frame.changes[:1], frame.near_misses[:1]
+    frame.coverage, frame.to_collect_cities = frame.coverage[:2], frame.to_collect_cities[:1]
+    frame.to_collect, frame.designations = frame.to_collect[:1], frame.designations[:1]
+    frame.trend = [(day, {c: n for c, n in counts.items() if c in dict(frame.tiers)}) for day, counts in frame.trend]
+    return frame
