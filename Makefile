@@ -29,6 +29,7 @@ test: $(VENV)/.installed services
 
 services:
 	bash scripts/services.sh
+	bash scripts/system-packages.sh
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

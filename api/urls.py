@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from api import views, views_batches, views_eligibility, views_runs
+from api import views, views_batches, views_eligibility, views_reports, views_runs
 
 app_name = "api"
 
@@ -17,6 +17,7 @@ router.register("rulesets", views_eligibility.RulesetViewSet)
 router.register("results", views_eligibility.ResultViewSet, basename="result")
 router.register("gaps", views_eligibility.GapViewSet, basename="gap")
 router.register("runs", views_runs.RunViewSet)
+router.register("reports", views_reports.ReportViewSet)
 
 urlpatterns = [
     path("v1/eligibility/simulate/", views_eligibility.SimulateView.as_view(), name="eligibility-simulate"),

@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.admin.reports.report_dashboard",  # lazy: only the admin home reads it
             ],
         },
     },
@@ -219,3 +220,28 @@ TIDU |= {
     # autovacuum uses, applied as soon as the run closes, and also where autovacuum is off).
     "ANALYZE_AFTER_FRACTION": env.float("TIDU_ANALYZE_AFTER_FRACTION", default=0.1),
 }
+
+# Tier reports (issue 11): the nightly reports and their email notices. One block, for clean merges.
+TIDU |= {
+    # Local time by which the night's reports must exist: a run not finished by then yields reports
+    # from the previous run's results, marked as such (rebuilt when the run completes).
+    "REPORT_DEADLINE": env.str("TIDU_REPORT_DEADLINE", default="07:30"),
+    # The address the notice emails link to (the admin's report page is under it).
+    "SITE_URL": env.str("TIDU_SITE_URL", default="http://127.0.0.1:8000"),
+    # /health/'s "report" check fails when the last nightly report is older than this.
+    "HEALTH_REPORT_MAX_AGE_HOURS": env.int("TIDU_HEALTH_REPORT_MAX_AGE_HOURS", default=26),
+}
+# Email: EMAIL_URL (smtp://user:password@host:587?tls=True …), or the EMAIL_* variables one by one;
+# without either, messages are printed on the console (EMAIL_BACKEND can name the file backend).
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-emails"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tidu@localhost")

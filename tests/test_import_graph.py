@@ -18,6 +18,7 @@ LAYERS = [
     ("observability", ["tracker.observability"]),
     ("selectors", ["tracker.selectors"]),
     ("pipeline", ["tracker.pipeline"]),
+    ("reports", ["tracker.reports"]),
     ("services", ["tracker.services", "tracker.tasks", "tracker.imports"]),
     ("doors", ["tracker.admin", "api"]),
     ("entry points", ["tracker.management", "tracker.bench", "tracker.demo", "tracker.checks", "tracker.apps",

@@ -9,3 +9,7 @@ class TrackerConfig(AppConfig):
 
     def ready(self):
         from tracker import checks  # noqa: F401  (registers the deploy checks)
+        from tracker.pipeline.ledger import run_closed
+        from tracker.services.reports import on_run_closed
+
+        run_closed.connect(on_run_closed, dispatch_uid="tidu-nightly-reports")

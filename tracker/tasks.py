@@ -94,3 +94,26 @@ def import_commit_task(job_id: int) -> None:
         # The transaction rolled back: nothing was written. Say so on the job's page, not only in a log.
         import_job_failed(job=job, error=exc)
         raise
+
+
+@shared_task
+def reports_nightly_task(run_id: int) -> None:
+    """The night's reports (province and cities) after the nightly run closed; then their notices."""
+    from tracker.services.reports import reports_build_nightly
+
+    reports_build_nightly(run_id=run_id)
+
+
+@shared_task
+def reports_deadline_task() -> None:
+    """At TIDU_REPORT_DEADLINE: tonight's reports from the previous run if the night's run is late."""
+    from tracker.services.reports import reports_deadline
+
+    reports_deadline()
+
+
+@shared_task
+def report_notices_task(report_ids: list[int]) -> None:
+    from tracker.services.reports import report_notices_send
+
+    report_notices_send(report_ids=report_ids)

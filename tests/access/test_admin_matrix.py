@@ -13,11 +13,13 @@ from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.access.conftest import HOME, OTHER, PROVINCE_ROLES, RESTRICTED_ROLES, ROLES, STAFF_ROLES, admin_client
 from tests.factories import ChainSegmentFactory, region
+from tests.reports.frames import tiny_frame
 from tracker.admin.base import VisibleAdminMixin
-from tracker.models import DesignationBatch, EvaluationRun, ImportJob, NationalRecognition, RoleGrant
+from tracker.models import DesignationBatch, EvaluationRun, ImportJob, NationalRecognition, RoleGrant, TierReport
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,7 @@ ADMIN_ACCESS = {
     "tracker.importjob": access(ALL),  # uploads go through the upload page (CUSTOM_PAGES), not a model form
     "tracker.designationbatch": access(ALL, {PA, PS}, {PA, PS}),  # withdrawn, never deleted
     "tracker.rolegrant": access({PA}),
+    "tracker.tierreport": access(ALL),  # built by report_build (the rebuild action), never edited or deleted
     "auth.user": access({PA}, {PA}, {PA}),
     "auth.group": access({PA}),
     "authtoken.tokenproxy": access({PA}, {PA}, NONE, {PA}),
@@ -57,7 +60,7 @@ ADMIN_ACCESS = {
 }
 # Region-owned models: another region's object is not found.
 SCOPED = {"tracker.region", "tracker.enterprise", "tracker.annualmetrics", "tracker.designation",
-          "tracker.eligibilityresult", "tracker.tierchange", "tracker.importjob"}
+          "tracker.eligibilityresult", "tracker.tierchange", "tracker.importjob", "tracker.tierreport"}
 # A page whose success is not 200: an import's change page is its preview.
 SUCCESS = {("tracker.importjob", "change"): 302}
 HISTORY = {"tracker.enterprise", "tracker.annualmetrics", "tracker.designation", "tracker.ruleset"}
@@ -87,8 +90,24 @@ def obj_of(world, label: str, place: str = "home"):
         "tracker.designationbatch": lambda: world.batch,
         "tracker.rolegrant": lambda: RoleGrant.objects.first(),
         "auth.user": lambda: world.users[RS],
+        "tracker.tierreport": lambda: tier_report(place_code(world, place)),
     }
     return objects[label]() if label in objects else None
+
+
+def place_code(world, place: str) -> str:
+    return (world.home if place == "home" else world.other).code
+
+
+def tier_report(code: str) -> TierReport:
+    """A stored report of the county's city (a small frame: the pages render it, tests/reports check it)."""
+    city = region(code[:4] + "00")
+    frame = tiny_frame(city.code, city.name)
+    report, _created = TierReport.objects.get_or_create(
+        report_date=frame.report_date, region=city,
+        defaults={"data_date": frame.data_date, "content": frame.to_json(), "built_at": timezone.now()},
+    )
+    return report
 
 
 def url(label: str, page: str, obj=None) -> str:
@@ -191,6 +210,7 @@ ACTIONS = {
         "export_publicity_list": ALL,
     },
     "tracker.ruleset": {"copy_as_draft": {PA, PS}, "retire": {PA}, "preview_against_active": {PA, PS}},
+    "tracker.tierreport": {"rebuild_selected": {PA, PS, RS}},
     "django_celery_beat.periodictask": {name: {PA} for name in ("enable_tasks", "disable_tasks", "toggle_tasks",
                                                               "run_tasks")},
 }
@@ -313,6 +333,8 @@ CUSTOM_PAGES = {
     "tracker_importjob_discard": ("post", IMPORTERS, 302, True),
     "tracker_importjob_file": ("get", ALL, 200, True),
     "tracker_importjob_rejected": ("get", ALL, 200, True),
+    "tracker_tierreport_xlsx": ("get", ALL, 200, True),
+    "tracker_tierreport_pdf": ("get", ALL, 200, True),
 }
 
 
@@ -360,6 +382,8 @@ def page_args(world, name: str, code: str = HOME) -> list:
         return [DesignationBatch.objects.create(kind="new", tier=world.tier, year=2026, name="第二批").pk, "withdraw"]
     if name == "tracker_designationbatch_publicity":
         return [world.batch.pk]
+    if name.startswith("tracker_tierreport_"):
+        return [tier_report(code).pk]
     return []
 
 

@@ -47,13 +47,15 @@ ACCESS = {
               "add_candidates": EDITORS, "reviews": ALL, "objections": ALL,
               **dict.fromkeys(("publicize", "publish", "withdraw", "list_due", "record_review", "record_objection",
                                "resolve_objection"), PROVINCE)},
+    # Reports: read by every role (scoped to the reader's region), built by hand by staff who edit.
+    "report": {"list": ALL, "retrieve": ALL, "create": PROVINCE | {"region_staff"}, "xlsx": ALL, "pdf": ALL},
     "health": {"check": None},  # public
     "prometheus": {"scrape": None},  # /metrics: public in Django; the nginx site lets only the monitoring hosts in
 }
 SUCCESS = {"list": 200, "retrieve": 200, "evaluate": 200, "of_enterprise": 200, "create": 201, "update": 200,
            "delete": 204, "run": 200, "check": 200, "scrape": 200, "candidates": 200, "add_candidates": 200,
            "reviews": 200, "objections": 200, "publicize": 200, "publish": 200, "withdraw": 200, "list_due": 200,
-           "record_review": 200, "record_objection": 201, "resolve_objection": 200}
+           "record_review": 200, "record_objection": 201, "resolve_objection": 200, "xlsx": 200, "pdf": 200}
 ACCEPTED = {("run", "create"): 202}  # a run is queued, not created in full
 
 
@@ -62,7 +64,7 @@ def success(resource: str, action: str) -> int:
 
 
 # Region-owned resources: another region's object is not found.
-SCOPED = {"region", "enterprise", "metrics", "designation", "result", "gap"}
+SCOPED = {"region", "enterprise", "metrics", "designation", "result", "gap", "report"}
 
 ROUTES = {
     ("/api/v1/regions/", "get"): ("region", "list"),
@@ -128,6 +130,11 @@ ROUTES = {
     ("/api/v1/batches/{id}/objections/", "get"): ("batch", "objections"),
     ("/api/v1/batches/{id}/objections/", "post"): ("batch", "record_objection"),
     ("/api/v1/batches/{id}/objections/{objection_id}/resolve/", "post"): ("batch", "resolve_objection"),
+    ("/api/v1/reports/", "get"): ("report", "list"),
+    ("/api/v1/reports/", "post"): ("report", "create"),
+    ("/api/v1/reports/{id}/", "get"): ("report", "retrieve"),
+    ("/api/v1/reports/{id}/xlsx/", "get"): ("report", "xlsx"),
+    ("/api/v1/reports/{id}/pdf/", "get"): ("report", "pdf"),
     ("/health/", "get"): ("health", "check"),
     ("/metrics", "get"): ("prometheus", "scrape"),
 }
@@ -242,7 +249,18 @@ class Requests:
             return place.result if action != "of_enterprise" else place.enterprise
         if resource == "batch":
             return self.batch(code, action)
+        if resource == "report":
+            return self.report(code)
         return None
+
+    def report(self, code: str):
+        """The report of the place's city on the world's run date (built once, through the service)."""
+        from tracker.models import TierReport
+        from tracker.services.reports import report_build
+
+        city = code[:4] + "00"
+        found = TierReport.objects.filter(region__code=city, report_date=self.world.run.as_of).first()
+        return found or report_build(report_date=self.world.run.as_of, region_code=city)
 
     def batch(self, code: str, action: str):
         """A batch in the state the step needs (its own, since a step moves it on); the others read the
@@ -304,6 +322,8 @@ class Requests:
             return {"enterprise": place.enterprise.pk, "tier": world.tier.code, "status": "candidate"}
         if resource == "run":
             return {"enterprises": [str(place.enterprise.pk)]}
+        if resource == "report":
+            return {"date": world.run.as_of.isoformat(), "region": code[:4]}
         if resource == "simulation":
             return {"as_of": "2026-05-01", "enterprise": {"sector": "industry"},
                     "metrics": [{"fiscal_year": 2025, "revenue": 150_000_000}]}

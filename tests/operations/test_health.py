@@ -36,7 +36,7 @@ def test_it_names_every_check_and_is_ok_on_the_embedded_default(settings):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["failing"] == []
-    assert [c["name"] for c in body["checks"]] == ["database", "broker", "workers", "beat", "nightly"]
+    assert [c["name"] for c in body["checks"]] == ["database", "broker", "workers", "beat", "nightly", "report"]
     assert all(c["ok"] for c in body["checks"])
 
 
@@ -47,7 +47,7 @@ def test_it_answers_503_naming_what_is_down(settings):
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "fail"
-    assert body["failing"] == ["broker", "workers", "beat"]
+    assert body["failing"] == ["broker", "workers", "beat", "report"]  # a run but no report built from it
     broker = next(c for c in body["checks"] if c["name"] == "broker")
     assert broker["detail"] == "unavailable (ConnectionError)"  # the class only: the endpoint is public
     assert next(c for c in body["checks"] if c["name"] == "nightly")["ok"]

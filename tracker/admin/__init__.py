@@ -12,6 +12,7 @@ from tracker.admin import (  # noqa: F401
     imports,
     metrics,
     regions,
+    reports,
     rulesets,
     tiers,
     users,

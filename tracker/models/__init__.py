@@ -13,6 +13,7 @@ from tracker.models.imports import ImportJob
 from tracker.models.metrics import AnnualMetrics
 from tracker.models.offices import Role, RoleGrant, UserOffice
 from tracker.models.regions import Region
+from tracker.models.reports import ReportSubscription, TierReport
 from tracker.models.rulesets import Ruleset
 from tracker.models.tiers import Tier
 
@@ -32,11 +33,13 @@ __all__ = [
     "NationalRecognition",
     "Objection",
     "Region",
+    "ReportSubscription",
     "Role",
     "RoleGrant",
     "Ruleset",
     "RunChunk",
     "Tier",
     "TierChange",
+    "TierReport",
     "UserOffice",
 ]

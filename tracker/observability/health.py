@@ -100,6 +100,26 @@ def nightly() -> CheckResult:
     return CheckResult(True, f"run #{run.pk} succeeded {_hours(age)} ago, {run.changed} results written", data)
 
 
+def report() -> CheckResult:
+    """The last nightly tier report: missing, built from a previous run's results (stale), or built
+    too long ago is a failure."""
+    from tracker.models import TierReport
+
+    if tasks_in_process():
+        return CheckResult(True, "not scheduled: no broker")
+    last = TierReport.objects.filter(nightly=True).order_by("-report_date", "-built_at").first()
+    if last is None:
+        return CheckResult(False, "no nightly report yet")
+    age = timezone.now() - last.built_at
+    data = {"report_date": last.report_date.isoformat(), "stale": last.stale, "age_seconds": round(age.total_seconds()),
+            "build_seconds": last.build_seconds}
+    if age > dt.timedelta(hours=settings.TIDU["HEALTH_REPORT_MAX_AGE_HOURS"]):
+        return CheckResult(False, f"last nightly report ({last.report_date}) was built {_hours(age)} ago", data)
+    if last.stale:
+        return CheckResult(False, f"the {last.report_date} reports show the previous run's results", data)
+    return CheckResult(True, f"{last.report_date} built {_hours(age)} ago", data)
+
+
 def _hours(delta: dt.timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.1f} h" if hours >= 1 else f"{delta.total_seconds() / 60:.0f} min"
@@ -111,6 +131,7 @@ CHECKS: list[Check] = [
     Check("workers", workers),
     Check("beat", beat),
     Check("nightly", nightly),
+    Check("report", report),
 ]
 
 

@@ -80,4 +80,6 @@ def logging_config(*, fmt: str, level: str) -> dict:
         "formatters": {fmt: formatters[fmt]},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["context"]}},
         "root": {"handlers": ["console"], "level": level},
+        # WeasyPrint logs every layout step, fontTools every subset, at INFO: a PDF would write dozens of lines.
+        "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
     }

@@ -42,6 +42,12 @@ stale_chunks_swept_total = Counter(
     "Chunks the sweeper found unfinished past the time limit: requeued, or given up after the attempt cap.",
     ["action"],
 )
+# Seconds; at a million enterprises the 14 nightly reports take well under a minute together.
+REPORT_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+report_build_seconds = Histogram(
+    "tidu_report_build_seconds", "Time to build one tier report (its frame and storage).", ["scope"],
+    buckets=REPORT_BUCKETS,
+)
 task_failures_total = Counter("tidu_task_failures", "Celery tasks that failed, by task and reason.", ["task", "reason"])
 
 

@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from tracker.models import EvaluationRun, RunChunk
@@ -22,6 +23,12 @@ logger = logging.getLogger(__name__)
 # Why a chunk that was started again and again never finished, when no attempt said why: the
 # process died without a word (the kernel's OOM killer, a SIGKILL) or Celery's hard time limit.
 NEVER_FINISHED = "工作进程在处理中途退出（可能内存不足被系统终止，或超过硬时限）"
+
+
+# Sent once a run has closed (succeeded or failed), after its own bookkeeping, with ``run``. What
+# follows a run in other layers listens here (the nightly reports: tracker/services/reports.py,
+# connected in tracker/apps.py), so the pipeline imports nothing from them.
+run_closed = Signal()
 
 
 def chunk_attempts_exhausted(chunk: RunChunk) -> bool:
@@ -77,3 +84,7 @@ def run_completed(*, run_id: int) -> None:
             analyze_after_write(rows_written=run.changed)
         except Exception:  # statistics are an optimisation: the run itself has succeeded
             logger.exception("run %s: ANALYZE after the run failed", run.pk, extra={"run_id": run.pk})
+    for receiver, outcome in run_closed.send_robust(sender=EvaluationRun, run=run):
+        if isinstance(outcome, Exception):  # a listener's failure is its own; the run has closed
+            logger.error("run %s: %s failed after the run closed", run.pk, getattr(receiver, "__name__", receiver),
+                         exc_info=(type(outcome), outcome, outcome.__traceback__), extra={"run_id": run.pk})

@@ -28,7 +28,7 @@ REFERENCE_VIEW = tuple(
 DATA_VIEW = tuple(
     f"tracker.view_{model}"
     for model in ("enterprise", "clustermembership", "annualmetrics", "designation", "eligibilityresult", "tierchange",
-                  "importjob", "designationbatch", "batchreview", "objection")
+                  "importjob", "designationbatch", "batchreview", "objection", "tierreport")
 )
 # A city or county edits its own enterprises, their facts and designation candidates (the service
 # keeps designations at "candidate" without publish_designation), also by Excel import, and adds its
@@ -56,6 +56,9 @@ PROVINCE_EDIT = (
     "tracker.add_evaluationrun",
     "tracker.view_runchunk",
 )
+# Building a tier report by hand (the nightly ones build themselves): the province any scope, a city or
+# county its own (services/reports.py refuses a region outside the builder's).
+REPORT_BUILD = ("tracker.add_tierreport",)
 ADMIN_EXTRA = (
     "auth.view_user",
     "auth.add_user",
@@ -91,9 +94,10 @@ ROLES: dict[str, RoleSpec] = {
     for spec in (
         RoleSpec(Role.PROVINCE_ADMIN, True, PROVINCE_LEVELS, (ALL_TRACKER, *ADMIN_EXTRA)),
         RoleSpec(
-            Role.PROVINCE_STAFF, True, PROVINCE_LEVELS, (*REFERENCE_VIEW, *DATA_VIEW, *REGION_EDIT, *PROVINCE_EDIT)
+            Role.PROVINCE_STAFF, True, PROVINCE_LEVELS,
+            (*REFERENCE_VIEW, *DATA_VIEW, *REGION_EDIT, *PROVINCE_EDIT, *REPORT_BUILD),
         ),
-        RoleSpec(Role.REGION_STAFF, True, LOCAL_LEVELS, (*REFERENCE_VIEW, *DATA_VIEW, *REGION_EDIT)),
+        RoleSpec(Role.REGION_STAFF, True, LOCAL_LEVELS, (*REFERENCE_VIEW, *DATA_VIEW, *REGION_EDIT, *REPORT_BUILD)),
         RoleSpec(Role.READ_ONLY, True, ANY_LEVEL, (*REFERENCE_VIEW, *DATA_VIEW)),
         RoleSpec(Role.INTEGRATOR_RO, False, ANY_LEVEL, (*REFERENCE_VIEW, *DATA_VIEW)),
         RoleSpec(Role.INTEGRATOR_RW, False, ANY_LEVEL, (*REFERENCE_VIEW, *DATA_VIEW, *REGION_EDIT)),

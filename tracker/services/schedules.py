@@ -14,6 +14,8 @@ SWEEP_NAME = "tidu: sweep recompute runs"
 NIGHTLY_TASK = "tracker.tasks.nightly_recompute_task"
 SWEEP_TASK = "tracker.tasks.sweep_runs_task"
 NIGHTLY_TIMEZONE = "Asia/Shanghai"
+REPORT_DEADLINE_NAME = "tidu: tier report deadline"
+REPORT_DEADLINE_TASK = "tracker.tasks.reports_deadline_task"
 
 
 @transaction.atomic
@@ -49,4 +51,24 @@ def schedules_ensure() -> dict[str, bool]:
             description="Re-queue chunks of open runs that no worker finished; close finished runs.",
         )
         created[SWEEP_NAME] = True
+    created[REPORT_DEADLINE_NAME] = _report_deadline(CrontabSchedule, PeriodicTask)
     return created
+
+
+def _report_deadline(CrontabSchedule, PeriodicTask) -> bool:
+    """At TIDU_REPORT_DEADLINE (07:30): tonight's reports from the previous run if the run is late."""
+    from django.conf import settings
+
+    if PeriodicTask.objects.filter(Q(name=REPORT_DEADLINE_NAME) | Q(task=REPORT_DEADLINE_TASK)).exists():
+        return False
+    hour, minute = settings.TIDU["REPORT_DEADLINE"].split(":")
+    at = {"minute": str(int(minute)), "hour": str(int(hour)), "day_of_week": "*", "day_of_month": "*",
+          "month_of_year": "*", "timezone": NIGHTLY_TIMEZONE}
+    crontab = CrontabSchedule.objects.filter(**at).first() or CrontabSchedule.objects.create(**at)
+    PeriodicTask.objects.create(
+        name=REPORT_DEADLINE_NAME,
+        task=REPORT_DEADLINE_TASK,
+        crontab=crontab,
+        description="Tier reports from the previous run if the nightly run has not completed (报告截止时间).",
+    )
+    return True

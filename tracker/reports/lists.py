@@ -1,0 +1,203 @@
+"""The report's lists: changes, near misses, cluster coverage, data to collect, designations.
+
+Each list is one capped query in the scope plus one read of its enterprises' official columns
+(``refs``) and, where it shows gaps, one set-based read of their values (``gaps.GapReader``). What a
+cap leaves out is counted in ``truncated``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from tracker.models import ChainSegment, Cluster, Designation, EligibilityResult, EvaluationRun, TierChange
+from tracker.models.designations import DesignationStatus, held_on_q
+from tracker.models.evaluation import ResultStatus
+from tracker.pipeline.facts_loader import per_cluster_tiers
+from tracker.reports.gaps import GapReader
+from tracker.reports.refs import enterprise_refs
+from tracker.reports.scope import RegionTable, ReportScope
+from tracker.reports.sections import ChangeRow, ClusterCoverageRow, DesignationRow, NearMissRow
+
+# Caps of the long lists: a report is read by people; the API and the admin lists hold the rest.
+CAPS = {"changes": 2000, "near_misses": 500, "to_collect": 2000, "designations": 2000}
+
+# The titles a cluster promoter counts (tier codes, the data's identifiers).
+CHAIN_LEADER, LITTLE_GIANT = "chain_leader", "little_giant"
+SINGLE_CHAMPION, SPECIALIZED = "single_champion", "specialized_sme"
+
+
+@dataclass
+class ListContext:
+    scope: ReportScope
+    table: RegionTable
+    run: EvaluationRun
+    tier_names: dict[str, str]
+    gap_reader: GapReader
+    previous_data_date: dt.date | None
+    truncated: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, *, scope, table, run, tier_names, gap_reader, previous_data_date) -> ListContext:
+        gap_reader = gap_reader or GapReader(
+            as_of=run.as_of, fiscal_year=run.fiscal_year, per_cluster=per_cluster_tiers()
+        )
+        return cls(scope, table, run, tier_names, gap_reader, previous_data_date)
+
+    def within(self, qs):
+        return qs if self.scope.scope.level == "province" else qs.within_region(self.scope.region_code)
+
+    def results(self):
+        return self.within(EligibilityResult.objects.current())
+
+    def truncated_cap(self, section: str, total: int) -> int:
+        """The cap of ``section``, noting what a list of ``total`` rows leaves out."""
+        cap = CAPS[section]
+        if total > cap:
+            self.truncated[section] = total - cap
+        return cap
+
+    def capped(self, section: str, qs, total: int | None = None) -> list:
+        cap = CAPS[section]
+        rows = list(qs[:cap])
+        if len(rows) == cap:
+            left = (qs.count() if total is None else total) - cap
+            if left > 0:
+                self.truncated[section] = left
+        return rows
+
+
+def changes(context: ListContext, *, since) -> list[ChangeRow]:
+    """Every tier gained or lost since the previous report (or, without one, in this report's run)."""
+    events = context.within(TierChange.objects.all())
+    if since is not None and since.run_id and since.run_id < context.run.pk:
+        # Runs are numbered in order: the events of the runs after the previous report's, up to this
+        # report's (on-change runs between nights included); events without a run by their time.
+        previous_end = EvaluationRun.objects.filter(pk=since.run_id).values_list("finished_at", flat=True).first()
+        events = events.filter(
+            Q(run_id__gt=since.run_id, run_id__lte=context.run.pk)
+            | Q(run__isnull=True, created_at__gt=previous_end or context.run.created_at)
+        )
+    elif since is not None and since.run_id == context.run.pk:
+        events = events.none()  # the same run as the previous report: nothing has changed since
+    else:
+        events = events.filter(run_id=context.run.pk)
+    rows = context.capped("changes", events.order_by("-created_at", "-id").values(
+        "enterprise_id", "tier_id", "cluster_id", "change", "from_status", "to_status", "created_at"))
+    lost = TierChange.Change.LOST
+    lost_keys = {(r["enterprise_id"], r["tier_id"], r["cluster_id"]) for r in rows if r["change"] == lost}
+    current = []
+    if lost_keys:
+        current = [
+            r for r in context.results().filter(
+                enterprise_id__in={k[0] for k in lost_keys}, tier_id__in={k[1] for k in lost_keys}
+            ).only("id", "enterprise_id", "tier_id", "cluster_id", "ruleset_id", "failed_nodes")
+            if (r.enterprise_id, r.tier_id, r.cluster_id) in lost_keys
+        ]
+    gaps = context.gap_reader.gaps(current)
+    flipped = {(r.enterprise_id, r.tier_id, r.cluster_id): gaps.get(r.pk, []) for r in current}
+    refs = enterprise_refs({r["enterprise_id"] for r in rows}, context.table)
+    clusters = dict(Cluster.objects.values_list("id", "name_zh"))
+    statuses = dict(ResultStatus.choices)
+    out = []
+    for r in rows:
+        key = (r["enterprise_id"], r["tier_id"], r["cluster_id"])
+        out.append(ChangeRow(
+            enterprise=refs[r["enterprise_id"]],
+            tier_code=r["tier_id"],
+            tier_name=context.tier_names.get(r["tier_id"], r["tier_id"]),
+            cluster=clusters.get(r["cluster_id"], ""),
+            change=r["change"],
+            change_label=_("新增") if r["change"] == TierChange.Change.GAINED else _("失去"),
+            status_before=str(statuses.get(r["from_status"], _("无"))),
+            status_after=str(statuses.get(r["to_status"], _("结果已删除"))),
+            flipped=flipped.get(key, []),
+            changed_at=r["created_at"],
+        ))
+    return out
+
+
+def near_misses(context: ListContext, tiers) -> list[NearMissRow]:
+    """Per tier, the closest first: the result's normalised shortfall, then the enterprise id."""
+    picked = []
+    for code, _name in tiers:
+        qs = context.results().filter(tier_id=code, near_miss=True).order_by("shortfall", "enterprise_id", "cluster_id")
+        rows = list(qs.only("id", "enterprise_id", "tier_id", "cluster_id", "shortfall", "ruleset_id", "failed_nodes")
+                    [: CAPS["near_misses"]])
+        if len(rows) == CAPS["near_misses"]:
+            left = qs.count() - len(rows)
+            if left > 0:
+                context.truncated[f"near_misses:{code}"] = left
+        picked += rows
+    gaps = context.gap_reader.gaps(picked)
+    refs = enterprise_refs({r.enterprise_id for r in picked}, context.table)
+    return [
+        NearMissRow(refs[r.enterprise_id], r.tier_id, context.tier_names.get(r.tier_id, r.tier_id),
+                    float(r.shortfall) if r.shortfall is not None else 0.0, gaps.get(r.pk, []))
+        for r in picked
+    ]
+
+
+def coverage(source, scope: ReportScope, clusters: list[Cluster]) -> list[ClusterCoverageRow]:
+    """Per cluster and chain segment: chain leaders, little giants, single champions, 专精特新 held by
+    members registered in the scope. A row with none of them is highlighted."""
+    counts: dict = defaultdict(lambda: defaultdict(int))  # (cluster, segment or 0) → tier → count
+    for title in source.titles:
+        if not title.held or not scope.contains(title.region_id):
+            continue
+        for cluster, segment in source.memberships.get(title.enterprise_id, []):
+            if title.cluster_id is not None and title.cluster_id != cluster:
+                continue
+            counts[(cluster, 0)][title.tier_id] += 1
+            if segment:
+                counts[(cluster, segment)][title.tier_id] += 1
+    segments = defaultdict(list)
+    for segment in ChainSegment.objects.order_by("cluster_id", "position", "sort_order"):
+        segments[segment.cluster_id].append(segment)
+    rows = []
+    for cluster in clusters:
+        group = str(cluster.get_group_display())
+        parts = [(0, "")] + [(s.pk, f"{s.get_position_display()} · {s.name}") for s in segments[cluster.pk]]
+        for segment_id, segment_name in parts:
+            c = counts.get((cluster.pk, segment_id), {})
+            values = [c.get(CHAIN_LEADER, 0), c.get(LITTLE_GIANT, 0), c.get(SINGLE_CHAMPION, 0), c.get(SPECIALIZED, 0)]
+            rows.append(ClusterCoverageRow(group, cluster.code, cluster.name_zh, segment_name, *values,
+                                           highlight=not any(values)))
+    return rows
+
+
+def designations(context: ListContext) -> list[DesignationRow]:
+    """Designations due for 复核, expiring within the review window, or run out in the period."""
+    data_date = context.run.as_of
+    horizon = data_date + dt.timedelta(days=settings.TIDU["REVIEW_DUE_DAYS"])
+    since = context.previous_data_date or data_date - dt.timedelta(days=1)
+    held = held_on_q(data_date)
+    expired = Q(valid_until__gte=since, valid_until__lt=data_date) & ~Q(status=DesignationStatus.REVOKED) & ~Q(
+        status__in=[DesignationStatus.CANDIDATE, DesignationStatus.PUBLICIZED]
+    )
+    qs = context.within(Designation.objects.all()).filter(
+        (held & (Q(status=DesignationStatus.REVIEW_DUE) | Q(valid_until__lte=horizon))) | expired
+    ).order_by("batch", "document_no", "valid_until", "id")
+    rows = context.capped("designations", qs.values(
+        "enterprise_id", "tier_id", "batch", "document_no", "recognized_on", "valid_until", "status"))
+    refs = enterprise_refs({r["enterprise_id"] for r in rows}, context.table)
+    labels = dict(DesignationStatus.choices)
+    out = []
+    for r in rows:
+        if r["valid_until"] is not None and r["valid_until"] < data_date:
+            bucket = "expired"
+        elif r["status"] == DesignationStatus.REVIEW_DUE:
+            bucket = "review_due"
+        else:
+            bucket = "expiring"
+        out.append(DesignationRow(
+            refs[r["enterprise_id"]], context.tier_names.get(r["tier_id"], r["tier_id"]), r["batch"],
+            r["document_no"], r["recognized_on"], r["valid_until"], str(labels.get(r["status"], r["status"])), bucket,
+        ))
+    return out
+
