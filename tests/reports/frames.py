@@ -64,7 +64,7 @@ def measures(held: int, *, seed: int, first: bool = False) -> Measures:
         "review_due": seed % 4,
         "expired": seed % 2,
     }
-    deltas = {m: None if first else (seed * (k + 3)) % 7 - 3 for k, m in enumerate(OVERVIEW_MEASURES)}
+    deltas = {m: None if first else (seed * (k + 3) + seed // 7) % 7 - 3 for k, m in enumerate(OVERVIEW_MEASURES)}
     return Measures(counts=counts, deltas=deltas)
 
 

@@ -29,7 +29,7 @@ def _number(value: int | None) -> str:
 
 
 def _signed(value: int | None) -> str:
-    return "—" if value is None else f"{value:+,}"
+    return "—" if value is None else "±0" if value == 0 else f"{value:+,}"
 
 
 class _Svg:
