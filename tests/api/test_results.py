@@ -4,10 +4,10 @@ import datetime as dt
 import io
 
 import pytest
-from django.utils import timezone
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.api.conftest import token_client, user_with_perms
