@@ -21,6 +21,7 @@ from api.filtersets import (
     RegionFilterSet,
     TierFilterSet,
 )
+from api.permissions import ActionPermissions
 from api.schema import TiduAutoSchema
 from api.scoping import VisibleQuerysetMixin
 from api.serializers.designations import DesignationSerializer
@@ -156,6 +157,9 @@ class EnterpriseViewSet(ServiceViewSet):
     create_service = enterprise_create
     update_service = enterprise_update
     instance_kwarg = "enterprise"
+    permission_classes = [ActionPermissions]
+    # Restoring undoes a delete (an archive): it needs what the delete needed.
+    action_permissions = {"restore": ["tracker.view_enterprise", "tracker.delete_enterprise"]}
 
     def get_object(self):
         try:
