@@ -81,7 +81,7 @@ def test_a_hard_delete_needs_the_delete_permission_of_everything_it_removes():
     metrics = AnnualMetricsFactory()
     DesignationFactory(enterprise=metrics.enterprise)
     user = user_with_perms("delete_enterprise", "hard_delete_enterprise", "delete_annualmetrics")
-    with pytest.raises(PermissionDenied, match="tracker.delete_designation"):
+    with pytest.raises(PermissionDenied, match=r"tracker\.delete_designation"):
         enterprise_hard_delete(enterprise=metrics.enterprise, user=user, reason="重复登记")
     assert Enterprise.objects.filter(pk=metrics.enterprise_id).exists()
     assert Designation.objects.filter(enterprise_id=metrics.enterprise_id).count() == 1

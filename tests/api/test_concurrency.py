@@ -7,6 +7,7 @@ If-Match: one 200, one 412. The same field without If-Match: both 200, the last 
 the history agrees with the row.
 """
 
+import itertools
 import threading
 
 import pytest
@@ -56,7 +57,7 @@ def url(enterprise) -> str:
 def transitions(enterprise, field: str) -> int:
     """How many times ``field`` changed value along the enterprise's history."""
     values = list(enterprise.history.order_by("history_id").values_list(field, flat=True))
-    return sum(1 for before, after in zip(values, values[1:], strict=False) if before != after)
+    return sum(1 for before, after in itertools.pairwise(values) if before != after)
 
 
 def test_patches_of_different_fields_both_stick(clients):
@@ -83,8 +84,8 @@ def test_the_same_field_with_if_match_one_wins_and_the_other_is_told(clients):
         enterprise = EnterpriseFactory()
         tag = first.get(url(enterprise))["ETag"]
         answers = simultaneously(
-            lambda e=enterprise: first.patch(url(e), {"name": "甲公司"}, format="json", HTTP_IF_MATCH=tag),
-            lambda e=enterprise: second.patch(url(e), {"name": "乙公司"}, format="json", HTTP_IF_MATCH=tag),
+            lambda e=enterprise, t=tag: first.patch(url(e), {"name": "甲公司"}, format="json", HTTP_IF_MATCH=t),
+            lambda e=enterprise, t=tag: second.patch(url(e), {"name": "乙公司"}, format="json", HTTP_IF_MATCH=t),
         )
         codes = sorted(a.status_code for a in answers)
         assert codes == [200, 412], (i, [a.json() for a in answers])
