@@ -14,6 +14,9 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from api.versioning import stale_answer
+from tracker.services.common import StaleVersion
+
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -34,13 +37,17 @@ def service_errors() -> Iterator[None]:
     """Report a service's ValidationError as a 400 with the same field keys."""
     try:
         yield
+    except StaleVersion as exc:
+        raise stale_answer(exc) from exc
     except DjangoValidationError as exc:
         raise drf_validation_error(exc) from exc
 
 
 def exception_handler(exc, context):
     """DRF's handler, plus the Django errors a write can still raise (so none becomes a 500)."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, StaleVersion):
+        exc = stale_answer(exc)
+    elif isinstance(exc, DjangoValidationError):
         exc = drf_validation_error(exc)
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = Conflict()

@@ -86,10 +86,19 @@ class EnterpriseFilterSet(filters.FilterSet):
     )
     sector = filters.MultipleChoiceFilter(choices=Sector.choices, label=_("行业（划型）"))
     listed = filters.BooleanFilter(label=_("已上市"))
+    archived = filters.ChoiceFilter(
+        choices=[("false", _("在册")), ("true", _("已归档")), ("all", _("全部"))],
+        method="filter_archived",
+        label=_("归档状态：false 在册（省略时的默认）、true 已归档、all 全部"),
+    )
 
     class Meta:
         model = Enterprise
-        fields = ["region", "region_id", "cluster", "cluster_id", "tier", "sector", "listed"]
+        fields = ["region", "region_id", "cluster", "cluster_id", "tier", "sector", "listed", "archived"]
+
+    def filter_archived(self, queryset, name, value):
+        # Without the parameter the list shows the register (EnterpriseViewSet.get_queryset).
+        return {"false": queryset.active(), "true": queryset.archived()}.get(value, queryset)
 
     # Exists() rather than a join keeps one row per enterprise without DISTINCT.
     def filter_cluster(self, queryset, name, value):

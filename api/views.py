@@ -7,8 +7,10 @@ requesting user's region, and an object outside it is a 404.
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from api.errors import service_errors
 from api.filtersets import (
@@ -19,12 +21,14 @@ from api.filtersets import (
     RegionFilterSet,
     TierFilterSet,
 )
+from api.permissions import ActionPermissions
 from api.schema import TiduAutoSchema
 from api.scoping import VisibleQuerysetMixin
 from api.serializers.designations import DesignationSerializer
-from api.serializers.enterprises import EnterpriseSerializer
+from api.serializers.enterprises import EnterpriseArchivedSerializer, EnterpriseSerializer
 from api.serializers.metrics import AnnualMetricsSerializer
 from api.serializers.reference import ClusterSerializer, RegionSerializer, TierSerializer
+from api.versioning import VersionedViewMixin
 from tracker import uscc
 from tracker.models import (
     AnnualMetrics,
@@ -37,6 +41,7 @@ from tracker.models import (
     Tier,
 )
 from tracker.services.designations import designation_create, designation_delete, designation_update
+from tracker.services.enterprise_archive import enterprise_delete, enterprise_restore
 from tracker.services.enterprises import enterprise_create, enterprise_update
 from tracker.services.metrics import metrics_create, metrics_delete, metrics_update
 
@@ -45,10 +50,12 @@ class TiduViewSet(VisibleQuerysetMixin, viewsets.ModelViewSet):
     schema = TiduAutoSchema()
 
 
-class ServiceViewSet(TiduViewSet):
+class ServiceViewSet(VersionedViewMixin, TiduViewSet):
     """A ModelViewSet whose writes call the domain services; the serializer only checks shape.
 
-    Subclasses name their services; each receives `user=` plus the validated fields as keywords.
+    Subclasses name their services; each receives `user=` plus the validated fields as keywords, and
+    for an update or delete `expected_version=` from If-Match (api/versioning.py): the answer carries
+    the record's ETag, a stale If-Match is a 412.
     """
 
     create_service = None
@@ -59,17 +66,26 @@ class ServiceViewSet(TiduViewSet):
     def perform_create(self, serializer):
         with service_errors():
             serializer.instance = type(self).create_service(user=self.request.user, **serializer.validated_data)
+        self.answered(serializer.instance)
 
     def perform_update(self, serializer):
+        expected = self.expected_version()
         fields = self.update_fields(serializer.instance, dict(serializer.validated_data))
         with service_errors():
             serializer.instance = type(self).update_service(
-                **{self.instance_kwarg: serializer.instance}, user=self.request.user, **fields
+                **{self.instance_kwarg: serializer.instance},
+                user=self.request.user,
+                expected_version=expected,
+                **fields,
             )
+        self.answered(serializer.instance)
 
     def perform_destroy(self, instance):
+        expected = self.expected_version()
         with service_errors():
-            type(self).delete_service(**{self.instance_kwarg: instance}, user=self.request.user)
+            type(self).delete_service(
+                **{self.instance_kwarg: instance}, user=self.request.user, expected_version=expected
+            )
 
     def update_fields(self, instance, fields: dict) -> dict:
         return fields
@@ -124,7 +140,6 @@ ENTERPRISE_LOOKUP = OpenApiParameter(
     retrieve=extend_schema(parameters=[ENTERPRISE_LOOKUP]),
     update=extend_schema(parameters=[ENTERPRISE_LOOKUP]),
     partial_update=extend_schema(parameters=[ENTERPRISE_LOOKUP]),
-    destroy=extend_schema(parameters=[ENTERPRISE_LOOKUP]),
 )
 class EnterpriseViewSet(ServiceViewSet):
     """Enterprises; a detail URL takes either the id or the 18-character USCC."""
@@ -142,6 +157,9 @@ class EnterpriseViewSet(ServiceViewSet):
     create_service = enterprise_create
     update_service = enterprise_update
     instance_kwarg = "enterprise"
+    permission_classes = [ActionPermissions]
+    # Restoring undoes a delete (an archive): it needs what the delete needed.
+    action_permissions = {"restore": ["tracker.view_enterprise", "tracker.delete_enterprise"]}
 
     def get_object(self):
         try:
@@ -162,10 +180,49 @@ class EnterpriseViewSet(ServiceViewSet):
             fields.pop("uscc_check_override", None)
         return fields
 
-    def perform_destroy(self, instance):
-        # No enterprise_delete service yet: record the user in history, then delete.
-        instance._history_user = self.request.user
-        instance.delete()
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list" and "archived" not in self.request.query_params:
+            return queryset.active()  # a list shows the register; archived ones with ?archived=true|all
+        return queryset
+
+    @extend_schema(
+        parameters=[ENTERPRISE_LOOKUP],
+        responses={
+            200: OpenApiResponse(EnterpriseArchivedSerializer, description=_("企业已有正式记录，已归档而非删除。")),
+            204: OpenApiResponse(description=_("企业没有认定、指标或评价结果，已删除。")),
+            412: OpenApiResponse(description=_("If-Match 给出的版本已过时。")),
+        },
+    )
+    def destroy(self, request, *args, **kwargs):
+        """Delete an enterprise without official records; one with designations, metrics or results is
+        archived instead (200, restorable by POST …/restore/). A hard delete is the admin's, for a
+        province administrator (docs/accounts.md)."""
+        enterprise = self.get_object()
+        expected = self.expected_version()
+        with service_errors():
+            archived = enterprise_delete(enterprise=enterprise, user=request.user, expected_version=expected)
+        if not archived:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        enterprise.refresh_from_db(fields=["archived_at", "version"])
+        self.answered(enterprise)
+        return Response(EnterpriseArchivedSerializer(enterprise).data)
+
+    @extend_schema(
+        request=None,
+        parameters=[ENTERPRISE_LOOKUP],
+        responses={200: EnterpriseSerializer, 412: OpenApiResponse(description=_("If-Match 给出的版本已过时。"))},
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, *args, **kwargs):
+        """Put an archived enterprise back in the register; the next run evaluates it again."""
+        enterprise = self.get_object()
+        expected = self.expected_version()
+        with service_errors():
+            enterprise_restore(enterprise=enterprise, user=request.user, expected_version=expected)
+        enterprise = self.get_queryset().get(pk=enterprise.pk)
+        self.answered(enterprise)
+        return Response(self.get_serializer(enterprise).data)
 
 
 #

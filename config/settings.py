@@ -245,3 +245,14 @@ else:
     EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-emails"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tidu@localhost")
+
+# Safe writes (issue 10): plausible dates and the API's If-Match. One block, for clean merges.
+TIDU |= {
+    # Dates staff enter (recognition, validity) and a run's as_of must lie between EARLIEST_DATE and
+    # today plus YEARS_AHEAD years (a run: RUN_YEARS_AHEAD). 1800-01-01 or 9999-12-31 is a typing error.
+    "EARLIEST_DATE": env.str("TIDU_EARLIEST_DATE", default="2000-01-01"),
+    "DATES_YEARS_AHEAD": env.int("TIDU_DATES_YEARS_AHEAD", default=10),
+    "RUN_YEARS_AHEAD": env.int("TIDU_RUN_YEARS_AHEAD", default=1),
+    # When on, an API PUT/PATCH/DELETE of a versioned record without If-Match is answered 428.
+    "REQUIRE_IF_MATCH": env.bool("TIDU_REQUIRE_IF_MATCH", default=False),
+}

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
 from tracker.models import Cluster, Designation
+from tracker.services.designations import ENTERPRISE_FIXED
 
 
 class DesignationSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
@@ -19,6 +20,12 @@ class DesignationSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     change_reason = serializers.CharField(
         write_only=True, required=False, allow_blank=True, help_text=_("修改原因，记入历史（仅更新时使用）。")
     )
+
+    def validate_enterprise(self, enterprise):
+        # The service refuses it too (designation_update); here the client reads it as a field error.
+        if self.instance is not None and enterprise.pk != self.instance.enterprise_id:
+            raise serializers.ValidationError(ENTERPRISE_FIXED)
+        return enterprise
 
     class Meta:
         model = Designation
@@ -36,6 +43,7 @@ class DesignationSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
             "status",
             "note",
             "change_reason",
+            "version",
             "created_at",
             "updated_at",
         ]

@@ -65,11 +65,15 @@ class EnterpriseSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
             "group_has_little_giant",
             "memberships",
             "designations",
+            "archived_at",
+            "version",
             "created_at",
             "updated_at",
         ]
         extra_kwargs = {
             "uscc": {"help_text": _("统一社会信用代码，18 位，按 GB 32100 校验。")},
+            "archived_at": {"help_text": _("归档时间；为空表示在册。已有正式记录的企业被删除时改为归档。")},
+            "version": {"help_text": _("版本号，每次修改加一；与响应头 ETag 相同，写入时可放在 If-Match 中。")},
             "uscc_check_override": {
                 "help_text": _(
                     "校验位不符但依法核发的代码须填写理由；仅对拥有 tracker.override_uscc_check 权限的用户有效。"
@@ -84,3 +88,23 @@ class EnterpriseSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
         if request is not None and not request.user.has_perm("tracker.view_designation"):
             data["designations"] = None
         return data
+
+
+class EnterpriseArchivedSerializer(serializers.ModelSerializer):
+    """The answer to a DELETE that archived the enterprise instead (it has official records)."""
+
+    detail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Enterprise
+        fields = ["id", "uscc", "archived_at", "version", "detail"]
+        read_only_fields = fields
+
+    def get_detail(self, enterprise) -> str:
+        return str(
+            _(
+                "该企业已有认定记录、年度指标或评价结果，已归档而非删除；"
+                "可通过 POST /api/v1/enterprises/%(id)s/restore/ 恢复。"
+            )
+            % {"id": enterprise.pk}
+        )

@@ -79,6 +79,7 @@ class AnnualMetricsSerializer(VisibleRelationsMixin, serializers.ModelSerializer
             "st_award_rank",
             "chuangke_rank",
             "source",
+            "version",
             "updated_at",
         ]
         read_only_fields = ["distinctiveness_attested_by", "distinctiveness_attested_at"]

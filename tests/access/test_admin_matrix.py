@@ -203,7 +203,11 @@ def test_a_changelist_shows_a_city_user_only_their_region(world, label):
 
 # Actions offered to each role, beyond "delete_selected" (offered with the delete permission).
 ACTIONS = {
-    "tracker.enterprise": {"recompute_selected": {PA, PS, RS}},
+    "tracker.enterprise": {
+        "recompute_selected": {PA, PS, RS},
+        "restore_selected": {PA},  # delete_enterprise: the province admin's
+        "hard_delete_selected": {PA},  # tracker.hard_delete_enterprise
+    },
     "tracker.eligibilityresult": {"add_to_batch": {PA, PS, RS}},
     "tracker.designationbatch": {
         **{step: {PA, PS} for step in ("publicize", "publish", "withdraw", "add_due_reviews")},

@@ -34,7 +34,7 @@ ACCESS = {
     "tier": {"list": ALL, "retrieve": ALL, "create": ADMIN, "update": ADMIN, "delete": ADMIN},
     "ruleset": {"list": ALL, "retrieve": ALL},
     "enterprise": {"list": ALL, "retrieve": ALL, "create": EDITORS, "update": EDITORS, "delete": ADMIN,
-                   "evaluate": ALL},
+                   "restore": ADMIN, "evaluate": ALL},
     "metrics": {"list": ALL, "retrieve": ALL, "create": EDITORS, "update": EDITORS, "delete": EDITORS},
     "designation": {"list": ALL, "retrieve": ALL, "create": EDITORS, "update": EDITORS, "delete": EDITORS},
     "result": {"list": ALL, "retrieve": ALL, "of_enterprise": ALL},
@@ -53,7 +53,7 @@ ACCESS = {
     "prometheus": {"scrape": None},  # /metrics: public in Django; the nginx site lets only the monitoring hosts in
 }
 SUCCESS = {"list": 200, "retrieve": 200, "evaluate": 200, "of_enterprise": 200, "create": 201, "update": 200,
-           "delete": 204, "run": 200, "check": 200, "scrape": 200, "candidates": 200, "add_candidates": 200,
+           "delete": 204, "restore": 200, "run": 200, "check": 200, "scrape": 200, "candidates": 200, "add_candidates": 200,
            "reviews": 200, "objections": 200, "publicize": 200, "publish": 200, "withdraw": 200, "list_due": 200,
            "record_review": 200, "record_objection": 201, "resolve_objection": 200, "xlsx": 200, "pdf": 200}
 ACCEPTED = {("run", "create"): 202}  # a run is queued, not created in full
@@ -93,6 +93,7 @@ ROUTES = {
     ("/api/v1/enterprises/{id_or_uscc}/", "put"): ("enterprise", "update"),
     ("/api/v1/enterprises/{id_or_uscc}/", "patch"): ("enterprise", "update"),
     ("/api/v1/enterprises/{id_or_uscc}/", "delete"): ("enterprise", "delete"),
+    ("/api/v1/enterprises/{id_or_uscc}/restore/", "post"): ("enterprise", "restore"),
     ("/api/v1/enterprises/{id_or_uscc}/eligibility/", "get"): ("enterprise", "evaluate"),
     ("/api/v1/enterprises/{id_or_uscc}/results/", "get"): ("result", "of_enterprise"),
     ("/api/v1/metrics/", "get"): ("metrics", "list"),
@@ -236,6 +237,10 @@ class Requests:
         if resource == "run":
             return world.run
         if resource == "enterprise":
+            if action == "restore":  # an archived enterprise of its own
+                enterprise = world.fresh_enterprise(code)
+                Enterprise.objects.filter(pk=enterprise.pk).update(archived_at="2026-01-01T00:00:00Z")
+                return enterprise
             return world.fresh_enterprise(code) if action == "delete" else place.enterprise
         if resource == "metrics":
             return place.metrics if action != "delete" else AnnualMetrics.objects.create(

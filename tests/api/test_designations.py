@@ -38,6 +38,9 @@ class TestDesignationAPI(ResourceTests):
             "status": "candidate",
         }
 
+    def put_data(self, obj):
+        return {**super().put_data(obj), "enterprise": obj.enterprise_id}
+
 
 def test_valid_until_before_recognized_on_is_a_400(staff_client):
     data = {

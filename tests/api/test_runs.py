@@ -4,13 +4,13 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from tests.api.conftest import token_client, user_with_perms
 from tests.factories import EnterpriseFactory
 from tracker.models import EligibilityResult, EvaluationRun
-from tracker.services.runs import run_start
+from tracker.services.runs import run_start, run_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,24 @@ def test_bad_bodies_get_400_and_start_nothing(demo):
     assert response.status_code == 400
     assert {"tiers", "as_of"} <= set(response.json())
     assert not EvaluationRun.objects.exists()
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "1800-01-01"])
+def test_a_run_for_an_implausible_date_is_a_400_naming_as_of(demo, as_of):
+    client = token_client(user_with_perms("add_evaluationrun", "view_evaluationrun"))
+    response = client.post(URL, {"as_of": as_of}, format="json")
+    assert response.status_code == 400
+    assert "评价基准日" in response.json()["as_of"][0] and as_of in response.json()["as_of"][0]
+    assert not EvaluationRun.objects.exists()
+
+
+def test_recompute_refuses_an_implausible_as_of_before_forgetting_anything(demo):
+    run_sync(run=run_start(kind="manual", dispatch=False))
+    results = EligibilityResult.objects.count()
+    with pytest.raises(CommandError, match="评价基准日"):
+        call_command("recompute", "--as-of", "9999-12-31", "--rebuild", stdout=io.StringIO())
+    assert EligibilityResult.objects.count() == results > 0
+    assert EvaluationRun.objects.count() == 1
 
 
 def test_the_list_filters_by_kind_and_status():

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -8,12 +7,13 @@ from tracker.admin.base import ServiceAdminMixin, adopt, form_values
 from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.filters import ClusterFilter, RegionFilter, TierFilter, ValidUntilFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import Designation
 from tracker.models.designations import DesignationStatus
 from tracker.services import designations as designation_services
 
 
-class DesignationForm(forms.ModelForm):
+class DesignationForm(VersionedForm):
     user = None
 
     class Meta:
@@ -50,7 +50,7 @@ class DesignationForm(forms.ModelForm):
 
 
 @admin.register(Designation)
-class DesignationAdmin(ServiceAdminMixin, HistoryAdmin):
+class DesignationAdmin(VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
     form = DesignationForm
     list_display = [
         "enterprise",
@@ -75,6 +75,10 @@ class DesignationAdmin(ServiceAdminMixin, HistoryAdmin):
         (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A designation stays with the enterprise it was recorded for (the service refuses a move).
+        return [*super().get_readonly_fields(request, obj), *(["enterprise"] if obj is not None else [])]
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
@@ -93,11 +97,13 @@ class DesignationAdmin(ServiceAdminMixin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            current = Designation.objects.get(pk=obj.pk)
-            designation_services.designation_update(
-                designation=current, user=request.user, **form_values(form, changed_only=True)
+            saved = designation_services.designation_update(
+                designation=obj,
+                user=request.user,
+                expected_version=form.expected_version,
+                **form_values(form, changed_only=True),
             )
-            adopt(obj, current)
+            adopt(obj, saved)
         else:
             adopt(
                 obj, designation_services.designation_create(user=request.user, **form_values(form, changed_only=False))

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -8,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
 from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin, adopt, form_values, mark_formset_saved
+from tracker.admin.enterprise_archive import ArchivedFilter, EnterpriseArchiveAdminMixin
 from tracker.admin.explanation import status_badge
 from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
@@ -26,7 +27,7 @@ def looks_like_uscc(term: str) -> bool:
     return len(term) >= 2 and set(term) <= USCC_CHARS and any(ch.isdigit() for ch in term)
 
 
-class EnterpriseForm(forms.ModelForm):
+class EnterpriseForm(VersionedForm):
     user = None  # set per request by UserFormMixin
 
     class Meta:
@@ -81,18 +82,18 @@ class AnnualMetricsInline(VisibleAdminMixin, admin.TabularInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
+class EnterpriseAdmin(EnterpriseArchiveAdminMixin, VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
     form = EnterpriseForm
     list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
-    list_filter = [RegionFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
+    list_filter = [ArchivedFilter, RegionFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
     list_select_related = ["region"]
     search_fields = ["name", "uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     autocomplete_fields = ["region"]
-    readonly_fields = ["created_at", "updated_at", "current_results"]
+    readonly_fields = ["archived_at", "created_at", "updated_at", "current_results"]
     ordering = ["-id"]
     inlines = [ClusterMembershipInline, AnnualMetricsInline]
-    actions = ["recompute_selected"]
+    actions = ["recompute_selected", "restore_selected", "hard_delete_selected"]
 
     def get_list_display(self, request):
         # Held tiers come from designations: shown to those who may view designations.
@@ -104,7 +105,7 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
         identity = ["name", "uscc"]
         if request.user.has_perm(enterprise_services.OVERRIDE_PERMISSION):
             identity.append("uscc_check_override")
-        return [
+        return self.versioned_fieldsets(request, obj, [
             (None, {"fields": [*identity, "region", "sector"]}),
             (
                 _("经营情况"),
@@ -116,8 +117,8 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
                 if obj is not None and request.user.has_perm("tracker.view_eligibilityresult")
                 else []
             ),
-            (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
-        ]
+            (_("记录"), {"fields": ["archived_at", "created_at", "updated_at"], "classes": ["collapse"]}),
+        ])
 
     def get_exclude(self, request, obj=None):
         if request.user.has_perm(enterprise_services.OVERRIDE_PERMISSION):
@@ -206,11 +207,13 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            current = Enterprise.objects.get(pk=obj.pk)
-            enterprise_services.enterprise_update(
-                enterprise=current, user=request.user, **form_values(form, changed_only=True)
+            saved = enterprise_services.enterprise_update(
+                enterprise=obj,
+                user=request.user,
+                expected_version=form.expected_version,
+                **form_values(form, changed_only=True),
             )
-            adopt(obj, current)
+            adopt(obj, saved)
         else:
             created = enterprise_services.enterprise_create(user=request.user, **form_values(form, changed_only=False))
             adopt(obj, created)
@@ -236,11 +239,6 @@ class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
             changed=[(f.instance, f.changed_data) for f in kept if f.instance.pk and f.has_changed()],
             deleted=[f.instance for f in formset.deleted_forms if f.instance.pk],
         )
-
-    def delete_model(self, request, obj):
-        # No enterprise_delete service yet; record who deleted it in the history.
-        obj._history_user = request.user
-        obj.delete()
 
 
 def save_metrics_formset(request, enterprise, formset) -> None:

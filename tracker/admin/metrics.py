@@ -7,6 +7,7 @@ from tracker.admin.base import ServiceAdminMixin, adopt, form_values
 from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.filters import FiscalYearFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics
 from tracker.services import metrics as metrics_services
 
@@ -15,8 +16,15 @@ def _label(name: str) -> str:
     return AnnualMetrics._meta.get_field(name).verbose_name
 
 
+class AnnualMetricsForm(VersionedForm):
+    class Meta:
+        model = AnnualMetrics
+        fields = "__all__"
+
+
 @admin.register(AnnualMetrics)
-class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
+class AnnualMetricsAdmin(VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+    form = AnnualMetricsForm
     list_display = [
         "enterprise",
         "fiscal_year",
@@ -142,9 +150,13 @@ class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            current = AnnualMetrics.objects.get(pk=obj.pk)
-            metrics_services.metrics_update(metrics=current, user=request.user, **form_values(form, changed_only=True))
-            adopt(obj, current)
+            saved = metrics_services.metrics_update(
+                metrics=obj,
+                user=request.user,
+                expected_version=form.expected_version,
+                **form_values(form, changed_only=True),
+            )
+            adopt(obj, saved)
         else:
             adopt(obj, metrics_services.metrics_create(user=request.user, **form_values(form, changed_only=False)))
 

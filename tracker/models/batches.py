@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from tracker.models.scoping import ProgrammeQuerySet, RegionScopedQuerySet
+from tracker.models.versioning import version_field
 
 
 class DesignationBatchQuerySet(ProgrammeQuerySet):
@@ -64,6 +65,7 @@ class DesignationBatch(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    version = version_field()
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

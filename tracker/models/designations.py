@@ -7,8 +7,9 @@ from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from tracker.models.row_rules import RowRule, check_instance, present
+from tracker.models.row_rules import RowRule, check_instance, plausible_date_rule, present
 from tracker.models.scoping import RegionScopedQuerySet
+from tracker.models.versioning import version_field
 
 
 class DesignationStatus(models.TextChoices):
@@ -133,6 +134,7 @@ class Designation(models.Model):
     )
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    version = version_field()
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -187,4 +189,6 @@ DESIGNATION_RULES = (
         needs=("status",),
         violated=lambda c: np.isin(c["status"], [str(s) for s in HOLDING_STATUSES]) & ~present(c["recognized_on"]),
     ),
+    plausible_date_rule("recognized_on", _("认定日期")),
+    plausible_date_rule("valid_until", _("有效期截止日期")),
 )

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from tracker import uscc
 from tracker.models.row_rules import RowRule, check_instance, year_of
 from tracker.models.scoping import RegionScopedQuerySet
+from tracker.models.versioning import version_field
 from tracker.rules.fields import SECTOR_LABELS
 
 
@@ -71,6 +72,13 @@ class EnterpriseQuerySet(RegionScopedQuerySet):
                 unknown.append(key)
         return sorted(found), unknown
 
+    def active(self):
+        """Enterprises in the register (not archived): what lists show by default and runs evaluate."""
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self):
+        return self.filter(archived_at__isnull=False)
+
 
 def _any_key(keys: list[str]) -> Q:
     ids = {int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 18}
@@ -118,6 +126,10 @@ class Enterprise(models.Model):
     clusters = models.ManyToManyField(
         "tracker.Cluster", through="ClusterMembership", verbose_name=_("所属集群"), related_name="enterprises"
     )
+    # Archived (注销/归档) rather than deleted once official records hang on it: left out of lists and
+    # runs, restorable (services/enterprise_archive.py).
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True, editable=False)
+    version = version_field()
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -128,7 +140,10 @@ class Enterprise(models.Model):
         verbose_name = _("企业")
         verbose_name_plural = _("企业")
         ordering = ["id"]
-        permissions = [("override_uscc_check", _("可保存校验位不符的统一社会信用代码"))]
+        permissions = [
+            ("override_uscc_check", _("可保存校验位不符的统一社会信用代码")),
+            ("hard_delete_enterprise", _("可彻底删除企业及其认定、指标和评价结果")),
+        ]
         indexes = [models.Index(fields=["region", "id"], name="enterprise_region_id")]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from tracker.models.row_rules import RowRule, check_instance, present
 from tracker.models.scoping import RegionScopedQuerySet
+from tracker.models.versioning import version_field
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 FRACTION = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
@@ -161,6 +162,7 @@ class AnnualMetrics(models.Model):
         _("创客中国名次"), max_length=16, choices=ChuangkeRank.choices, null=True, blank=True
     )
     source = models.CharField(_("数据来源"), max_length=16, choices=FactSource.choices, default=FactSource.ENTERED)
+    version = version_field()
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -218,5 +220,5 @@ ATTESTATION_FIELDS = ("distinctiveness_attested_by", "distinctiveness_attested_a
 METRIC_FIELDS = [
     f.name
     for f in AnnualMetrics._meta.concrete_fields
-    if f.name not in {"id", "enterprise", "fiscal_year", "source", "updated_at", *ATTESTATION_FIELDS}
+    if f.name not in {"id", "enterprise", "fiscal_year", "source", "version", "updated_at", *ATTESTATION_FIELDS}
 ]

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 import numpy as np
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 Columns = Mapping[str, np.ndarray]
 
@@ -72,6 +74,41 @@ def violations(rules: Iterable[RowRule], columns: Columns) -> list[tuple[RowRule
         if broken.any():
             found.append((rule, broken))
     return found
+
+
+def plausible_dates(*, years_ahead_setting: str = "DATES_YEARS_AHEAD") -> tuple[dt.date, dt.date]:
+    """The dates staff can mean: from ``TIDU["EARLIEST_DATE"]`` (2000-01-01: the programme's oldest
+    lists are later) to today plus ``TIDU[years_ahead_setting]`` years (a validity runs a few years)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    earliest = dt.date.fromisoformat(str(settings.TIDU.get("EARLIEST_DATE", "2000-01-01")))
+    today = timezone.localdate()
+    years = int(settings.TIDU.get(years_ahead_setting, 10))
+    try:
+        latest = today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + years, day=28)
+    return earliest, latest
+
+
+def _range_message(label) -> str:
+    earliest, latest = plausible_dates()
+    return _("%(label)s应在 %(earliest)s 至 %(latest)s 之间；请检查是否输入有误。") % {
+        "label": label,
+        "earliest": earliest.isoformat(),
+        "latest": latest.isoformat(),
+    }
+
+
+def plausible_date_rule(field: str, label) -> RowRule:
+    """A date column outside ``plausible_dates()`` (1800-01-01, 9999-12-31: typing errors)."""
+
+    def violated(c: Columns) -> np.ndarray:
+        earliest, latest = plausible_dates()
+        return (c[field] < np.datetime64(earliest, "D")) | (c[field] > np.datetime64(latest, "D"))
+
+    return RowRule(field, lazy(_range_message, str)(label), reads=(field,), needs=(field,), violated=violated)
 
 
 def check_instance(rules: Iterable[RowRule], instance) -> None:

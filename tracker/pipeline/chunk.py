@@ -52,7 +52,9 @@ def process_chunk(*, chunk_id: int) -> bool:
         status=RunChunk.Status.RUNNING, attempts=F("attempts") + 1, claimed_at=timezone.now()
     )
     started = time.perf_counter()
-    part = Slice(chunk.first_id, chunk.last_id, tuple(chunk.enterprise_ids) if chunk.enterprise_ids else None)
+    part = Slice(
+        chunk.first_id, chunk.last_id, tuple(chunk.enterprise_ids) if chunk.enterprise_ids else None
+    ).registered()
     context = _RunContext.of(run, part)
     work = _load(context, part)
     loaded = time.perf_counter()

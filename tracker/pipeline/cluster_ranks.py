@@ -9,7 +9,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from tracker.models import AnnualMetrics, ClusterMembership
+from tracker.models import AnnualMetrics, ClusterMembership, Enterprise
 from tracker.pipeline.fetch import fetch_columns, is_postgresql
 
 # Rows saved this long before the snapshot was read are re-read when it is patched: a transaction
@@ -116,11 +116,13 @@ class ClusterRevenueRanks:
 
 
 def _member_revenues(fiscal_year: int, *, enterprise_ids: np.ndarray | None) -> dict[str, np.ndarray]:
-    m, a = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table
+    m, a, e = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table, Enterprise._meta.db_table
     sql = (
         f"SELECT CAST(m.cluster_id AS BIGINT), CAST(m.enterprise_id AS BIGINT), "
         f"CAST(a.revenue AS DOUBLE PRECISION) FROM {m} m JOIN {a} a "
-        f"ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s WHERE a.revenue IS NOT NULL"
+        f"ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s "
+        f"JOIN {e} e ON e.id = m.enterprise_id AND e.archived_at IS NULL "  # archived: not a member any more
+        f"WHERE a.revenue IS NOT NULL"
     )
     params: list = [fiscal_year]
     if enterprise_ids is not None:
@@ -140,10 +142,11 @@ def revenue_rank(*, fiscal_year: int, cluster_id: int, revenue: float | None) ->
     without reading every member's revenue (for explaining a single stored result)."""
     if revenue is None or np.isnan(float(revenue)):
         return None
-    m, a = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table
+    m, a, e = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table, Enterprise._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FROM {m} m JOIN {a} a ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s "
+            f"JOIN {e} e ON e.id = m.enterprise_id AND e.archived_at IS NULL "
             f"WHERE m.cluster_id = %s AND a.revenue > %s",
             [fiscal_year, cluster_id, float(revenue)],
         )

@@ -103,6 +103,20 @@ class Slice:
     def narrowed(self, enterprise_ids: np.ndarray) -> Slice:
         return Slice(self.first_id, self.last_id, tuple(int(i) for i in enterprise_ids))
 
+    def registered(self) -> Slice:
+        """The slice without archived enterprises, which no run evaluates (their results were withdrawn
+        when they were archived: services/enterprise_archive.py). Unchanged when none is archived (one
+        query on the primary key's range), else narrowed to the registered ids, so that every query
+        after this one reads them alone."""
+        e = Enterprise._meta.db_table
+        where, params = self.where("e.id")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {e} e WHERE {where} AND e.archived_at IS NOT NULL", params)
+            if not cursor.fetchone()[0]:
+                return self
+            cursor.execute(f"SELECT e.id FROM {e} e WHERE {where} AND e.archived_at IS NULL ORDER BY e.id", params)
+            return self.narrowed(np.array([row[0] for row in cursor.fetchall()], dtype=np.int64))
+
 
 def fiscal_years(fiscal_year: int) -> list[int]:
     return list(range(fiscal_year - YEARS_BACK, fiscal_year + 1))
@@ -112,6 +126,7 @@ def load_chunk_facts(
     *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks, per_cluster: frozenset[str]
 ) -> ChunkFacts:
     """Read everything the engine needs for ``part`` with a handful of set-based queries."""
+    part = part.registered()
     profiles = load_profiles(part=part, as_of=as_of, per_cluster=per_cluster)
     metrics = load_metrics(part=part, ids=profiles.enterprise_ids, fiscal_year=fiscal_year)
     return assemble(profiles, metrics=metrics.columns, fiscal_year=fiscal_year, cluster_ranks=cluster_ranks)

@@ -267,3 +267,30 @@ def results_forget(*, fiscal_year: int | None = None) -> int:
     with transaction.atomic():
         digests.delete()  # neither model has dependants or signals: one DELETE statement each
         return results.delete()[0]
+
+
+def results_withdraw(*, enterprise_ids: list[int]) -> int:
+    """Delete the stored results and input digests of enterprises taken out of the register (archived),
+    recording a "lost" TierChange (no new status) for each eligible one, as when a result's row is gone.
+    Runs skip archived enterprises (``Slice.registered``); a restored one has no digest, so the next run
+    evaluates it again. Returns the results deleted. Runs inside the caller's transaction."""
+    results = EligibilityResult.objects.filter(enterprise_id__in=enterprise_ids)
+    eligible = results.filter(status=STATUS_NAMES[ELIGIBLE]).values_list(
+        "enterprise_id", "tier_id", "fiscal_year", "cluster_id"
+    )
+    TierChange.objects.bulk_create(
+        [
+            TierChange(
+                enterprise_id=enterprise_id,
+                tier_id=tier_id,
+                fiscal_year=fiscal_year,
+                cluster_id=cluster_id,
+                change=TierChange.Change.LOST,
+                from_status=STATUS_NAMES[ELIGIBLE],
+                to_status="",
+            )
+            for enterprise_id, tier_id, fiscal_year, cluster_id in eligible
+        ]
+    )
+    InputDigest.objects.filter(enterprise_id__in=enterprise_ids).delete()
+    return results.delete()[0]

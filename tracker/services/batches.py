@@ -65,10 +65,11 @@ def _move(designations: list[Designation], *, user, reason: str, **fields) -> No
         for name, value in fields.items():
             setattr(designation, name, value(designation) if callable(value) else value)
         designation.updated_at = timezone.now()
+        designation.version += 1  # the rows are locked by the caller (models/versioning.py)
     bulk_update_with_history(
         designations,
         Designation,
-        [*fields, "updated_at"],
+        [*fields, "version", "updated_at"],
         default_user=user if getattr(user, "is_authenticated", False) else None,
         default_change_reason=reason,
     )

@@ -71,7 +71,9 @@ def rows_create(model, columns: dict[str, Sequence], *, n: int, user=None, reaso
 
 def rows_update(model, columns: dict[str, Sequence], *, n: int, user=None, reason: str = "") -> None:
     """Set the given columns (attribute names) of the rows ``columns["id"]``; ``updated_at`` is set to
-    now. Each row's history gets a snapshot of the row as updated."""
+    now and a versioned row's ``version`` goes up by one, as a single-row save would (an API client's
+    If-Match or an open admin form then sees the import). Each row's history gets a snapshot of the
+    row as updated."""
     if n == 0:
         return
     now = timezone.now()
@@ -85,7 +87,7 @@ def rows_update(model, columns: dict[str, Sequence], *, n: int, user=None, reaso
             column_list = ", ".join(["id", *names])
             cursor.execute(f"CREATE TEMP TABLE {staging} AS SELECT {column_list} FROM {table} WITH NO DATA")
         _copy(staging, values, n)
-        assignments = ", ".join(f"{name} = s.{name}" for name in names)
+        assignments = ", ".join([f"{name} = s.{name}" for name in names] + _bump(model, "t.version + 1"))
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.id = s.id")
         _history(model, f"SELECT id FROM {staging}", [], now=now, kind="~", user=user, reason=reason)
@@ -98,8 +100,12 @@ def rows_update(model, columns: dict[str, Sequence], *, n: int, user=None, reaso
         obj = current[pk]
         for name in names:
             setattr(obj, name, values[name][i])
+        if _bump(model, ""):
+            obj.version += 1
         objects.append(obj)
-    fields = [field.name for field in model._meta.concrete_fields if field.attname in names]
+    fields = [field.name for field in model._meta.concrete_fields if field.attname in names] + (
+        ["version"] if _bump(model, "") else []
+    )
     bulk_update_with_history(
         objects,
         model,
@@ -109,6 +115,11 @@ def rows_update(model, columns: dict[str, Sequence], *, n: int, user=None, reaso
         default_change_reason=reason,
         default_date=now,
     )
+
+
+def _bump(model, expression: str) -> list[str]:
+    """The SET clause that bumps a versioned model's version (models/versioning.py); none otherwise."""
+    return [f"version = {expression}"] if any(f.name == "version" for f in model._meta.concrete_fields) else []
 
 
 def _user(user):

@@ -20,14 +20,75 @@ def apply_changes(instance: models.Model, data: dict) -> list[str]:
 def save_validated(instance: models.Model, *, user=None, reason: str = "") -> models.Model:
     """full_clean() then save(), recording who made the change in the model's history.
 
-    Every write service ends here so the admin, the API and commands validate the same way.
+    Every write service ends here so the admin, the API and commands validate the same way. A whole-row
+    save of a stored row is for rows the caller locked (``locked``); it bumps their version.
     """
     instance.full_clean()
+    _audit(instance, user=user, reason=reason)
+    if instance.pk is not None and versioned(instance):
+        instance.version += 1
+    instance.save()
+    return instance
+
+
+def _audit(instance: models.Model, *, user, reason: str) -> None:
     if user is not None and getattr(user, "is_authenticated", False):
         instance._history_user = user
     if reason:
         instance._change_reason = reason
-    instance.save()
+
+
+def versioned(model) -> bool:
+    """Whether a model (or instance) carries a version (tracker/models/versioning.py)."""
+    return any(f.name == "version" for f in model._meta.concrete_fields)
+
+
+class StaleVersion(ValidationError):
+    """The writer saw an older version than the one stored: someone else saved in between.
+
+    A ValidationError (every door already reports those) on the ``version`` field, carrying the row as
+    stored now; the API answers 412 with ``current_version``, the admin shows what changed.
+    """
+
+    def __init__(self, *, current: models.Model, expected: int):
+        self.current = current
+        self.current_version = current.version
+        super().__init__(
+            {
+                "version": _(
+                    "此记录已被他人修改：您依据的是第 %(expected)s 版，当前为第 %(current)s 版。"
+                    "请重新读取后再修改。"
+                )
+                % {"expected": expected, "current": current.version}
+            },
+        )
+
+
+def locked(instance: models.Model, *, expected_version: int | None = None) -> models.Model:
+    """The row as stored now, locked until the transaction ends; a StaleVersion when the writer's
+    ``expected_version`` (If-Match, the admin form's hidden version) is not the stored one.
+
+    Updates start here, so two writers queue on the row and the second applies its fields to what the
+    first committed: nothing the first wrote is written back, in the row or in its history.
+    """
+    current = type(instance)._default_manager.select_for_update(of=("self",)).get(pk=instance.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersion(current=current, expected=expected_version)
+    return current
+
+
+def save_changes(instance: models.Model, changed: list[str], *, user=None, reason: str = "") -> models.Model:
+    """Validate a locked row (``locked``) and write only the ``changed`` fields, its version and
+    ``updated_at``: a partial update writes the fields it names and nothing else."""
+    instance.full_clean()
+    _audit(instance, user=user, reason=reason)
+    fields = list(changed)
+    if versioned(instance):
+        instance.version += 1
+        fields.append("version")
+    if any(f.name == "updated_at" for f in instance._meta.concrete_fields):
+        fields.append("updated_at")
+    instance.save(update_fields=fields)
     return instance
 
 

@@ -33,8 +33,9 @@ def designations_upkeep(*, today: dt.date | None = None) -> dict[str, int]:
     now = timezone.now()
     for designation in changed:
         designation.updated_at = now  # bulk updates skip auto_now; incremental runs look at it
+        designation.version += 1  # locked above (models/versioning.py)
     if changed:
         bulk_update_with_history(
-            changed, Designation, ["status", "updated_at"], default_change_reason="nightly upkeep"
+            changed, Designation, ["status", "version", "updated_at"], default_change_reason="nightly upkeep"
         )
     return {"expired": len(expired), "review_due": len(due)}

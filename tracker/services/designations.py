@@ -5,15 +5,17 @@ enterprises; publicising, recognising, renewing and revoking is the province's (
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tracker.models import Designation
 from tracker.models.designations import ALLOWED_TRANSITIONS, HOLDING_STATUSES, DesignationStatus
-from tracker.services.common import apply_changes, enterprise_write_check, save_validated
+from tracker.services.common import apply_changes, enterprise_write_check, locked, save_changes, save_validated
 from tracker.services.facts_changed import facts_changed
 
 
@@ -136,6 +138,24 @@ def designation_overlap_check(designation: Designation) -> None:
         raise ValidationError({"valid_until": problem})
 
 
+# The database's backstop for the rule above (PostgreSQL: an exclusion constraint over the holding
+# designations' date ranges, migration 0016). Two writers can each pass the check before either commits;
+# the second then meets the constraint, and reads the same message.
+OVERLAP_CONSTRAINT = "designation_holding_no_overlap"
+
+
+@contextmanager
+def overlap_backstop() -> Iterator[None]:
+    """Turn the exclusion constraint's IntegrityError into the overlap rule's ValidationError."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        if OVERLAP_CONSTRAINT not in str(exc):
+            raise
+        raise ValidationError({"valid_until": _("与同一企业同一层级的另一有效认定有效期重叠。")}) from exc
+
+
 @transaction.atomic
 def designation_create(*, user=None, **fields) -> Designation:
     """Record a designation (a candidate, unless the user may publish) of an enterprise in their region."""
@@ -143,31 +163,43 @@ def designation_create(*, user=None, **fields) -> Designation:
     designation_publish_check(user=user, statuses=[fields.get("status", DesignationStatus.CANDIDATE)])
     designation = Designation(**fields)
     designation_overlap_check(designation)
-    designation = save_validated(designation, user=user)
+    with overlap_backstop():
+        designation = save_validated(designation, user=user)
     facts_changed(enterprise_ids=[designation.enterprise_id])
     return designation
 
 
+ENTERPRISE_FIXED = _("认定记录所属的企业不能更改；如登记错了企业，请撤销本记录并为正确的企业另行登记。")
+
+
 @transaction.atomic
-def designation_update(*, designation: Designation, user=None, reason: str = "", **fields) -> Designation:
-    """Edit a designation; a status change must follow the lifecycle (docs/architecture.md, "Domain model")."""
-    # Lock the row so two staff moving the same designation cannot both pass the transition check.
-    current = Designation.objects.select_related("enterprise").select_for_update(of=("self",)).get(pk=designation.pk)
-    enterprise_write_check(user=user, enterprise=current.enterprise)
-    if "enterprise" in fields:
-        enterprise_write_check(user=user, enterprise=fields["enterprise"])
-    designation_publish_check(user=user, statuses=[current.status, fields.get("status", current.status)])
+def designation_update(
+    *, designation: Designation, user=None, reason: str = "", expected_version: int | None = None, **fields
+) -> Designation:
+    """Edit a designation (only the named fields, on the row as stored now) and return it; a status
+    change must follow the lifecycle (docs/architecture.md, "Domain model"). Its enterprise never
+    changes. A stale ``expected_version`` is refused (StaleVersion)."""
+    # Locked, so two staff moving the same designation cannot both pass the transition check.
+    designation = locked(designation, expected_version=expected_version)
+    enterprise_write_check(user=user, enterprise=designation.enterprise)
+    enterprise = fields.pop("enterprise", designation.enterprise)
+    if getattr(enterprise, "pk", enterprise) != designation.enterprise_id:
+        raise ValidationError({"enterprise": ENTERPRISE_FIXED})
+    designation_publish_check(user=user, statuses=[designation.status, fields.get("status", designation.status)])
     if "status" in fields:
-        designation_transition_check(current.status, fields["status"])
-    if apply_changes(designation, fields):
+        designation_transition_check(designation.status, fields["status"])
+    changed = apply_changes(designation, fields)
+    if changed:
         designation_overlap_check(designation)
-        save_validated(designation, user=user, reason=reason)
-        facts_changed(enterprise_ids=[current.enterprise_id, designation.enterprise_id])
+        with overlap_backstop():
+            save_changes(designation, changed, user=user, reason=reason)
+        facts_changed(enterprise_ids=[designation.enterprise_id])
     return designation
 
 
 @transaction.atomic
-def designation_delete(*, designation: Designation, user=None) -> None:
+def designation_delete(*, designation: Designation, user=None, expected_version: int | None = None) -> None:
+    designation = locked(designation, expected_version=expected_version)
     enterprise_write_check(user=user, enterprise=designation.enterprise)
     designation_publish_check(user=user, statuses=[designation.status])
     enterprise_id = designation.enterprise_id

@@ -6,7 +6,14 @@ from django.utils.translation import gettext as _
 
 from tracker import uscc
 from tracker.models import ClusterMembership, Enterprise
-from tracker.services.common import apply_changes, enterprise_write_check, region_write_check, save_validated
+from tracker.services.common import (
+    apply_changes,
+    enterprise_write_check,
+    locked,
+    region_write_check,
+    save_changes,
+    save_validated,
+)
 from tracker.services.facts_changed import facts_changed
 
 OVERRIDE_PERMISSION = "tracker.override_uscc_check"
@@ -64,11 +71,21 @@ def enterprise_create(*, user=None, memberships: list[dict] | None = None, **fie
 
 @transaction.atomic
 def enterprise_update(
-    *, enterprise: Enterprise, user=None, memberships: list[dict] | None = None, **fields
+    *,
+    enterprise: Enterprise,
+    user=None,
+    memberships: list[dict] | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Enterprise:
-    """Update an enterprise; the USCC check runs again only when the code or its override changes,
-    so staff without the override permission can still edit an enterprise whose code was overridden.
-    A user may edit only enterprises of their region and may not move one out of it."""
+    """Update an enterprise and return it as stored; the USCC check runs again only when the code or
+    its override changes, so staff without the override permission can still edit an enterprise whose
+    code was overridden. A user may edit only enterprises of their region and may not move one out of it.
+
+    Only the named fields are written, to the row as stored now (locked): a concurrent edit of other
+    fields is kept. ``expected_version`` (If-Match, the admin's form) refuses a stale write (StaleVersion).
+    """
+    enterprise = locked(enterprise, expected_version=expected_version)
     enterprise_write_check(user=user, enterprise=enterprise, field="region")
     if "region" in fields and getattr(fields["region"], "pk", None) != enterprise.region_id:
         region_write_check(user=user, region=fields["region"])
@@ -82,17 +99,16 @@ def enterprise_update(
             user=user,
         )
     changed = apply_changes(enterprise, fields)
-    if changed:
-        save_validated(enterprise, user=user)
-    if memberships is not None:
-        membership_set(enterprise=enterprise, memberships=memberships)
-    if changed or memberships is not None:
+    members_changed = memberships is not None and membership_set(enterprise=enterprise, memberships=memberships)
+    if changed or members_changed:
+        save_changes(enterprise, changed, user=user)  # the memberships are part of the enterprise's version
         facts_changed(enterprise_ids=[enterprise.pk])
     return enterprise
 
 
-def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> None:
-    """Replace an enterprise's cluster memberships with the given [{cluster, segment}] list."""
+def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> bool:
+    """Replace an enterprise's cluster memberships with the given [{cluster, segment}] list; returns
+    whether anything changed."""
     wanted = {}
     for item in memberships:
         membership = ClusterMembership(enterprise=enterprise, cluster=item["cluster"], segment=item.get("segment"))
@@ -100,12 +116,16 @@ def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> None:
         if membership.cluster_id in wanted:
             raise ValidationError({"memberships": _("同一集群不能重复加入。")})
         wanted[membership.cluster_id] = membership
-    enterprise.memberships.exclude(cluster_id__in=wanted).delete()
+    removed, _by_model = enterprise.memberships.exclude(cluster_id__in=wanted).delete()
     existing = {m.cluster_id: m for m in enterprise.memberships.all()}
+    changed = bool(removed)
     for cluster_id, membership in wanted.items():
         current = existing.get(cluster_id)
         if current is None:
             membership.save()
+            changed = True
         elif current.segment_id != membership.segment_id:
             current.segment = membership.segment
             current.save(update_fields=["segment"])
+            changed = True
+    return changed

@@ -4,7 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.models import AnnualMetrics
-from tracker.services.common import apply_changes, enterprise_write_check, save_validated
+from tracker.models.metrics import ATTESTATION_FIELDS
+from tracker.services.common import apply_changes, enterprise_write_check, locked, save_changes, save_validated
 from tracker.services.facts_changed import facts_changed
 
 
@@ -27,9 +28,13 @@ def metrics_create(*, user=None, **fields) -> AnnualMetrics:
 
 
 @transaction.atomic
-def metrics_update(*, metrics: AnnualMetrics, user=None, **fields) -> AnnualMetrics:
-    """Update one year's metrics; changing the 特色化 points records the user as their attester. Moving
-    them to another enterprise needs that one in the writer's region too."""
+def metrics_update(
+    *, metrics: AnnualMetrics, user=None, expected_version: int | None = None, **fields
+) -> AnnualMetrics:
+    """Update one year's metrics (only the named fields, on the row as stored now) and return them;
+    changing the 特色化 points records the user as their attester. Moving them to another enterprise
+    needs that one in the writer's region too. A stale ``expected_version`` is refused (StaleVersion)."""
+    metrics = locked(metrics, expected_version=expected_version)
     old_enterprise_id = metrics.enterprise_id
     enterprise_write_check(user=user, enterprise=metrics.enterprise)
     if "enterprise" in fields:
@@ -38,13 +43,15 @@ def metrics_update(*, metrics: AnnualMetrics, user=None, **fields) -> AnnualMetr
     if changed:
         if "distinctiveness_points" in changed:
             _attest(metrics, user)
-        save_validated(metrics, user=user)
+            changed += list(ATTESTATION_FIELDS)
+        save_changes(metrics, changed, user=user)
         facts_changed(enterprise_ids=[old_enterprise_id, metrics.enterprise_id])
     return metrics
 
 
 @transaction.atomic
-def metrics_delete(*, metrics: AnnualMetrics, user=None) -> None:
+def metrics_delete(*, metrics: AnnualMetrics, user=None, expected_version: int | None = None) -> None:
+    metrics = locked(metrics, expected_version=expected_version)
     enterprise_write_check(user=user, enterprise=metrics.enterprise)
     enterprise_id = metrics.enterprise_id
     if user is not None:

@@ -9,11 +9,14 @@ from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tracker.models import AnnualMetrics, Designation, Enterprise, EvaluationRun, RunChunk
+from tracker.models.row_rules import plausible_dates
 from tracker.observability import metrics
 from tracker.observability.logs import log_context
 from tracker.pipeline.fetch import fetch_columns
@@ -23,6 +26,21 @@ logger = logging.getLogger(__name__)
 
 def default_as_of() -> dt.date:
     return timezone.localdate()
+
+
+def run_as_of_check(as_of: dt.date | None) -> None:
+    """Refuse a run for a date nobody can mean: before ``TIDU["EARLIEST_DATE"]`` or more than
+    ``TIDU["RUN_YEARS_AHEAD"]`` years ahead (9999-12-31). The API and ``recompute --as-of`` ask this."""
+    if as_of is None:
+        return
+    earliest, latest = plausible_dates(years_ahead_setting="RUN_YEARS_AHEAD")
+    if not earliest <= as_of <= latest:
+        raise ValidationError(
+            {
+                "as_of": _("评价基准日（as_of）应在 %(earliest)s 至 %(latest)s 之间，收到 %(as_of)s。")
+                % {"earliest": earliest.isoformat(), "latest": latest.isoformat(), "as_of": as_of.isoformat()}
+            }
+        )
 
 
 @transaction.atomic
@@ -43,6 +61,7 @@ def run_start(
     (neither) of the same kind and date that is still open is returned instead of starting a second
     one: the partial unique constraint settles races between triggers.
     """
+    run_as_of_check(as_of)
     as_of = as_of or default_as_of()
     params = {"tiers": sorted(tiers)} if tiers else {}
     if changed_since is not None:
@@ -147,7 +166,7 @@ def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
         ).values_list("pk", "run_id", "attempts", "error_message")
     )
     cap = settings.TIDU["CHUNK_MAX_ATTEMPTS"]
-    for chunk_id, run_id, _, error in (c for c in stale if c[2] >= cap):
+    for chunk_id, run_id, _attempts, error in (c for c in stale if c[2] >= cap):
         with log_context(run_id=run_id, chunk_id=chunk_id):
             chunk_give_up(chunk_id=chunk_id, reason=error or NEVER_FINISHED)
         metrics.stale_chunks_swept_total.labels(action="gave_up").inc()

@@ -2,11 +2,12 @@
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tracker.models import Enterprise, EvaluationRun, Tier
 from tracker.pipeline.results_store import results_forget
-from tracker.services.runs import last_full_run_started, run_start, run_sync
+from tracker.services.runs import last_full_run_started, run_as_of_check, run_start, run_sync
 
 
 class Command(BaseCommand):
@@ -27,6 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--sync", action="store_true", help="在当前进程内完成，不经过任务队列")
 
     def handle(self, *args, tiers, as_of, usccs, changed, rebuild, sync, **options):
+        try:
+            run_as_of_check(as_of)  # before --rebuild forgets anything
+        except ValidationError as error:
+            raise CommandError("；".join(error.messages)) from error
         if rebuild and (tiers or usccs or changed):
             raise CommandError("--rebuild 重建全部结果，不能与 --tier、--enterprise 或 --changed 同时使用。")
         if tiers:
