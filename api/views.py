@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from api.errors import service_errors
+from api.errors import check_enterprise_key, service_errors
 from api.filtersets import (
     AnnualMetricsFilterSet,
     ClusterFilterSet,
@@ -138,12 +138,13 @@ class EnterpriseViewSet(ServiceViewSet):
     search_fields = ["name", "uscc"]
     ordering_fields = ["id", "name", "uscc", "founded_on", "listed_on", "created_at", "updated_at"]
     lookup_url_kwarg = "id_or_uscc"
-    lookup_value_regex = r"[0-9A-Za-z]+"
+    lookup_value_regex = r"[^/]+"  # anything reaches get_object, which says why a malformed key names nothing
     create_service = enterprise_create
     update_service = enterprise_update
     instance_kwarg = "enterprise"
 
     def get_object(self):
+        check_enterprise_key(self.kwargs[self.lookup_url_kwarg])
         try:
             enterprise = self.filter_queryset(self.get_queryset()).by_key(self.kwargs[self.lookup_url_kwarg])
         except Enterprise.DoesNotExist:

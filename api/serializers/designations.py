@@ -4,10 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
+from api.serializers.base import StrictModelSerializer
 from tracker.models import Cluster, Designation
 
 
-class DesignationSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class DesignationSerializer(VisibleRelationsMixin, StrictModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     cluster = serializers.SlugRelatedField(
         slug_field="code",

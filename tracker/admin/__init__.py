@@ -14,6 +14,7 @@ from tracker.admin import (  # noqa: F401
     regions,
     rulesets,
     tiers,
+    tokens,
     users,
 )
 

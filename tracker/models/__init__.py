@@ -15,9 +15,11 @@ from tracker.models.offices import Role, RoleGrant, UserOffice
 from tracker.models.regions import Region
 from tracker.models.rulesets import Ruleset
 from tracker.models.tiers import Tier
+from tracker.models.tokens import ApiToken
 
 __all__ = [
     "AnnualMetrics",
+    "ApiToken",
     "BatchReview",
     "ChainSegment",
     "Cluster",
