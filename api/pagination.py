@@ -9,9 +9,10 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 500
 
     def get_schema_operation_parameters(self, view):
-        # The bounds the paginator applies (a page below 1 is a 404; page_size is clamped to 1–500).
+        # A page below 1 is a 404. page_size is not bounded in the schema: any value is accepted, one
+        # above 500 is served as 500 and one that is not a positive integer as the default 50.
         parameters = super().get_schema_operation_parameters(view)
-        bounds = {self.page_query_param: {"minimum": 1}, self.page_size_query_param: {"minimum": 1, "maximum": 500}}
+        bounds = {self.page_query_param: {"minimum": 1}}
         for parameter in parameters:
             parameter["schema"] = {**parameter["schema"], **bounds.get(parameter["name"], {})}
         return parameters

@@ -159,3 +159,13 @@ def test_a_duplicate_metrics_year_names_the_enterprise_and_year(staff_client):
     message = response.json()["fiscal_year"][0]
     assert existing.enterprise.uscc in message and "2025" in message and str(existing.pk) in message
     assert AnnualMetrics.objects.count() == 1
+
+
+@pytest.mark.parametrize("url", ["/admin/login/", "/api/docs/"])
+def test_pages_are_served_when_static_files_were_never_collected(client, settings, tmp_path, url):
+    # DEBUG off with the production storage and an empty STATIC_ROOT: this was a 500 (no manifest).
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "config.static.ManifestStaticFilesStorage"}}
+    response = client.get(url)
+    assert response.status_code == 200
