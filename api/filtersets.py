@@ -17,7 +17,7 @@ from api.scoping import visible
 from tracker import uscc
 from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region, Tier
 from tracker.models.designations import DesignationStatus
-from tracker.models.enterprises import Sector
+from tracker.models.enterprises import Sector, validate_enterprise_key
 
 REGION_PREFIX_LABEL = _("行政区划代码或前缀：3205 或 320500 匹配苏州市及其下辖各区县")
 
@@ -28,6 +28,22 @@ class CodeMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, to_field_name="code", **kwargs)
+
+
+# Fiscal years as the metrics model bounds them; the schema declares the bounds (schemathesis reads them).
+YEAR_MIN, YEAR_MAX = 1990, 2100
+
+
+@extend_schema_field({"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX})
+class YearFilter(filters.NumberFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 3660})
+class DaysFilter(filters.NumberFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=0, max_value=3660, **kwargs)
 
 
 def _uscc_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -118,11 +134,16 @@ class AnnualMetricsFilterSet(filters.FilterSet):
     enterprise_id = filters.ModelMultipleChoiceFilter(
         field_name="enterprise", queryset=visible(Enterprise.objects.all()), label=_("企业 id")
     )
-    enterprise = filters.CharFilter(field_name="enterprise__uscc", method=_uscc_filter, label=_("企业统一社会信用代码"))
+    enterprise = filters.CharFilter(
+        field_name="enterprise__uscc",
+        method=_uscc_filter,
+        validators=[validate_enterprise_key],
+        label=_("企业统一社会信用代码"),
+    )
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
-    fiscal_year = filters.NumberFilter(label=_("年度"))
-    fiscal_year__gte = filters.NumberFilter(field_name="fiscal_year", lookup_expr="gte", label=_("年度不早于"))
-    fiscal_year__lte = filters.NumberFilter(field_name="fiscal_year", lookup_expr="lte", label=_("年度不晚于"))
+    fiscal_year = YearFilter(label=_("年度"))
+    fiscal_year__gte = YearFilter(field_name="fiscal_year", lookup_expr="gte", label=_("年度不早于"))
+    fiscal_year__lte = YearFilter(field_name="fiscal_year", lookup_expr="lte", label=_("年度不晚于"))
 
     class Meta:
         model = AnnualMetrics
@@ -133,7 +154,12 @@ class DesignationFilterSet(filters.FilterSet):
     enterprise_id = filters.ModelMultipleChoiceFilter(
         field_name="enterprise", queryset=visible(Enterprise.objects.all()), label=_("企业 id")
     )
-    enterprise = filters.CharFilter(field_name="enterprise__uscc", method=_uscc_filter, label=_("企业统一社会信用代码"))
+    enterprise = filters.CharFilter(
+        field_name="enterprise__uscc",
+        method=_uscc_filter,
+        validators=[validate_enterprise_key],
+        label=_("企业统一社会信用代码"),
+    )
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     tier = filters.ModelMultipleChoiceFilter(field_name="tier", queryset=Tier.objects.all(), label=_("梯度层级代码"))
     status = filters.MultipleChoiceFilter(choices=DesignationStatus.choices, label=_("状态"))
@@ -143,10 +169,8 @@ class DesignationFilterSet(filters.FilterSet):
     )
     valid_until__gte = filters.DateFilter(field_name="valid_until", lookup_expr="gte", label=_("有效期至不早于"))
     valid_until__lte = filters.DateFilter(field_name="valid_until", lookup_expr="lte", label=_("有效期至不晚于"))
-    due_within_days = filters.NumberFilter(
+    due_within_days = DaysFilter(
         method="filter_due_within_days",
-        min_value=0,
-        max_value=3660,
         label=_("今天持有且在今后 N 天内到期（含今天）的认定"),
     )
 

@@ -4,9 +4,9 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from api.filtersets import REGION_PREFIX_LABEL, CodeMultipleChoiceFilter, within_region_filter
+from api.filtersets import REGION_PREFIX_LABEL, CodeMultipleChoiceFilter, YearFilter, within_region_filter
 from tracker.models import Cluster, EligibilityResult, EvaluationRun, Ruleset, Tier
-from tracker.models.enterprises import enterprise_key_q
+from tracker.models.enterprises import enterprise_key_q, validate_enterprise_key
 from tracker.models.evaluation import ResultStatus
 
 
@@ -18,8 +18,10 @@ class GapFilterSet(filters.FilterSet):
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     cluster = CodeMultipleChoiceFilter(field_name="cluster__code", queryset=Cluster.objects.all(), label=_("集群代码"))
     near_miss = filters.BooleanFilter(label=_("接近达标"))
-    fiscal_year = filters.NumberFilter(label=_("评价年度；省略时为当前年度（最近一次全量评价的年度）"))
-    enterprise = filters.CharFilter(method="filter_enterprise", label=_("企业 id 或统一社会信用代码"))
+    fiscal_year = YearFilter(label=_("评价年度；省略时为当前年度（最近一次全量评价的年度）"))
+    enterprise = filters.CharFilter(
+        method="filter_enterprise", validators=[validate_enterprise_key], label=_("企业 id 或统一社会信用代码")
+    )
 
     class Meta:
         model = EligibilityResult

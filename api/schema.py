@@ -1,7 +1,9 @@
 """OpenAPI details drf-spectacular cannot infer: the error responses every operation can give."""
 
+from django.http import HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 VALIDATION_ERROR = {
     "type": "object",
@@ -30,6 +32,7 @@ ERRORS = {
     "429": ("ErrorDetailResponse", "请求过于频繁 / Throttled"),
 }
 DELETE_ERRORS = {"409": ("ErrorDetailResponse", "仍被引用，不能删除 / Still referenced, not deleted")}
+WRITE_ERRORS = {"413": ("ErrorDetailResponse", "请求体过大 / Request body too large")}
 
 
 class TiduAutoSchema(AutoSchema):
@@ -43,7 +46,11 @@ class TiduAutoSchema(AutoSchema):
             "ValidationErrorResponse": self._component("ValidationErrorResponse", VALIDATION_ERROR),
             "ErrorDetailResponse": self._component("ErrorDetailResponse", ERROR_DETAIL),
         }
-        errors = {**ERRORS, **(DELETE_ERRORS if self.method == "DELETE" else {})}
+        errors = {
+            **ERRORS,
+            **(DELETE_ERRORS if self.method == "DELETE" else {}),
+            **(WRITE_ERRORS if self.method in ("POST", "PUT", "PATCH") else {}),
+        }
         for code, (name, description) in errors.items():
             operation["responses"].setdefault(
                 code,
@@ -62,3 +69,12 @@ class TiduAutoSchema(AutoSchema):
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
         self.registry.register_on_missing(component)
         return component
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI, its initialiser served as a script file (``?script``) so that the Content-Security-Policy
+    needs no inline script. OPTIONS answers the allowed methods: the UI's HTML renderer has nothing to
+    render for DRF's metadata (that was a 500)."""
+
+    def options(self, request, *args, **kwargs):
+        return HttpResponse(status=204, headers={"Allow": "GET, HEAD, OPTIONS"})

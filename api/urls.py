@@ -1,7 +1,8 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from api import views, views_batches, views_eligibility, views_reports, views_runs
+from api.errors import api_not_found
 
 app_name = "api"
 
@@ -32,4 +33,5 @@ urlpatterns = [
         name="enterprise-results",
     ),
     path("v1/", include(router.urls)),
+    re_path(r"", api_not_found),  # last: any other /api/ URL is a JSON 404
 ]

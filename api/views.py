@@ -12,7 +12,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.errors import service_errors
+from api.errors import check_enterprise_key, service_errors
 from api.filtersets import (
     AnnualMetricsFilterSet,
     ClusterFilterSet,
@@ -153,7 +153,7 @@ class EnterpriseViewSet(ServiceViewSet):
     search_fields = ["name", "uscc"]
     ordering_fields = ["id", "name", "uscc", "founded_on", "listed_on", "created_at", "updated_at"]
     lookup_url_kwarg = "id_or_uscc"
-    lookup_value_regex = r"[0-9A-Za-z]+"
+    lookup_value_regex = r"[^/]+"  # anything reaches get_object, which says why a malformed key names nothing
     create_service = enterprise_create
     update_service = enterprise_update
     instance_kwarg = "enterprise"
@@ -162,6 +162,7 @@ class EnterpriseViewSet(ServiceViewSet):
     action_permissions = {"restore": ["tracker.view_enterprise", "tracker.delete_enterprise"]}
 
     def get_object(self):
+        check_enterprise_key(self.kwargs[self.lookup_url_kwarg])
         try:
             enterprise = self.filter_queryset(self.get_queryset()).by_key(self.kwargs[self.lookup_url_kwarg])
         except Enterprise.DoesNotExist:

@@ -19,7 +19,8 @@ from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.errors import service_errors
+from api.errors import check_enterprise_key, service_errors
+from api.filtersets import YEAR_MAX, YEAR_MIN
 from api.filtersets_results import GapFilterSet, ResultFilterSet, RulesetFilterSet
 from api.schema import TiduAutoSchema
 from api.scoping import VisibleQuerysetMixin
@@ -60,6 +61,7 @@ def enterprise_by_key(request, key: str, queryset=None) -> Enterprise:
     """An enterprise the requesting user may see, by id or 18-character USCC, or 404 (as the enterprise
     detail URL: another region's enterprise is not found either)."""
     queryset = Enterprise.objects.select_related("region") if queryset is None else queryset
+    check_enterprise_key(key)
     try:
         return queryset.visible_to(request.user).by_key(key)
     except Enterprise.DoesNotExist:
@@ -208,7 +210,9 @@ GAP_QUERYSET = (
     .annotate(ruleset_version=F("ruleset__version"))
 )
 FISCAL_YEAR = OpenApiParameter(
-    "fiscal_year", int, description=_("评价年度；省略时为当前年度（最近一次全量评价的年度）。")
+    "fiscal_year",
+    {"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX},
+    description=_("评价年度；省略时为当前年度（最近一次全量评价的年度）。")
 )
 
 
@@ -231,7 +235,7 @@ class EnterpriseResultsView(generics.GenericAPIView):
         fiscal_year = None
         raw_year = request.query_params.get("fiscal_year")
         if raw_year:
-            year = serializers.IntegerField(min_value=1900, max_value=2999)
+            year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
             try:
                 fiscal_year = year.run_validation(raw_year)
             except serializers.ValidationError as exc:

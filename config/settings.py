@@ -5,6 +5,7 @@ DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis). Every variable is docum
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,10 +33,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "simple_history",
     "django_celery_beat",
     "tracker",
@@ -53,6 +56,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "api.middleware.no_store_middleware",
+    # Last, as django-axes requires: it turns a lockout raised during login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,7 +108,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "config.static.ManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -121,7 +128,7 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ModelPermissions"],
@@ -133,9 +140,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER", default="6000/hour")},
+    # Counted in the default cache (CACHES below): shared by every process when CACHE_URL is Redis.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="6000/hour"),
+    },
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tidu (梯度) API",
@@ -146,6 +165,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No call to swagger.io's online validator (the page works offline; the CSP would refuse it anyway).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets that share a field name with another resource's ("status", "kind"); the first two keep
     # the names integrators already generate clients from.
@@ -156,6 +177,51 @@ SPECTACULAR_SETTINGS = {
         "BatchKindEnum": "tracker.models.batches.DesignationBatch.Kind",
     },
 }
+
+# The default cache holds the API throttle counts. Without CACHE_URL it is per process (locmem): with
+# several gunicorn workers each would count on its own, so production sets CACHE_URL to Redis.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL", backend="django.core.cache.backends.redis.RedisCache")}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tidu"}}
+
+# Admin login lockout (django-axes): 5 failures for one username from one address lock that pair out
+# for 30 minutes. The lockout page says so in Chinese (config/lockout.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner line at every start
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+# Behind nginx the client address is in X-Forwarded-For; without a proxy that header is the client's
+# own invention (a way around the lockout), so only REMOTE_ADDR counts.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
+# Content-Security-Policy (django-csp) on every page: nothing from outside this site, no inline script
+# (the Swagger UI's initialiser is served as a file: api/schema.py DocsView). Inline styles are
+# allowed: the admin's widgets and Swagger UI set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
+# API tokens (django-rest-knox, docs/accounts.md): hashed, named, expiring; `Authorization: Token …`.
+KNOX_TOKEN_MODEL = "tracker.ApiToken"  # noqa: S105 (a model name, not a secret)
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
 
 # Celery: without a broker, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -181,6 +247,8 @@ TIDU = {
     "NEAR_MISS_MAX_FAILING": env.int("TIDU_NEAR_MISS_MAX_FAILING", default=2),
     "RECOMPUTE_CHUNK_SIZE": env.int("TIDU_RECOMPUTE_CHUNK_SIZE", default=5000),
     "REVIEW_DUE_DAYS": env.int("TIDU_REVIEW_DUE_DAYS", default=90),
+    # Lifetime of a new API token unless the creator says otherwise (admin, `api_token create --days`).
+    "API_TOKEN_DAYS": env.int("TIDU_API_TOKEN_DAYS", default=90),
 }
 
 # Operations (issue 13): logs, metrics, heartbeats, health, the chunk attempt cap. One block, so that

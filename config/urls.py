@@ -1,14 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from api.health import HealthView
 from api.metrics import metrics_view
+from api.schema import DocsView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("api.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("metrics", metrics_view, name="metrics"),

@@ -1,7 +1,13 @@
-"""System checks for production settings (run by `manage.py check --deploy`)."""
+"""System checks for production settings (run by `manage.py check --deploy`), one per condition."""
+
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.checks import Error, Tags, Warning, register
+
+# The placeholder of .env.example: copying the file without editing it must not pass as a secret.
+SAMPLE_SECRET_KEYS = {"change-me"}
 
 
 @register(Tags.security, deploy=True)
@@ -23,9 +29,53 @@ def broker_configured(app_configs=None, **kwargs):
     if settings.CELERY_BROKER_URL:
         return []
     return [
-        Warning(
-            "CELERY_BROKER_URL is not set: tasks run in-process and no beat or worker runs the nightly recompute.",
+        Error(
+            "CELERY_BROKER_URL is not set: tasks would run inside web requests and no beat or worker runs the "
+            "nightly recompute.",
             hint="Set CELERY_BROKER_URL to the Redis broker (docs/operations.md).",
-            id="tidu.W001",
+            id="tidu.E002",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def secret_key_is_not_the_sample(app_configs=None, **kwargs):
+    if settings.SECRET_KEY not in SAMPLE_SECRET_KEYS:
+        return []
+    return [
+        Error(
+            "SECRET_KEY is the sample value of .env.example.",
+            hint="Generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
+            id="tidu.E003",
+        )
+    ]
+
+
+@register(Tags.staticfiles, deploy=True)
+def static_files_collected(app_configs=None, **kwargs):
+    """The hashed static storage needs collectstatic's manifest; without it the admin has no styles."""
+    if not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return []
+    if (Path(settings.STATIC_ROOT) / staticfiles_storage.manifest_name).exists():
+        return []
+    return [
+        Error(
+            f"Static files are not collected: {settings.STATIC_ROOT} has no {staticfiles_storage.manifest_name}.",
+            hint="Run `python manage.py collectstatic --noinput` at each deploy (README, Deploy).",
+            id="tidu.E004",
+        )
+    ]
+
+
+@register(Tags.caches, deploy=True)
+def shared_cache_configured(app_configs=None, **kwargs):
+    """API throttling counts in the default cache: a per-process cache lets N workers allow N × the rate."""
+    if not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return []
+    return [
+        Warning(
+            "CACHE_URL is not set: each web process counts API throttling on its own.",
+            hint="Set CACHE_URL to Redis, e.g. redis://127.0.0.1:6379/1 (.env.example).",
+            id="tidu.W002",
         )
     ]

@@ -4,10 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
+from api.serializers.base import DateField, StrictModelSerializer, StrictSerializer
 from tracker.models import BatchReview, Cluster, Designation, DesignationBatch, Objection, Tier
 
 
-class DesignationBatchSerializer(serializers.ModelSerializer):
+class DesignationBatchSerializer(StrictModelSerializer):
     tier = serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all(), help_text=_("梯度层级代码。"))
     candidate_count = serializers.SerializerMethodField(
         help_text=_("本批次的候选（新认定批次）；市、县用户只计本地区的。")
@@ -51,7 +52,7 @@ class DesignationBatchSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CandidateSerializer(serializers.Serializer):
+class CandidateSerializer(StrictSerializer):
     designation = serializers.IntegerField(source="designation.pk")
     enterprise = serializers.IntegerField(source="designation.enterprise_id")
     enterprise_uscc = serializers.CharField(source="designation.enterprise.uscc")
@@ -63,7 +64,7 @@ class CandidateSerializer(serializers.Serializer):
     no_longer_eligible = serializers.BooleanField(help_text=_("候选或公示中，但当前评价已不符合。"))
 
 
-class CandidatesAddSerializer(serializers.Serializer):
+class CandidatesAddSerializer(StrictSerializer):
     enterprises = serializers.ListField(
         child=serializers.CharField(), min_length=1, max_length=5000, help_text=_("企业 id 或统一社会信用代码。")
     )
@@ -76,47 +77,47 @@ class CandidatesAddSerializer(serializers.Serializer):
     )
 
 
-class CandidatesAddedSerializer(serializers.Serializer):
+class CandidatesAddedSerializer(StrictSerializer):
     added = serializers.IntegerField()
     skipped = serializers.DictField(child=serializers.IntegerField(), help_text=_("未加入的原因 → 企业数。"))
 
 
-class PublicizeSerializer(serializers.Serializer):
-    publicity_start = serializers.DateField(required=False)
-    publicity_end = serializers.DateField(required=False)
+class PublicizeSerializer(StrictSerializer):
+    publicity_start = DateField(required=False)
+    publicity_end = DateField(required=False)
 
 
-class PublishSerializer(serializers.Serializer):
-    published_on = serializers.DateField(required=False, help_text=_("发布日期，即认定日期；默认今天。"))
+class PublishSerializer(StrictSerializer):
+    published_on = DateField(required=False, help_text=_("发布日期，即认定日期；默认今天。"))
     document_no = serializers.CharField(required=False, allow_blank=True, help_text=_("文号；批次未填时必填。"))
 
 
-class WithdrawSerializer(serializers.Serializer):
+class WithdrawSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
-class ReviewsAddSerializer(serializers.Serializer):
+class ReviewsAddSerializer(StrictSerializer):
     region = serializers.RegexField(r"^\d{2,6}$", required=False, help_text=_("行政区划代码前缀，如 3205。"))
 
 
-class ReviewsAddedSerializer(serializers.Serializer):
+class ReviewsAddedSerializer(StrictSerializer):
     added = serializers.IntegerField()
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(StrictModelSerializer):
     class Meta:
         model = BatchReview
         fields = ["id", "designation", "outcome", "note"]
         read_only_fields = ["id", "designation"]
 
 
-class ObjectionSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class ObjectionSerializer(VisibleRelationsMixin, StrictModelSerializer):
     class Meta:
         model = Objection
         fields = ["id", "designation", "received_on", "objector", "content", "resolution", "resolution_note"]
         read_only_fields = ["id", "resolution", "resolution_note"]
 
 
-class ObjectionResolveSerializer(serializers.Serializer):
+class ObjectionResolveSerializer(StrictSerializer):
     resolution = serializers.ChoiceField(choices=[c for c in Objection.Resolution.choices if c[0] != "pending"])
     resolution_note = serializers.CharField(required=False, allow_blank=True)

@@ -4,11 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
+from api.serializers.base import StrictModelSerializer
 from tracker.models import Cluster, Designation
 from tracker.services.designations import ENTERPRISE_FIXED
 
 
-class DesignationSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class DesignationSerializer(VisibleRelationsMixin, StrictModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     cluster = serializers.SlugRelatedField(
         slug_field="code",

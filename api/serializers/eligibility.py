@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.base import DateField, StrictModelSerializer, StrictSerializer
 from api.serializers.simulation import (
     SimulatedDesignationSerializer,
     SimulatedEnterpriseSerializer,
@@ -118,33 +119,33 @@ class GapsField(serializers.DictField):
     pass
 
 
-class RulesetRefSerializer(serializers.Serializer):
+class RulesetRefSerializer(StrictSerializer):
     version = serializers.CharField(help_text=_("认定标准版本；草稿覆盖时为 draft。"))
     reference = serializers.CharField(help_text=_("政策依据（文号与条款）。"))
     mode = serializers.CharField(help_text=_("标准的适用情形：new、review、any。"))
-    granted_from = serializers.DateField(allow_null=True, help_text=_("复核标准适用的认定日期起（空为不限）。"))
-    granted_to = serializers.DateField(allow_null=True, help_text=_("复核标准适用的认定日期止（空为不限）。"))
+    granted_from = DateField(allow_null=True, help_text=_("复核标准适用的认定日期起（空为不限）。"))
+    granted_to = DateField(allow_null=True, help_text=_("复核标准适用的认定日期止（空为不限）。"))
 
 
-class AppliedStandardSerializer(serializers.Serializer):
+class AppliedStandardSerializer(StrictSerializer):
     mode = enum_field(MODES[1:], help_text=_("本次按新申请（new）还是复核（review）评价。"))
-    granted_on = serializers.DateField(
+    granted_on = DateField(
         allow_null=True, help_text=_("复核时：所复核称号的认定日期，决定按哪一版标准复核；未知或新申请时为空。")
     )
 
 
-class ScoreRangeSerializer(serializers.Serializer):
+class ScoreRangeSerializer(StrictSerializer):
     low = serializers.FloatField()
     high = serializers.FloatField()
 
 
-class TierResultSerializer(serializers.Serializer):
+class TierResultSerializer(StrictSerializer):
     """One tier's verdict under the ruleset in force (or the draft override), with reasons and gaps."""
 
     tier = serializers.CharField(help_text=_("梯度层级代码。"))
     ruleset = RulesetRefSerializer()
     applied = AppliedStandardSerializer(help_text=_("实际适用的标准：评价情形与所复核称号的认定日期。"))
-    as_of = serializers.DateField()
+    as_of = DateField()
     fiscal_year = serializers.IntegerField(help_text=_("评价年度（基准日上一年）。"))
     status = enum_field(
         ResultStatus.choices, help_text=_("结论：eligible 符合、not_eligible 不符合、insufficient_data 数据不足。")
@@ -190,10 +191,10 @@ class DefinitionsField(serializers.DictField):
         return value
 
 
-class SimulateRequestSerializer(serializers.Serializer):
+class SimulateRequestSerializer(StrictSerializer):
     """Hypothetical facts (and optionally draft criteria) to evaluate; nothing is stored."""
 
-    as_of = serializers.DateField(help_text=_("评价基准日：决定适用的认定标准版本，评价年度为其上一年。"))
+    as_of = DateField(help_text=_("评价基准日：决定适用的认定标准版本，评价年度为其上一年。"))
     mode = enum_field(MODES, default="auto", help_text=_("适用情形：auto、new、review。"))
     tiers = serializers.ListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all()),
@@ -240,27 +241,27 @@ class SimulateRequestSerializer(serializers.Serializer):
         return rows
 
 
-class SimulateResponseSerializer(serializers.Serializer):
-    as_of = serializers.DateField()
+class SimulateResponseSerializer(StrictSerializer):
+    as_of = DateField()
     mode = enum_field(MODES)
     region = serializers.CharField(allow_null=True)
     results = TierResultSerializer(many=True)
 
 
-class EnterpriseBriefSerializer(serializers.Serializer):
+class EnterpriseBriefSerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     uscc = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
 
 
-class EligibilityQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, help_text=_("评价基准日，默认今天。"))
+class EligibilityQuerySerializer(StrictSerializer):
+    as_of = DateField(required=False, help_text=_("评价基准日，默认今天。"))
     mode = enum_field(MODES, default="auto", help_text=_("适用情形：auto、new、review。"))
 
 
-class EnterpriseEligibilitySerializer(serializers.Serializer):
+class EnterpriseEligibilitySerializer(StrictSerializer):
     enterprise = EnterpriseBriefSerializer()
-    as_of = serializers.DateField()
+    as_of = DateField()
     mode = enum_field(MODES)
     results = TierResultSerializer(many=True, help_text=_("各层级的实时评价（链主企业按集群评价，见 results）。"))
 
@@ -270,7 +271,7 @@ class EnterpriseEligibilitySerializer(serializers.Serializer):
 #
 
 
-class ResultSerializer(serializers.ModelSerializer):
+class ResultSerializer(StrictModelSerializer):
     enterprise = EnterpriseBriefSerializer(read_only=True)
     tier = serializers.CharField(source="tier_id", read_only=True, help_text=_("梯度层级代码。"))
     cluster = serializers.SlugRelatedField(
@@ -310,13 +311,11 @@ class ResultDetailSerializer(ResultSerializer):
         read_only_fields = fields
 
 
-class FailingCriterionSerializer(serializers.Serializer):
+class FailingCriterionSerializer(StrictSerializer):
     id = serializers.CharField(help_text=_("节点 id。"))
     kind = serializers.CharField(help_text=_("节点类型：test、tier、score、not。"))
     label = serializers.DictField(child=serializers.CharField(), help_text=_("名称 {zh, en}。"))
-    actionable = serializers.BooleanField(
-        help_text=_("企业能否通过经营改变该条件（成立年限、上市、排除情形等不能）。")
-    )
+    actionable = serializers.BooleanField(help_text=_("企业能否通过经营改变该条件（成立年限、上市、排除情形等不能）。"))
     variable = serializers.CharField(required=False, help_text=_("测试节点的变量。"))
     op = serializers.CharField(required=False, help_text=_("测试节点的运算符。"))
     threshold = serializers.JSONField(required=False, help_text=_("测试节点的阈值。"))
@@ -339,7 +338,7 @@ class GapSerializer(ResultSerializer):
 #
 
 
-class RulesetSerializer(serializers.ModelSerializer):
+class RulesetSerializer(StrictModelSerializer):
     tier = serializers.CharField(source="tier_id", read_only=True, help_text=_("梯度层级代码。"))
     jurisdiction = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True, help_text=_("适用地区的行政区划代码；空为全国。")

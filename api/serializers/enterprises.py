@@ -4,10 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
+from api.serializers.base import StrictModelSerializer
 from tracker.models import ChainSegment, Cluster, ClusterMembership, Designation, Enterprise, Region
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(StrictModelSerializer):
     cluster = serializers.SlugRelatedField(
         slug_field="code", queryset=Cluster.objects.all(), help_text=_("产业集群代码。")
     )
@@ -23,7 +24,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["cluster", "segment"]
 
 
-class DesignationBriefSerializer(serializers.ModelSerializer):
+class DesignationBriefSerializer(StrictModelSerializer):
     cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -32,7 +33,7 @@ class DesignationBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EnterpriseSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class EnterpriseSerializer(VisibleRelationsMixin, StrictModelSerializer):
     region = serializers.SlugRelatedField(
         slug_field="code", queryset=Region.objects.all(), help_text=_("所在地区的行政区划代码（GB/T 2260）。")
     )

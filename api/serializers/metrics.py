@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
+from api.serializers.base import StrictModelSerializer
 from tracker.models import AnnualMetrics
 
 MONEY_CNY = _("单位：人民币元，十进制字符串。")
@@ -26,7 +27,7 @@ def _unit_help_texts(model: type[models.Model]) -> dict[str, dict]:
     return kwargs
 
 
-class AnnualMetricsSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class AnnualMetricsSerializer(VisibleRelationsMixin, StrictModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     distinctiveness_attested_by = serializers.PrimaryKeyRelatedField(
         read_only=True, help_text=_("核实特色化得分的用户 id（写入得分的人，由系统记录）。")
@@ -83,4 +84,6 @@ class AnnualMetricsSerializer(VisibleRelationsMixin, serializers.ModelSerializer
             "updated_at",
         ]
         read_only_fields = ["distinctiveness_attested_by", "distinctiveness_attested_at"]
+        # The model's constraint check says which enterprise and year already exist (DRF's does not).
+        validators = []
         extra_kwargs = _unit_help_texts(AnnualMetrics)

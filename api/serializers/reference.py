@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
+from api.serializers.base import StrictModelSerializer
 from tracker.models import ChainSegment, Cluster, Region, Tier
 
 
-class RegionSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class RegionSerializer(VisibleRelationsMixin, StrictModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
@@ -22,7 +23,7 @@ class RegionSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
         fields = ["id", "code", "name", "name_en", "level", "parent"]
 
 
-class ChainSegmentSerializer(serializers.ModelSerializer):
+class ChainSegmentSerializer(StrictModelSerializer):
     id = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -30,7 +31,7 @@ class ChainSegmentSerializer(serializers.ModelSerializer):
         fields = ["id", "position", "name", "sort_order"]
 
 
-class ClusterSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class ClusterSerializer(VisibleRelationsMixin, StrictModelSerializer):
     core_regions = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
@@ -97,7 +98,7 @@ def _replace_segments(cluster: Cluster, segments: list[dict]) -> None:
         cluster._prefetched_objects_cache.pop("segments", None)
 
 
-class TierSerializer(serializers.ModelSerializer):
+class TierSerializer(StrictModelSerializer):
     class Meta:
         model = Tier
         fields = ["code", "name_zh", "name_en", "track", "ladder_order", "validity_years", "per_cluster", "description"]

@@ -3,16 +3,17 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.serializers.base import DateField, StrictModelSerializer, StrictSerializer
 from api.serializers.eligibility import enum_field
 from tracker.models import EvaluationRun, Tier
 
 
-class RunProgressSerializer(serializers.Serializer):
+class RunProgressSerializer(StrictSerializer):
     chunks_done = serializers.IntegerField(read_only=True, help_text=_("已完成分片数。"))
     chunks_total = serializers.IntegerField(read_only=True, help_text=_("分片总数。"))
 
 
-class RunCountsSerializer(serializers.Serializer):
+class RunCountsSerializer(StrictSerializer):
     evaluated = serializers.IntegerField(read_only=True, help_text=_("已评价的结果数。"))
     inputs_changed = serializers.IntegerField(
         read_only=True,
@@ -22,7 +23,7 @@ class RunCountsSerializer(serializers.Serializer):
     errors = serializers.IntegerField(read_only=True, help_text=_("出错的分片数。"))
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(StrictModelSerializer):
     status = enum_field(
         EvaluationRun.Status.choices, read_only=True, help_text=_("状态：pending、running、succeeded、failed。")
     )
@@ -54,7 +55,7 @@ class RunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RunCreateSerializer(serializers.Serializer):
+class RunCreateSerializer(StrictSerializer):
     """Start a manual recompute. Omit `enterprises` for a full run (one open full run per day)."""
 
     tiers = serializers.ListField(
@@ -63,7 +64,7 @@ class RunCreateSerializer(serializers.Serializer):
         allow_empty=False,
         help_text=_("只评价这些层级（代码）；省略表示全部层级。"),
     )
-    as_of = serializers.DateField(required=False, help_text=_("评价基准日，默认今天；评价年度为其上一年。"))
+    as_of = DateField(required=False, help_text=_("评价基准日，默认今天；评价年度为其上一年。"))
     enterprises = serializers.ListField(
         child=serializers.CharField(max_length=18),
         required=False,

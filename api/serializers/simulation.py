@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.base import StrictModelSerializer
 from api.serializers.designations import DesignationSerializer
 from api.serializers.metrics import _unit_help_texts
 from tracker.models import AnnualMetrics, Cluster, Designation, Enterprise
@@ -21,18 +22,11 @@ from tracker.models.metrics import METRIC_FIELDS
 from tracker.services.eligibility import ATTRIBUTES
 
 
-class _StrictModelSerializer(serializers.ModelSerializer):
-    """A model serializer for input only: unknown keys are errors, the model's clean() runs, and no
+class _StrictModelSerializer(StrictModelSerializer):
+    """A model serializer for input only (unknown keys are errors, as everywhere): the model's clean() runs, and no
     field is required beyond what the model needs (a missing fact is unknown)."""
 
     extra_fields: tuple[str, ...] = ()
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: [_("未知字段。")] for key in unknown})
-        return super().to_internal_value(data)
 
     def validate(self, attrs):
         model_attrs = {k: v for k, v in attrs.items() if k not in self.extra_fields}

@@ -20,6 +20,7 @@ from tests.factories import ChainSegmentFactory, region
 from tests.reports.frames import tiny_frame
 from tracker.admin.base import VisibleAdminMixin
 from tracker.models import DesignationBatch, EvaluationRun, ImportJob, NationalRecognition, RoleGrant, TierReport
+from tracker.services.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ ADMIN_ACCESS = {
     "tracker.tierreport": access(ALL),  # built by report_build (the rebuild action), never edited or deleted
     "auth.user": access({PA}, {PA}, {PA}),
     "auth.group": access({PA}),
-    "authtoken.tokenproxy": access({PA}, {PA}, NONE, {PA}),
+    "tracker.apitoken": access({PA}, {PA}, NONE, {PA}),  # a token is never edited: created, seen, revoked
     **{
         f"django_celery_beat.{model}": access({PA}, {PA}, {PA}, {PA})
         for model in ("periodictask", "clockedschedule", "crontabschedule", "solarschedule", "intervalschedule")
@@ -89,6 +90,7 @@ def obj_of(world, label: str, place: str = "home"):
         "tracker.importjob": lambda: here.job,
         "tracker.designationbatch": lambda: world.batch,
         "tracker.rolegrant": lambda: RoleGrant.objects.first(),
+        "tracker.apitoken": lambda: api_token_create(owner=world.users["integrator_ro"], name="对接")[0],
         "auth.user": lambda: world.users[RS],
         "tracker.tierreport": lambda: tier_report(place_code(world, place)),
     }
@@ -136,7 +138,7 @@ def test_every_admin_has_an_entry():
 
 def test_every_tracker_admin_and_inline_reads_through_the_read_layer():
     for model, model_admin_ in admin.site._registry.items():
-        if model._meta.app_label != "tracker" or model._meta.label_lower == "tracker.rolegrant":
+        if model._meta.app_label != "tracker" or model._meta.label_lower in ("tracker.rolegrant", "tracker.apitoken"):
             continue
         assert isinstance(model_admin_, VisibleAdminMixin), model
         for inline in model_admin_.inlines:
@@ -215,10 +217,11 @@ ACTIONS = {
     },
     "tracker.ruleset": {"copy_as_draft": {PA, PS}, "retire": {PA}, "preview_against_active": {PA, PS}},
     "tracker.tierreport": {"rebuild_selected": {PA, PS, RS}},
+    "tracker.apitoken": {"revoke_selected": {PA}},
     "django_celery_beat.periodictask": {name: {PA} for name in ("enable_tasks", "disable_tasks", "toggle_tasks",
                                                               "run_tasks")},
 }
-NO_BULK_DELETE = {"authtoken.tokenproxy"}  # DRF's token admin has no actions
+NO_BULK_DELETE = {"tracker.apitoken"}  # tokens are revoked by their own action
 
 
 @pytest.mark.parametrize("label", sorted(ADMIN_ACCESS))

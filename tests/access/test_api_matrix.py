@@ -51,11 +51,13 @@ ACCESS = {
     "report": {"list": ALL, "retrieve": ALL, "create": PROVINCE | {"region_staff"}, "xlsx": ALL, "pdf": ALL},
     "health": {"check": None},  # public
     "prometheus": {"scrape": None},  # /metrics: public in Django; the nginx site lets only the monitoring hosts in
+    "unknown_url": {"answer": None},  # any other /api/ URL: a JSON 404 for everyone (api.errors.api_not_found)
 }
 SUCCESS = {"list": 200, "retrieve": 200, "evaluate": 200, "of_enterprise": 200, "create": 201, "update": 200,
            "delete": 204, "restore": 200, "run": 200, "check": 200, "scrape": 200, "candidates": 200, "add_candidates": 200,
            "reviews": 200, "objections": 200, "publicize": 200, "publish": 200, "withdraw": 200, "list_due": 200,
-           "record_review": 200, "record_objection": 201, "resolve_objection": 200, "xlsx": 200, "pdf": 200}
+           "record_review": 200, "record_objection": 201, "resolve_objection": 200, "xlsx": 200, "pdf": 200,
+           "answer": 404}
 ACCEPTED = {("run", "create"): 202}  # a run is queued, not created in full
 
 
@@ -138,9 +140,10 @@ ROUTES = {
     ("/api/v1/reports/{id}/pdf/", "get"): ("report", "pdf"),
     ("/health/", "get"): ("health", "check"),
     ("/metrics", "get"): ("prometheus", "scrape"),
+    ("/api/", "get"): ("unknown_url", "answer"),
 }
 # Routes of the URL conf that the OpenAPI schema does not describe (plain Django views).
-OUTSIDE_THE_SCHEMA = {("/metrics", "get")}
+OUTSIDE_THE_SCHEMA = {("/metrics", "get"), ("/api/", "get")}
 
 
 #

@@ -140,7 +140,7 @@ def test_an_unknown_fact_field_gets_400_naming_it(client):
     body = sme_body("2026-04-01", metrics=[{"fiscal_year": 2025, "revenu": 1}])
     response = client.post(URL, body, format="json")
     assert response.status_code == 400
-    assert response.json() == {"metrics[0].revenu": ["未知字段。"]}
+    assert response.json() == {"metrics[0].revenu": ["未知字段：该资源没有此字段，请检查拼写。"]}
     response = client.post(URL, sme_body("2026-04-01", enterprise={"founded": "2015-01-01"}), format="json")
     assert response.status_code == 400
     assert "enterprise.founded" in response.json()

@@ -15,6 +15,7 @@ from tracker.admin import (  # noqa: F401
     reports,
     rulesets,
     tiers,
+    tokens,
     users,
 )
 

@@ -16,9 +16,11 @@ from tracker.models.regions import Region
 from tracker.models.reports import ReportSubscription, TierReport
 from tracker.models.rulesets import Ruleset
 from tracker.models.tiers import Tier
+from tracker.models.tokens import ApiToken
 
 __all__ = [
     "AnnualMetrics",
+    "ApiToken",
     "BatchReview",
     "ChainSegment",
     "Cluster",

@@ -34,6 +34,28 @@ def validate_uscc_shape(value: str) -> None:
         )
 
 
+def validate_enterprise_key(key: str) -> None:
+    """An enterprise key is an id (ASCII digits) or an 18-character USCC (ASCII letters and digits).
+
+    Anything else is refused with a message saying so rather than read as "no such enterprise": a
+    full-width (９１…) or Arabic-Indic digit looks right on screen but is not a USCC, which GB 32100
+    writes in ASCII only; we refuse it instead of guessing (the client should send what it stores).
+    """
+    key = (key or "").strip()
+    if "\x00" in key:
+        raise ValidationError(_("不能包含空字符（NUL，\\u0000）。"), code="null_characters_not_allowed")
+    if key.isascii() and ((key.isdigit() and len(key) < 18) or (len(key) == 18 and key.isalnum())):
+        return
+    raise ValidationError(
+        _(
+            "“%(key)s”不是企业 id 或统一社会信用代码：id 为半角数字，统一社会信用代码为 18 位半角数字和大写字母"
+            "（全角数字、上标或其他文字的数字不被接受，请改为半角）。"
+        ),
+        code="enterprise_key",
+        params={"key": key[:40]},
+    )
+
+
 def enterprise_key_q(key: str, prefix: str = "") -> Q:
     """The one reading of an enterprise key: 18 characters are a USCC (normalised), ASCII digits an id.
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -185,6 +186,32 @@ class AnnualMetrics(models.Model):
 
     def clean(self) -> None:
         check_instance(METRICS_RULES, self)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # Django's message for the unique constraint names neither the enterprise nor the year.
+        if not {"enterprise", "fiscal_year"} & set(exclude or ()) and self.enterprise_id and self.fiscal_year:
+            existing = (
+                AnnualMetrics.objects.filter(enterprise_id=self.enterprise_id, fiscal_year=self.fiscal_year)
+                .exclude(pk=self.pk)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if existing is not None:
+                raise ValidationError(
+                    {
+                        "fiscal_year": ValidationError(
+                            _("%(name)s（%(uscc)s）%(year)s 年度的指标已存在（id %(id)s）：请修改该记录，不要再新增。"),
+                            code="unique",
+                            params={
+                                "name": self.enterprise.name,
+                                "uscc": self.enterprise.uscc,
+                                "year": self.fiscal_year,
+                                "id": existing,
+                            },
+                        )
+                    }
+                )
+        super().validate_constraints(exclude)
 
 
 # Cross-field rules (row_rules.py): checked by clean() on one row and by the importer on whole files.

@@ -64,12 +64,6 @@ ADMIN_EXTRA = (
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
-    "authtoken.view_tokenproxy",
-    "authtoken.add_tokenproxy",
-    "authtoken.delete_tokenproxy",
-    "authtoken.view_token",
-    "authtoken.add_token",
-    "authtoken.delete_token",
     *(f"django_celery_beat.{action}_{model}"
       for model in ("periodictask", "crontabschedule", "intervalschedule", "clockedschedule", "solarschedule")
       for action in ("add", "change", "delete", "view")),

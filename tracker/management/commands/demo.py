@@ -6,11 +6,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from tracker.demo.nights import demo_nights, tier_counts
 from tracker.models import Enterprise, Region, Tier
 from tracker.services.roles import role_grant
+from tracker.services.tokens import api_token_create
 
 
 class Command(BaseCommand):
@@ -54,15 +54,15 @@ class Command(BaseCommand):
         )
         user.set_password(password)
         user.save()
-        token, _ = Token.objects.get_or_create(user=user)
+        _token, token = api_token_create(owner=user, name="make demo")
         city_password, city_token = self._city_account()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n管理后台 http://127.0.0.1:8000/admin/  用户名 admin  密码 {password}\n"
                 f"南京市业务人员（只看南京市的企业）  用户名 nanjing  密码 {city_password}\n"
                 "接口文档 http://127.0.0.1:8000/api/docs/\n"
-                f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/enterprises/\n'
-                f'curl -H "Authorization: Token {city_token.key}" http://127.0.0.1:8000/api/v1/enterprises/  # 南京市\n'
+                f'curl -H "Authorization: Token {token}" http://127.0.0.1:8000/api/v1/enterprises/\n'
+                f'curl -H "Authorization: Token {city_token}" http://127.0.0.1:8000/api/v1/enterprises/  # 南京市\n'
             )
         )
 
@@ -74,5 +74,5 @@ class Command(BaseCommand):
         user.save()
         nanjing = Region.objects.get(code="320100")
         role_grant(user=user, role="region_staff", region=nanjing, unit="南京市工业和信息化局", note="make demo")
-        token, _ = Token.objects.get_or_create(user=user)
+        _token, token = api_token_create(owner=user, name="make demo")
         return password, token

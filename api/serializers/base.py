@@ -1,0 +1,79 @@
+"""The base of every API serializer: what a write may contain, checked once for all resources.
+
+- A key the resource does not have is an error naming it (``niche_snce``), never silently dropped:
+  dropping it loses the data the client meant to send.
+- A NUL character in any string is refused with its own message, before any field looks it up
+  (PostgreSQL cannot store or compare it, so a code lookup with one would fail in the database).
+- A date that matches the format but does not exist (2026-02-30) says so, instead of "wrong format".
+"""
+
+import datetime
+import re
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+# Keys a browser form adds to a write (the browsable API), not fields of any resource.
+FORM_KEYS = frozenset({"csrfmiddlewaretoken"})
+NUL_MESSAGE = _("不能包含空字符（NUL，\\u0000）。")
+UNKNOWN_MESSAGE = _("未知字段：该资源没有此字段，请检查拼写。")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def check_keys(fields, data) -> None:
+    """Raise a ValidationError naming each unknown key and each key whose value holds a NUL."""
+    if not hasattr(data, "keys"):
+        return
+    errors = {}
+    for key in data.keys():  # noqa: SIM118 (a QueryDict is not iterated like a dict)
+        if key in FORM_KEYS:
+            continue
+        if _has_nul(key):
+            errors[repr(key)[1:-1]] = [NUL_MESSAGE]
+        elif key not in fields:
+            errors[key] = [UNKNOWN_MESSAGE]
+        elif _has_nul(data.getlist(key) if hasattr(data, "getlist") else data[key]):
+            errors[key] = [NUL_MESSAGE]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+class DateField(serializers.DateField):
+    """An ISO date; a well-formed date that is not in the calendar is named as such."""
+
+    default_error_messages = {
+        "not_a_date": _("“{value}”格式正确，但日历上没有这一天（不存在的日期）。"),
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and (match := _ISO_DATE.match(value.strip())):
+            try:
+                datetime.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                self.fail("not_a_date", value=value.strip())
+        return super().to_internal_value(value)
+
+
+class StrictSerializerMixin:
+    def to_internal_value(self, data):
+        check_keys(self.fields, data)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
+    pass
+
+
+class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateField: DateField}
