@@ -8,8 +8,8 @@ must never compute anything when staff open it.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -37,6 +37,7 @@ class Table:
     text_columns: Sequence[int] = ()  # 0-based columns formatted as text (codes Excel would mangle)
     note_rows: int = 0  # the first n data rows are examples, shown in grey italics
     wrap: bool = False
+    number_formats: Mapping[int, str] = field(default_factory=dict)  # 0-based column → Excel format
 
 
 def _cell(sheet, value, *, font=None, fill=None, number_format=None, wrap=False):
@@ -54,9 +55,11 @@ def _cell(sheet, value, *, font=None, fill=None, number_format=None, wrap=False)
     return cell
 
 
-def _plain(sheet, value, text: bool):
+def _plain(sheet, value, text: bool, number_format: str | None = None):
     if (isinstance(value, str) and value.startswith(FORMULA_START)) or text:
         return _cell(sheet, value, number_format="@" if text else None)
+    if number_format and value is not None and not isinstance(value, str):
+        return _cell(sheet, value, number_format=number_format)
     return value
 
 
@@ -89,7 +92,9 @@ def write_tables(tables: Sequence[Table], target=None):
             elif table.wrap:
                 sheet.append([_cell(sheet, v, wrap=True) for v in row])
             else:
-                sheet.append([_plain(sheet, v, i in text_columns) for i, v in enumerate(row)])
+                sheet.append(
+                    [_plain(sheet, v, i in text_columns, table.number_formats.get(i)) for i, v in enumerate(row)]
+                )
     if target is None:
         buffer = io.BytesIO()
         workbook.save(buffer)

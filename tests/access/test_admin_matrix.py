@@ -313,6 +313,12 @@ CUSTOM_PAGES = {
     "tracker_importjob_discard": ("post", IMPORTERS, 302, True),
     "tracker_importjob_file": ("get", ALL, 200, True),
     "tracker_importjob_rejected": ("get", ALL, 200, True),
+    # Excel out: what the changelist shows, for whoever may see the changelist (tests/access/test_exports.py)
+    **{
+        f"tracker_{model}_export": ("get", ALL, 200, False)
+        for model in ("enterprise", "annualmetrics", "designation", "eligibilityresult", "tierchange")
+    },
+    "tracker_evaluationrun_export": ("get", {PA, PS}, 200, False),
 }
 
 
@@ -360,6 +366,8 @@ def page_args(world, name: str, code: str = HOME) -> list:
         return [DesignationBatch.objects.create(kind="new", tier=world.tier, year=2026, name="第二批").pk, "withdraw"]
     if name == "tracker_designationbatch_publicity":
         return [world.batch.pk]
+    if name.endswith("_export"):
+        return ["xlsx"]
     return []
 
 

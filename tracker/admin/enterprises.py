@@ -6,9 +6,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import display
+from tracker.admin import display, export_columns
 from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin, adopt, form_values, mark_formset_saved
 from tracker.admin.explanation import status_badge
+from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
@@ -81,7 +82,8 @@ class AnnualMetricsInline(VisibleAdminMixin, admin.TabularInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(ServiceAdminMixin, HistoryAdmin):
+class EnterpriseAdmin(ExportMixin, ServiceAdminMixin, HistoryAdmin):
+    exports = [("xlsx", export_columns.ENTERPRISES, _("导出 Excel"))]
     form = EnterpriseForm
     list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
     list_filter = [RegionFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]

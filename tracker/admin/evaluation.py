@@ -14,11 +14,12 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import display
+from tracker.admin import display, export_columns
 from tracker.admin.base import VisibleAdminMixin
 from tracker.admin.batches import add_to_batch
 from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.explanation import explanation_html, status_badge
+from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import FiscalYearFilter, RegionFilter, TierFilter
 from tracker.admin.paginator import EstimatedCountPaginator
 from tracker.models import Designation, EligibilityResult, EvaluationRun, RunChunk, TierChange
@@ -83,7 +84,8 @@ class RunChunkInline(VisibleAdminMixin, admin.TabularInline):
 
 
 @admin.register(EvaluationRun)
-class EvaluationRunAdmin(ReadOnlyAdmin):
+class EvaluationRunAdmin(ExportMixin, ReadOnlyAdmin):
+    exports = [("xlsx", export_columns.RUNS, _("导出 Excel"))]
     list_display = [
         "__str__",
         "kind",
@@ -263,7 +265,11 @@ class NotDesignatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(EligibilityResult)
-class EligibilityResultAdmin(ReadOnlyAdmin):
+class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
+    exports = [
+        ("xlsx", export_columns.RESULTS, _("导出 Excel")),
+        ("gaps", export_columns.GAPS, _("导出差距明细")),
+    ]
     list_display = [
         "enterprise_display",
         "tier",
@@ -365,7 +371,8 @@ class ChangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(ReadOnlyAdmin):
+class TierChangeAdmin(ExportMixin, ReadOnlyAdmin):
+    exports = [("xlsx", export_columns.TIER_CHANGES, _("导出 Excel"))]
     list_display = [
         "enterprise_display",
         "tier",

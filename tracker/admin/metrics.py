@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import display
+from tracker.admin import display, export_columns
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values
 from tracker.admin.enterprises import looks_like_uscc
+from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import FiscalYearFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.models import AnnualMetrics
@@ -16,7 +17,8 @@ def _label(name: str) -> str:
 
 
 @admin.register(AnnualMetrics)
-class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
+class AnnualMetricsAdmin(ExportMixin, ServiceAdminMixin, HistoryAdmin):
+    exports = [("xlsx", export_columns.METRICS, _("导出 Excel"))]
     list_display = [
         "enterprise",
         "fiscal_year",
