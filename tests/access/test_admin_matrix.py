@@ -305,6 +305,7 @@ CUSTOM_PAGES = {
     "tracker_evaluationrun_recompute": ("post", {PA, PS}, 302, False),
     "tracker_designationbatch_step": ("post", {PA, PS}, 302, False),
     "tracker_designationbatch_publicity": ("get", ALL, 200, False),
+    "tracker_designationbatch_publicity_pdf": ("get", ALL, 200, False),
     "tracker_importjob_upload": ("get", IMPORTERS, 200, False),
     "tracker_importjob_template": ("get", ALL, 200, False),
     "tracker_importjob_preview": ("get", ALL, 200, True),
@@ -364,7 +365,7 @@ def page_args(world, name: str, code: str = HOME) -> list:
         return ["metrics"]
     if name == "tracker_designationbatch_step":
         return [DesignationBatch.objects.create(kind="new", tier=world.tier, year=2026, name="第二批").pk, "withdraw"]
-    if name == "tracker_designationbatch_publicity":
+    if name in ("tracker_designationbatch_publicity", "tracker_designationbatch_publicity_pdf"):
         return [world.batch.pk]
     if name.endswith("_export"):
         return ["xlsx"]
