@@ -320,6 +320,8 @@ CUSTOM_PAGES = {
         for model in ("enterprise", "annualmetrics", "designation", "eligibilityresult", "tierchange")
     },
     "tracker_evaluationrun_export": ("get", {PA, PS}, 200, False),
+    # A result by enterprise, tier and year redirects to today's row (another region's: 404, tests/admin)
+    "tracker_eligibilityresult_by": ("get", ALL, 302, False),
 }
 
 
@@ -367,6 +369,8 @@ def page_args(world, name: str, code: str = HOME) -> list:
         return [DesignationBatch.objects.create(kind="new", tier=world.tier, year=2026, name="第二批").pk, "withdraw"]
     if name in ("tracker_designationbatch_publicity", "tracker_designationbatch_publicity_pdf"):
         return [world.batch.pk]
+    if name == "tracker_eligibilityresult_by":
+        return [world.home.enterprise.pk, world.tier.pk, 2025]
     if name.endswith("_export"):
         return ["xlsx"]
     return []

@@ -12,6 +12,7 @@ from tracker.admin.explanation import status_badge
 from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.links import result_url
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
@@ -177,7 +178,7 @@ class EnterpriseAdmin(ExportMixin, ServiceAdminMixin, HistoryAdmin):
                     "✓" if r.near_miss else "",
                     r.ruleset.version,
                     r.failing_count,
-                    reverse("admin:tracker_eligibilityresult_change", args=[r.pk]),
+                    result_url(r.enterprise_id, r.tier_id, r.fiscal_year, r.cluster_id),
                     _("逐项评价"),
                 )
                 for r in rows
