@@ -105,7 +105,6 @@ class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
         "failing_display",
         "shortfall_display",
         "near_miss_display",
-        "ruleset_version",
         "evaluated_at",
         "explanation_link",
     ]
@@ -121,7 +120,7 @@ class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
         NotDesignatedFilter,
         ("evaluated_at", admin.DateFieldListFilter),
     ]
-    list_select_related = ["enterprise", "tier", "cluster", "ruleset"]
+    list_select_related = ["enterprise", "tier", "cluster"]
     actions = [add_to_batch]
     search_fields = ["enterprise__name", "enterprise__uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
@@ -222,10 +221,6 @@ class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
     @admin.display(description=_("接近达标"), ordering="near_miss")
     def near_miss_display(self, result: EligibilityResult) -> str:
         return "✓" if result.near_miss else ""
-
-    @admin.display(description=_("标准版本"), ordering="ruleset__version")
-    def ruleset_version(self, result: EligibilityResult) -> str:
-        return result.ruleset.version
 
     @admin.display(description=_("逐项评价"))
     def explanation_display(self, result: EligibilityResult):
