@@ -13,6 +13,7 @@ from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.links import result_url
+from tracker.admin.money import WanYuanFormMixin
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
@@ -72,7 +73,7 @@ class ClusterMembershipInline(VisibleAdminMixin, admin.TabularInline):
     extra = 0
 
 
-class AnnualMetricsInline(VisibleAdminMixin, admin.TabularInline):
+class AnnualMetricsInline(WanYuanFormMixin, VisibleAdminMixin, admin.TabularInline):
     """The headline figures per year; the full set of facts is on each year's own page."""
 
     model = AnnualMetrics

@@ -8,6 +8,7 @@ from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import FiscalYearFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.money import WanYuanFormMixin
 from tracker.models import AnnualMetrics
 from tracker.services import metrics as metrics_services
 
@@ -17,7 +18,7 @@ def _label(name: str) -> str:
 
 
 @admin.register(AnnualMetrics)
-class AnnualMetricsAdmin(ExportMixin, ServiceAdminMixin, HistoryAdmin):
+class AnnualMetricsAdmin(ExportMixin, WanYuanFormMixin, ServiceAdminMixin, HistoryAdmin):
     exports = [("xlsx", export_columns.METRICS, _("导出 Excel"))]
     list_display = [
         "enterprise",
@@ -41,7 +42,7 @@ class AnnualMetricsAdmin(ExportMixin, ServiceAdminMixin, HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["enterprise", "fiscal_year", "source"]}),
         (
-            _("财务（元）"),
+            _("财务（万元）"),
             {
                 "fields": [
                     "revenue",
