@@ -19,9 +19,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.versioning import stale_answer
-from tracker.services.common import StaleVersion
-
 from tracker.models.enterprises import validate_enterprise_key
+from tracker.services.common import StaleVersion
 
 
 class Conflict(APIException):

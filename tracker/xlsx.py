@@ -72,9 +72,11 @@ def _cell(sheet, value, *, font=None, fill=None, number_format=None, wrap=False)
     return cell
 
 
-def _plain(sheet, value, text: bool):
+def _plain(sheet, value, text: bool, number_format: str | None = None):
     if (isinstance(value, str) and value.startswith(FORMULA_START)) or text:
         return _cell(sheet, value, number_format="@" if text else None)
+    if number_format and value is not None and not isinstance(value, str):
+        return _cell(sheet, value, number_format=number_format)
     return value
 
 

@@ -332,6 +332,7 @@ CUSTOM_PAGES = {
     "tracker_evaluationrun_recompute": ("post", {PA, PS}, 302, False),
     "tracker_designationbatch_step": ("post", {PA, PS}, 302, False),
     "tracker_designationbatch_publicity": ("get", ALL, 200, False),
+    "tracker_designationbatch_publicity_pdf": ("get", ALL, 200, False),
     "tracker_importjob_upload": ("get", IMPORTERS, 200, False),
     "tracker_importjob_template": ("get", ALL, 200, False),
     "tracker_importjob_preview": ("get", ALL, 200, True),
@@ -342,6 +343,14 @@ CUSTOM_PAGES = {
     "tracker_importjob_rejected": ("get", ALL, 200, True),
     "tracker_tierreport_xlsx": ("get", ALL, 200, True),
     "tracker_tierreport_pdf": ("get", ALL, 200, True),
+    # Excel out: what the changelist shows, for whoever may see the changelist (tests/access/test_exports.py)
+    **{
+        f"tracker_{model}_export": ("get", ALL, 200, False)
+        for model in ("enterprise", "annualmetrics", "designation", "eligibilityresult", "tierchange")
+    },
+    "tracker_evaluationrun_export": ("get", {PA, PS}, 200, False),
+    # A result by enterprise, tier and year redirects to today's row (another region's: 404, tests/admin)
+    "tracker_eligibilityresult_by": ("get", ALL, 302, False),
 }
 
 
@@ -387,10 +396,14 @@ def page_args(world, name: str, code: str = HOME) -> list:
         return ["metrics"]
     if name == "tracker_designationbatch_step":
         return [DesignationBatch.objects.create(kind="new", tier=world.tier, year=2026, name="第二批").pk, "withdraw"]
-    if name == "tracker_designationbatch_publicity":
+    if name in ("tracker_designationbatch_publicity", "tracker_designationbatch_publicity_pdf"):
         return [world.batch.pk]
     if name.startswith("tracker_tierreport_"):
         return [tier_report(code).pk]
+    if name == "tracker_eligibilityresult_by":
+        return [world.home.enterprise.pk, world.tier.pk, 2025]
+    if name.endswith("_export"):
+        return ["xlsx"]
     return []
 
 

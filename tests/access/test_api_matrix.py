@@ -158,7 +158,7 @@ def schema_operations() -> set[tuple[str, str]]:
 
 def url_conf_paths() -> set[str]:
     """Every route of the URL conf outside the admin, as schema-style paths (format suffixes, the
-    browsable API root, the schema and its Swagger UI aside)."""
+    browsable API root, the schema and its Swagger UI, and the site root, a redirect to the admin, aside)."""
     found = set()
 
     def walk(patterns, prefix):
@@ -177,7 +177,7 @@ def url_conf_paths() -> set[str]:
         text = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", text)
         text = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
         text = "/" + text.replace("^", "").replace("$", "")
-        if text.startswith(("/api/schema", "/api/docs")) or text == "/api/v1/":
+        if text.startswith(("/api/schema", "/api/docs")) or text in ("/api/v1/", "/"):
             continue
         paths.add(text)
     return paths

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import subprocess
 
 import pytest
 from django.urls import reverse
@@ -101,3 +102,27 @@ def test_objections_are_recorded_and_resolved_on_the_batch_page(client, admin_us
     })
     candidate.refresh_from_db()
     assert candidate.status == "revoked"
+
+
+def pdf_text(content: bytes, tmp_path) -> str:
+    path = tmp_path / "list.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
+
+
+def test_the_publicity_list_exports_as_a_pdf_with_the_chinese_text_and_an_embedded_font(
+    client, admin_user, batch, tmp_path
+):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:tracker_designationbatch_publicity_pdf", args=[batch.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content, tmp_path)
+    assert "2026年专精特新中小企业2026年第一批公示名单" in text
+    assert "苏工信中小〔2026〕1号" in text
+    assert "2026-06-10 至 2026-06-16" in text and "中小企业处 025-1" in text
+    for header in ["序号", "企业名称", "统一社会信用代码", "设区市", "县（市、区）", "主导产品"]:
+        assert header in text
+    assert "甲公司" in text and "乙公司" in text
+    assert "第 1 页，共 1 页" in text
+    fonts = subprocess.run(["pdffonts", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
+    assert "WenQuanYi" in fonts and " yes " in fonts  # the CJK font, embedded

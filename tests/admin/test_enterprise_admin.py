@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -73,10 +75,10 @@ def test_it_adds_a_metrics_year_inline(admin_client, world):
             "metrics-0-id": world["metrics"].pk,
             "metrics-0-enterprise": enterprise.pk,
             "metrics-0-fiscal_year": "2025",
-            "metrics-0-revenue": "60000000",
+            "metrics-0-revenue": "6000",  # 万元, as the form's label says
             "metrics-1-enterprise": enterprise.pk,
             "metrics-1-fiscal_year": "2024",
-            "metrics-1-revenue": "40000000",
+            "metrics-1-revenue": "4000",
         }
     )
     data.pop("created_at", None)
@@ -163,3 +165,22 @@ def test_the_english_index_shows_english_model_names(admin_client, db):
     content = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Enterprises" in content or "Enterprise" in content
     assert "企业" not in content
+
+
+def test_money_is_entered_in_wan_yuan_and_stored_in_yuan(admin_client, world):
+    metrics = world["metrics"]
+    metrics.revenue = Decimal("123456789.12")
+    metrics.save()
+    url = reverse("admin:tracker_annualmetrics_change", args=[metrics.pk])
+    page = admin_client.get(url)
+    form = page.context["adminform"].form
+    assert form.fields["revenue"].label == "营业收入（万元）"
+    assert form["revenue"].value() == "12345.678912"  # exactly the stored yuan, in 万元
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: "" if value is None else value for name, value in data.items()}
+    data["rd_expense"] = "250.5"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    metrics.refresh_from_db()
+    assert metrics.rd_expense == Decimal("2505000.00")
+    assert metrics.revenue == Decimal("123456789.12")  # saved unchanged: not rounded to 万元

@@ -84,7 +84,7 @@ def test_it_shows_current_results_on_the_enterprise_page(staff_client, evaluated
     page = staff_client.get(reverse("admin:tracker_enterprise_change", args=[enterprise.pk]))
     html = page.content.decode()
     assert "当前认定条件评价" in html
-    assert reverse("admin:tracker_eligibilityresult_change", args=[result.pk]) in html
+    assert f"/admin/tracker/eligibilityresult/by/{result.enterprise_id}/{result.tier_id}/{result.fiscal_year}/" in html
     assert result.ruleset.version in html
 
 
@@ -136,3 +136,54 @@ def test_it_previews_a_draft_against_the_active_ruleset(staff_client, world):
     assert response.status_code == 200
     assert response.context["previews"][0]["draft"] == "MIIT-2022-63-draft"
     assert "预览与现行标准的差异" in response.content.decode()
+
+
+def test_a_result_keeps_its_address_across_recomputes(staff_client, evaluated):
+    """Addressed by enterprise, tier and year, a link leads to today's row even after the pipeline
+    rewrote it under a new id."""
+    result = evaluated["result"]
+    url = f"/admin/tracker/eligibilityresult/by/{result.enterprise_id}/{result.tier_id}/{result.fiscal_year}/"
+    assert staff_client.get(url)["Location"] == reverse("admin:tracker_eligibilityresult_change", args=[result.pk])
+    EligibilityResult.objects.filter(pk=result.pk).delete()
+    rewritten = EligibilityResult.objects.create(
+        **{f.attname: getattr(result, f.attname) for f in EligibilityResult._meta.concrete_fields if not f.primary_key}
+    )
+    assert staff_client.get(url)["Location"] == reverse("admin:tracker_eligibilityresult_change", args=[rewritten.pk])
+    assert staff_client.get(url.replace(f"/{result.fiscal_year}/", "/1999/")).status_code == 404
+
+
+def test_the_result_list_shows_the_failing_criteria_set_based(staff_client, evaluated, django_assert_max_num_queries):
+    result = evaluated["result"]
+    EligibilityResult.objects.filter(pk=result.pk).update(status="not_eligible", failed_nodes=b"\x03", failing_count=1)
+    url = reverse("admin:tracker_eligibilityresult_changelist")
+    staff_client.get(url)
+    with django_assert_max_num_queries(14):
+        page = staff_client.get(url + "?status=not_eligible")
+    html = page.content.decode()
+    assert "未达标条件" in html and "研发费用不低于100万元" in html
+    assert "/eligibilityresult/by/" in html and "导出差距明细" in html
+    changes = staff_client.get(reverse("admin:tracker_tierchange_changelist")).content.decode()
+    assert "研发费用不低于100万元" in changes  # what fails now, from the result the change led to
+
+
+@pytest.mark.parametrize("query", ["cluster=1", "county=320506", "evaluated_at__gte=2020-01-01", "to_status=eligible"])
+def test_results_and_tier_changes_filter_like_the_office_reads_them(staff_client, evaluated, query):
+    for name in ("eligibilityresult", "tierchange"):
+        if query.startswith(("evaluated_at", "to_status")) and (name == "tierchange") == query.startswith("evaluated"):
+            continue
+        assert staff_client.get(reverse(f"admin:tracker_{name}_changelist") + "?" + query).status_code == 200
+
+
+def test_staff_text_is_chinese(staff_client, evaluated):
+    run_page = staff_client.get(reverse("admin:tracker_evaluationrun_change", args=[evaluated["run"].pk]))
+    assert "RunChunk object" not in run_page.content.decode()
+    result = evaluated["result"]
+    page = staff_client.get(reverse("admin:tracker_eligibilityresult_change", args=[result.pk])).content.decode()
+    assert f"{evaluated['enterprise'].name} · {evaluated['tier'].name_zh} · {result.fiscal_year} 年度" in page
+
+
+def test_the_site_root_leads_to_the_admin_and_the_tier_app_comes_first(staff_client):
+    assert staff_client.get("/")["Location"] == reverse("admin:index")
+    page = staff_client.get(reverse("admin:index"))
+    assert page.context["app_list"][0]["app_label"] == "tracker"
+    assert 'href="/api/docs/"' in page.content.decode()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.publicity_pdf import publicity_pdf, publicity_period, publicity_title
 from tracker.models import BatchReview, DesignationBatch, Objection
 from tracker.models.evaluation import ResultStatus
 from tracker.services import batches as batch_services
@@ -255,6 +256,9 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
         return [
             path("<int:pk>/step/<str:step>/", view(self.step_view), name="tracker_designationbatch_step"),
             path("<int:pk>/publicity.xlsx", view(self.publicity_view), name="tracker_designationbatch_publicity"),
+            path(
+                "<int:pk>/publicity.pdf", view(self.publicity_pdf_view), name="tracker_designationbatch_publicity_pdf"
+            ),
             *super().get_urls(),
         ]
 
@@ -274,15 +278,21 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
             raise PermissionDenied
         return publicity_response(self._batch(request, pk), user=request.user)
 
+    def publicity_pdf_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = self._batch(request, pk)
+        response = HttpResponse(publicity_pdf(batch, user=request.user), content_type="application/pdf")
+        response["Content-Disposition"] = f"attachment; filename=publicity-{batch.pk}.pdf"
+        return response
+
 
 def publicity_response(batch: DesignationBatch, *, user) -> HttpResponse:
     """The 公示 list in the official column order (序号, 企业名称, 统一社会信用代码, 设区市, 县（市、区）…),
     with the rows ``user`` may see."""
     headers, rows = batch_services.publicity_list(batch=batch, user=user)
-    kind = _("复核结果") if batch.kind == DesignationBatch.Kind.REVIEW else ""
-    title = f"{batch.year}年{batch.tier.name_zh}{batch.name}{kind}公示名单"
-    period = f"{batch.publicity_start or '—'} 至 {batch.publicity_end or '—'}"
-    notice = f"公示期：{period}。异议受理：{batch.objection_contact or '—'}"
+    title = publicity_title(batch)
+    notice = f"公示期：{publicity_period(batch)}。异议受理：{batch.objection_contact or '—'}"
     content = write_tables(
         [
             Table(

@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import display
+from tracker.admin import display, export_columns
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values
 from tracker.admin.enterprises import looks_like_uscc
+from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import ClusterFilter, RegionFilter, TierFilter, ValidUntilFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
@@ -50,7 +51,8 @@ class DesignationForm(VersionedForm):
 
 
 @admin.register(Designation)
-class DesignationAdmin(VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+class DesignationAdmin(ExportMixin, VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+    exports = [("xlsx", export_columns.DESIGNATIONS, _("导出 Excel"))]
     form = DesignationForm
     list_display = [
         "enterprise",

@@ -5,12 +5,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import display
+from tracker.admin import display, export_columns
 from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin, adopt, form_values, mark_formset_saved
 from tracker.admin.enterprise_archive import ArchivedFilter, EnterpriseArchiveAdminMixin
 from tracker.admin.explanation import status_badge
+from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.links import result_url
+from tracker.admin.money import WanYuanFormMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
 from tracker.services import enterprises as enterprise_services
@@ -71,7 +74,7 @@ class ClusterMembershipInline(VisibleAdminMixin, admin.TabularInline):
     extra = 0
 
 
-class AnnualMetricsInline(VisibleAdminMixin, admin.TabularInline):
+class AnnualMetricsInline(WanYuanFormMixin, VisibleAdminMixin, admin.TabularInline):
     """The headline figures per year; the full set of facts is on each year's own page."""
 
     model = AnnualMetrics
@@ -82,7 +85,8 @@ class AnnualMetricsInline(VisibleAdminMixin, admin.TabularInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(EnterpriseArchiveAdminMixin, VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+class EnterpriseAdmin(ExportMixin, EnterpriseArchiveAdminMixin, VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+    exports = [("xlsx", export_columns.ENTERPRISES, _("导出 Excel"))]
     form = EnterpriseForm
     list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
     list_filter = [ArchivedFilter, RegionFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
@@ -176,7 +180,7 @@ class EnterpriseAdmin(EnterpriseArchiveAdminMixin, VersionedAdminMixin, ServiceA
                     "✓" if r.near_miss else "",
                     r.ruleset.version,
                     r.failing_count,
-                    reverse("admin:tracker_eligibilityresult_change", args=[r.pk]),
+                    result_url(r.enterprise_id, r.tier_id, r.fiscal_year, r.cluster_id),
                     _("逐项评价"),
                 )
                 for r in rows

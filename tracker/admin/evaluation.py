@@ -6,7 +6,7 @@ through tracker.services.runs.run_start, the same path the API and the nightly b
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,18 +14,12 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import display
+from tracker.admin import display, export_columns
 from tracker.admin.base import VisibleAdminMixin
-from tracker.admin.batches import add_to_batch
-from tracker.admin.enterprises import looks_like_uscc
-from tracker.admin.explanation import explanation_html, status_badge
-from tracker.admin.filters import FiscalYearFilter, RegionFilter, TierFilter
+from tracker.admin.exports import ExportMixin
 from tracker.admin.paginator import EstimatedCountPaginator
-from tracker.models import Designation, EligibilityResult, EvaluationRun, RunChunk, TierChange
-from tracker.models.evaluation import ResultStatus
+from tracker.models import EvaluationRun, RunChunk
 from tracker.models.scoping import region_scope
-from tracker.selectors.explanations import explanation_for
-from tracker.services.eligibility import result_explanation
 from tracker.services.runs import run_start
 
 CHUNKS_SHOWN = 50
@@ -83,7 +77,8 @@ class RunChunkInline(VisibleAdminMixin, admin.TabularInline):
 
 
 @admin.register(EvaluationRun)
-class EvaluationRunAdmin(ReadOnlyAdmin):
+class EvaluationRunAdmin(ExportMixin, ReadOnlyAdmin):
+    exports = [("xlsx", export_columns.RUNS, _("导出 Excel"))]
     list_display = [
         "__str__",
         "kind",
@@ -219,184 +214,3 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
         names = {"load": _("读取数据"), "evaluate": _("评价"), "write": _("写入")}
         parts = [f"{names.get(key, key)} {seconds:,.1f}" for key, seconds in (run.timings or {}).items()]
         return "；".join(parts) or display.MISSING
-
-
-class ResultStatusFilter(admin.SimpleListFilter):
-    title = _("结论")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return ResultStatus.choices
-
-    def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() else queryset
-
-
-class NearMissFilter(admin.SimpleListFilter):
-    title = _("接近达标")
-    parameter_name = "near_miss"
-
-    def lookups(self, request, model_admin):
-        return [("1", _("是")), ("0", _("否"))]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(near_miss=self.value() == "1") if self.value() in ("0", "1") else queryset
-
-
-class NotDesignatedFilter(admin.SimpleListFilter):
-    """Results whose enterprise neither holds the result's tier today nor is on its way to it (a
-    candidate, or on public notice): the read layer's ``held_or_pending``."""
-
-    title = _("认定情况")
-    parameter_name = "designated"
-
-    def lookups(self, request, model_admin):
-        return [("0", _("未认定"))]
-
-    def queryset(self, request, queryset):
-        if self.value() != "0":
-            return queryset
-        taken = Designation.objects.filter(
-            enterprise_id=OuterRef("enterprise_id"), tier_id=OuterRef("tier_id")
-        ).held_or_pending(timezone.localdate())
-        return queryset.filter(~Exists(taken))
-
-
-@admin.register(EligibilityResult)
-class EligibilityResultAdmin(ReadOnlyAdmin):
-    list_display = [
-        "enterprise_display",
-        "tier",
-        "fiscal_year",
-        "cluster",
-        "status_display",
-        "score_display",
-        "failing_count",
-        "shortfall_display",
-        "near_miss_display",
-        "ruleset_version",
-        "evaluated_at",
-    ]
-    list_filter = [RegionFilter, TierFilter, ResultStatusFilter, NearMissFilter, FiscalYearFilter, NotDesignatedFilter]
-    list_select_related = ["enterprise", "tier", "cluster", "ruleset"]
-    actions = [add_to_batch]
-    search_fields = ["enterprise__name", "enterprise__uscc"]
-    search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
-    raw_id_fields = ["enterprise"]
-    summary_fields = [
-        "enterprise_display",
-        "tier",
-        "fiscal_year",
-        "cluster",
-        "status_display",
-        "score_display",
-        "failing_count",
-        "shortfall_display",
-        "near_miss_display",
-        "ruleset",
-        "run",
-        "evaluated_at",
-    ]
-    fieldsets = [(None, {"fields": summary_fields}), (_("逐项评价"), {"fields": ["explanation_display"]})]
-    readonly_fields = [*summary_fields, "explanation_display"]
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if looks_like_uscc(term):
-            return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(enterprise__name__icontains=term), False
-
-    def get_object(self, request, object_id, from_field=None):
-        queryset = self.get_queryset(request).select_related("enterprise__region", "run", "ruleset__jurisdiction")
-        try:
-            result = queryset.get(pk=object_id)
-        except (EligibilityResult.DoesNotExist, ValueError):
-            return None
-        result.reader = request.user  # whose permissions decide which facts the explanation shows
-        return result
-
-    def has_add_to_batch_permission(self, request):
-        return request.user.has_perm("tracker.add_designation")
-
-    @admin.display(description=_("企业"), ordering="enterprise_id")
-    def enterprise_display(self, result: EligibilityResult):
-        return enterprise_link(result.enterprise)
-
-    @admin.display(description=_("结论"), ordering="status")
-    def status_display(self, result: EligibilityResult):
-        return status_badge(result.status, result.get_status_display())
-
-    @admin.display(description=_("得分"), ordering="score")
-    def score_display(self, result: EligibilityResult) -> str:
-        return display.MISSING if result.score is None else f"{result.score:g}"
-
-    @admin.display(description=_("差距"), ordering="shortfall")
-    def shortfall_display(self, result: EligibilityResult) -> str:
-        return display.ratio(result.shortfall)
-
-    @admin.display(description=_("接近达标"), ordering="near_miss")
-    def near_miss_display(self, result: EligibilityResult) -> str:
-        return "✓" if result.near_miss else ""
-
-    @admin.display(description=_("标准版本"), ordering="ruleset__version")
-    def ruleset_version(self, result: EligibilityResult) -> str:
-        return result.ruleset.version
-
-    @admin.display(description=_("逐项评价"))
-    def explanation_display(self, result: EligibilityResult):
-        explanation = explanation_for(result.reader, result_explanation(result=result))
-        if explanation and explanation.get("facts_redacted"):
-            note = format_html('<p class="help">{}</p>', _("您没有查看年度指标的权限：各项实际值与差距已隐藏。"))
-            return format_html("{}{}", note, explanation_html(explanation))
-        return explanation_html(explanation)
-
-
-class ChangeFilter(admin.SimpleListFilter):
-    title = _("变化")
-    parameter_name = "change"
-
-    def lookups(self, request, model_admin):
-        return TierChange.Change.choices
-
-    def queryset(self, request, queryset):
-        return queryset.filter(change=self.value()) if self.value() else queryset
-
-
-@admin.register(TierChange)
-class TierChangeAdmin(ReadOnlyAdmin):
-    list_display = [
-        "enterprise_display",
-        "tier",
-        "fiscal_year",
-        "cluster",
-        "change_display",
-        "from_status",
-        "to_status",
-        "created_at",
-        "run",
-    ]
-    list_filter = [RegionFilter, TierFilter, ChangeFilter, FiscalYearFilter, "created_at"]
-    list_select_related = ["enterprise", "tier", "cluster", "run"]
-    fields = [
-        "enterprise_display",
-        "tier",
-        "fiscal_year",
-        "cluster",
-        "change_display",
-        "from_status",
-        "to_status",
-        "run",
-        "created_at",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description=_("企业"), ordering="enterprise_id")
-    def enterprise_display(self, change: TierChange):
-        return enterprise_link(change.enterprise)
-
-    @admin.display(description=_("变化"), ordering="change")
-    def change_display(self, change: TierChange):
-        status = "eligible" if change.change == TierChange.Change.GAINED else "not_eligible"
-        return status_badge(status, change.get_change_display())

@@ -10,9 +10,11 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from tracker.admin import display
-from tracker.admin.ruleset_table import OPERATORS, label_text, threshold_text, variable_unit
+from tracker.admin.ruleset_table import OPERATORS, label_text, require_text, threshold_text, tier_name, variable_unit
+from tracker.models.evaluation import ResultStatus
 from tracker.rules.fields import FIELDS
 
+RESULT_LABELS = dict(ResultStatus.choices)
 OUTCOME_COLORS = {"passed": "#2e7d32", "failed": "#c62828", "unknown": "#9e6a00"}
 STATUS_COLORS = {"eligible": "#2e7d32", "not_eligible": "#c62828", "insufficient_data": "#9e6a00"}
 BADGE = '<span style="color:#fff;background:{};padding:1px 6px;border-radius:3px;white-space:nowrap">{}</span>'
@@ -99,11 +101,11 @@ def _node_rows(explanation: dict):
         value, condition = "", _condition(node)
         if kind == "tier":
             value = _("层级 %(tier)s：%(status)s；已认定：%(designated)s") % {
-                "tier": node.get("tier", ""),
-                "status": node.get("tier_status") or display.MISSING,
+                "tier": tier_name(node.get("tier", "")),
+                "status": RESULT_LABELS.get(node.get("tier_status"), node.get("tier_status")) or display.MISSING,
                 "designated": display.boolean(node.get("designated")),
             }
-            condition = _("要求：%(require)s") % {"require": node.get("require", "")}
+            condition = _("要求：%(require)s") % {"require": require_text(node.get("require", "eligible"))}
         elif kind == "score":
             value = _("得分 %(score)s") % {"score": _points(node.get("score"))}
             condition = _("总分 ≥ %(min)s 分") % {"min": f"{node.get('min_total', 0):g}"}

@@ -44,6 +44,25 @@ class RegionFilter(admin.SimpleListFilter):
         return queryset.within_region(self.value())
 
 
+class CountyFilter(admin.SimpleListFilter):
+    """By county once a province user has chosen a city (a city's users choose counties in RegionFilter)."""
+
+    title = _("县（市、区）")
+    parameter_name = "county"
+
+    def lookups(self, request, model_admin):
+        city = request.GET.get(RegionFilter.parameter_name, "")
+        if not (region_scope(request.user).unrestricted and city):
+            return []
+        counties = Region.objects.current().filter(parent__code=city, level=Region.Level.COUNTY).order_by("code")
+        return [(region.code, region.name) for region in counties]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.within_region(self.value())
+
+
 class ClusterFilter(admin.SimpleListFilter):
     title = _("产业集群")
     parameter_name = "cluster"

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin import display
+from tracker.admin import display, export_columns
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values
 from tracker.admin.enterprises import looks_like_uscc
+from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import FiscalYearFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.money import WanYuanFormMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics
 from tracker.services import metrics as metrics_services
@@ -23,8 +25,9 @@ class AnnualMetricsForm(VersionedForm):
 
 
 @admin.register(AnnualMetrics)
-class AnnualMetricsAdmin(VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+class AnnualMetricsAdmin(ExportMixin, VersionedAdminMixin, WanYuanFormMixin, ServiceAdminMixin, HistoryAdmin):
     form = AnnualMetricsForm
+    exports = [("xlsx", export_columns.METRICS, _("导出 Excel"))]
     list_display = [
         "enterprise",
         "fiscal_year",
@@ -47,7 +50,7 @@ class AnnualMetricsAdmin(VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["enterprise", "fiscal_year", "source"]}),
         (
-            _("财务（元）"),
+            _("财务（万元）"),
             {
                 "fields": [
                     "revenue",

@@ -6,10 +6,12 @@ finds, so a definition the engine would reject still displays (with its odd part
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from tracker.admin import display
+from tracker.rules.fields import FIELDS
+from tracker.rules.variables import VARIABLES
 
 OPERATORS = {
     "eq": "=",
@@ -22,6 +24,24 @@ OPERATORS = {
     "between": "∈",
     "is_true": "",
     "is_false": "",
+}
+# Node kinds and tier requirements as staff say them (the definition's own words are English codes).
+KIND_LABELS = {
+    "all": gettext_lazy("全部满足"),
+    "any": gettext_lazy("任一满足"),
+    "not": gettext_lazy("不成立"),
+    "test": gettext_lazy("指标条件"),
+    "tier": gettext_lazy("层级要求"),
+    "score": gettext_lazy("评分"),
+    "bands": gettext_lazy("分档计分"),
+    "sum": gettext_lazy("累加计分"),
+    "max": gettext_lazy("取最高分"),
+    "item": gettext_lazy("加分项"),
+}
+REQUIRE_LABELS = {
+    "eligible": gettext_lazy("符合认定条件"),
+    "designated": gettext_lazy("已认定"),
+    "either": gettext_lazy("已认定或符合认定条件"),
 }
 _RATIO_HINTS = ("ratio", "share", "growth", "cagr", "margin")
 _MONEY_HINTS = ("revenue", "expense", "financing", "profit", "assets", "liabilities")
@@ -77,8 +97,8 @@ def condition_text(node: dict) -> str:
         return _("以下不成立")
     if kind == "tier":
         return _("要求层级 %(tier)s（%(require)s）") % {
-            "tier": node.get("tier", ""),
-            "require": node.get("require", ""),
+            "tier": tier_name(node.get("tier", "")),
+            "require": require_text(node.get("require", "eligible")),
         }
     if kind == "score":
         dims = "；".join(f"{label_text(d.get('label'))} ≥ {d.get('min', 0)}" for d in node.get("dimensions", []))
@@ -99,6 +119,23 @@ def condition_text(node: dict) -> str:
         return _("取以下各项最高分")
     op = node.get("op", "")
     return f"{OPERATORS.get(op, op)} {threshold_text(node.get('variable', ''), op, node.get('threshold'))}".strip()
+
+
+def require_text(require: str) -> str:
+    return str(REQUIRE_LABELS.get(require, require))
+
+
+def tier_name(code: str) -> str:
+    from tracker.models import Tier  # a handful of rows; the ruleset page and an explanation read it once
+
+    names = dict(Tier.objects.values_list("code", "name_zh"))
+    return names.get(code, code)
+
+
+def variable_label(name: str) -> str:
+    """The Chinese name of a fact or derived figure (营业收入), the code itself if it is unknown."""
+    known = VARIABLES.get(name) or FIELDS.get(name)
+    return known.label_zh if known is not None else name
 
 
 def _rows(node: dict, depth: int):
@@ -125,14 +162,14 @@ def definition_table(definition) -> SafeString:
     rows = format_html_join(
         "",
         '<tr><td style="padding-left:{}em"><code>{}</code></td><td>{}</td><td>{}</td>'
-        "<td><code>{}</code></td><td>{}</td><td>{}</td><td><small>{}</small></td></tr>",
+        "<td>{}</td><td>{}</td><td>{}</td><td><small>{}</small></td></tr>",
         (
             (
                 0.5 + 1.5 * depth,
                 node.get("id", ""),
                 label_text(node.get("label")),
-                kind or "",
-                node.get("variable", ""),
+                KIND_LABELS.get(kind, kind or ""),
+                variable_label(node["variable"]) if node.get("variable") else "",
                 condition_text({**node, "kind": kind}) if kind != "item" else condition_text({**node, "kind": "test"}),
                 points,
                 node.get("reference", ""),

@@ -116,6 +116,9 @@ class RunChunk(models.Model):
         ordering = ["run", "first_id"]
         constraints = [models.UniqueConstraint(fields=["run", "first_id"], name="chunk_unique_start_per_run")]
 
+    def __str__(self) -> str:
+        return _("分片 %(first)s–%(last)s") % {"first": self.first_id, "last": self.last_id}
+
 
 class ResultStatus(models.TextChoices):
     ELIGIBLE = "eligible", _("符合")
@@ -220,7 +223,12 @@ class EligibilityResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.enterprise_id} · {self.tier_id} · {self.fiscal_year}: {self.status}"
+        # The page title and breadcrumbs of a result: who, which tier, which year (select the relations).
+        return _("%(enterprise)s · %(tier)s · %(year)s 年度") % {
+            "enterprise": self.enterprise.name,
+            "tier": self.tier.name_zh,
+            "year": self.fiscal_year,
+        }
 
 
 class TierChangeQuerySet(RegionScopedQuerySet):

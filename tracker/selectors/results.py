@@ -23,10 +23,11 @@ def failing_criteria(results: Iterable[EligibilityResult]) -> dict[int, list[dic
     on it; a test adds variable, operator and threshold). The rulesets of all the results are read in one query."""
     results = list(results)
     rulesets = Ruleset.objects.select_related("jurisdiction").in_bulk({r.ruleset_id for r in results})
+    engines = {pk: engine_ruleset(ruleset) for pk, ruleset in rulesets.items()}  # once per ruleset, not per row
     out = {}
     for result in results:
-        ruleset = rulesets.get(result.ruleset_id)
-        out[result.pk] = [] if ruleset is None else _decode(engine_ruleset(ruleset), result.failed_nodes)
+        engine = engines.get(result.ruleset_id)
+        out[result.pk] = [] if engine is None else _decode(engine, result.failed_nodes)
     return out
 
 
