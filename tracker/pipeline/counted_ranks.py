@@ -63,22 +63,24 @@ class CountedRanks:
 
 def larger_counts(fiscal_year: int, pairs: list[tuple[int, float]]) -> list[int]:
     """For each (cluster, revenue): how many members of the cluster have a larger revenue. One query;
-    the server visits the members of the clusters asked about, through the membership's cluster index
-    and the metrics' (enterprise, fiscal year) index."""
+    the server visits the members of the clusters asked about (the membership's cluster index), and
+    each one's revenue in the (fiscal year, enterprise) index that carries it, without the table."""
     if not pairs:
         return []
     m, a = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table
     values = ", ".join(["(%s, %s, CAST(%s AS DOUBLE PRECISION))"] * len(pairs))
     params: list = [v for i, (cluster_id, revenue) in enumerate(pairs) for v in (i, cluster_id, revenue)]
+    # The clusters again as constants: the planner sees how many members it will visit.
+    clusters = sorted({cluster_id for cluster_id, _ in pairs})
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH q (i, cluster_id, revenue) AS (VALUES {values}) "
             f"SELECT q.i, count(a.enterprise_id) FROM q "
-            f"JOIN {m} m ON m.cluster_id = q.cluster_id "
-            f"LEFT JOIN {a} a ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s "
+            f"JOIN {m} m ON m.cluster_id = q.cluster_id AND m.cluster_id IN ({', '.join(['%s'] * len(clusters))}) "
+            f"LEFT JOIN {a} a ON a.fiscal_year = %s AND a.enterprise_id = m.enterprise_id "
             f"AND CAST(a.revenue AS DOUBLE PRECISION) > q.revenue "
             f"GROUP BY q.i",
-            [*params, fiscal_year],
+            [*params, *clusters, fiscal_year],
         )
         counted = dict(cursor.fetchall())
     # A cluster with no members at all has no row: nobody is larger.
