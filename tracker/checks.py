@@ -79,3 +79,27 @@ def shared_cache_configured(app_configs=None, **kwargs):
             id="tidu.W002",
         )
     ]
+
+
+@register(deploy=True)
+def task_limits_consistent(app_configs=None, **kwargs):
+    """Several worker hosts share one Redis: a message a worker has not acknowledged goes to another
+    worker after the visibility timeout, so the timeout must outlast the chunks a worker holds (the
+    one it runs and the ones it prefetched) at their hard time limit, and the soft limit must come
+    first so a chunk can give up cleanly (docs/operations.md, "More hosts")."""
+    soft, hard = settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT
+    held = settings.CELERY_WORKER_PREFETCH_MULTIPLIER + 1
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    problems = []
+    if not soft < hard:
+        problems.append(Warning(
+            f"CELERY_TASK_SOFT_TIME_LIMIT ({soft} s) is not below CELERY_TASK_TIME_LIMIT ({hard} s).",
+            hint="A chunk must be told to stop before it is killed.", id="tidu.W002",
+        ))
+    if not visibility > hard * held:
+        problems.append(Warning(
+            f"CELERY_VISIBILITY_TIMEOUT ({visibility} s) is not above the hard time limit × {held} ({hard * held} s): "
+            "Redis would hand a chunk still running to a second worker.",
+            hint="Raise CELERY_VISIBILITY_TIMEOUT (docs/operations.md, More hosts).", id="tidu.W003",
+        ))
+    return problems

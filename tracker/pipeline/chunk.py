@@ -14,7 +14,7 @@ from django.utils import timezone
 from tracker import rules
 from tracker.models import EvaluationRun, RunChunk, Tier
 from tracker.observability import metrics
-from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
+from tracker.pipeline.cluster_ranks import ClusterRevenueRanks, RevenueRanks
 from tracker.pipeline.evaluation_plan import Evaluation, evaluate_changed
 from tracker.pipeline.facts_loader import (
     ChunkFacts,
@@ -112,7 +112,7 @@ class _RunContext:
     tier_index: dict[str, int]
     parameters: dict
     near_miss: rules.NearMiss
-    ranks: ClusterRevenueRanks
+    ranks: RevenueRanks
     per_cluster: frozenset[str]
 
     @classmethod

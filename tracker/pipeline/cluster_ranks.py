@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Protocol
 
 import numpy as np
 from django.db import connection
 from django.utils import timezone
 
 from tracker.models import AnnualMetrics, ClusterMembership, Enterprise
+from tracker.pipeline.counted_ranks import CountedRanks
 from tracker.pipeline.fetch import fetch_columns, is_postgresql
 
-# Rows saved this long before the snapshot was read are re-read when it is patched: a transaction
-# that stamped updated_at earlier but committed after the read is still picked up.
-PATCH_MARGIN = dt.timedelta(minutes=10)
+# A run listing at most this many enterprises (an edit, a small batch) has its ranks counted by the
+# server over the affected clusters (tracker/pipeline/counted_ranks.py) instead of from the snapshot.
+COUNTED_UP_TO = 20
+
+# When the patch cannot bound late commits by the transactions open at the read (it does not see
+# other roles' sessions), it re-reads the rows saved this long before the snapshot.
+BLIND_PATCH_MARGIN = dt.timedelta(minutes=10)
+# Else: the rows saved since the oldest transaction open at the read began, less this margin for
+# an application host's clock behind the database's and for a row stamped just before its
+# transaction's first statement.
+PATCH_MARGIN = dt.timedelta(seconds=5)
+
+
+class RevenueRanks(Protocol):
+    def rank(self, fiscal_year: int, cluster_ids: np.ndarray, revenue: np.ndarray) -> np.ndarray: ...
+
+    def revenue_of(self, fiscal_year: int, enterprise_ids: np.ndarray) -> np.ndarray: ...
 
 
 class ClusterRevenueRanks:
@@ -22,12 +38,15 @@ class ClusterRevenueRanks:
 
     A rank compares an enterprise with every member of the cluster, not just the chunk, so a worker
     reads every member's revenue once (one query: a few seconds at a million enterprises) and ranks
-    by binary search. A full run reads it afresh. A run over listed enterprises — an edit, an
-    incremental catch-up — patches the snapshot instead: the memberships and revenues of the listed
-    enterprises, and of any whose metrics were saved since the snapshot, are read again, so an edit
-    is ranked with current figures within seconds. The snapshot is read afresh after
-    ``max_age_seconds`` whatever happens, which bounds what a change made around the services (no
-    ``updated_at``, no on-change run) can leave stale; the nightly full run always reads it afresh.
+    by binary search. A full run reads it afresh. A run over a few listed enterprises (an edit) does
+    not use it: the server counts those ranks (``CountedRanks``), so a worker's first edit does not
+    wait for the snapshot. A larger listed run — an incremental catch-up, an import — patches the
+    snapshot: the memberships and revenues of the listed enterprises, of those an edit re-ranked
+    since, and of any whose metrics were saved since the snapshot was read, are read again. A row
+    saved by a transaction that committed after the read is picked up: "since" starts when the
+    oldest transaction then open began. The snapshot is read afresh after ``max_age_seconds``
+    whatever happens, which bounds what a change made around the services (no ``updated_at``, no
+    on-change run) can leave stale; the nightly full run always reads it afresh.
     """
 
     def __init__(self, *, max_age_seconds: float = 1800.0):
@@ -35,19 +54,24 @@ class ClusterRevenueRanks:
         self._year: int | None = None
         self._run_key: object = None
         self._loaded_at = 0.0
-        self._read_at: dt.datetime | None = None
+        self._read_since: dt.datetime | None = None
         # The snapshot: one row per membership with a revenue, as read (and patched).
         self._rows = {name: np.empty(0, dtype=np.int64) for name in ("cluster_id", "enterprise_id")}
         self._rows["revenue"] = np.empty(0)
         self._sorted: dict[int, np.ndarray] = {}
         self._members = np.empty(0, dtype=np.int64)
         self._member_revenue = np.empty(0)
+        # Enterprises edited (and ranked by counting) since the snapshot: patched in on its next use.
+        self._edited: set[int] = set()
 
-    def for_run(self, run_key: object, *, enterprise_ids: np.ndarray | None = None) -> ClusterRevenueRanks:
-        """Use the snapshot for a chunk of run ``run_key``; ``enterprise_ids`` are the chunk's listed
+    def for_run(self, run_key: object, *, enterprise_ids: np.ndarray | None = None) -> RevenueRanks:
+        """The ranks for a chunk of run ``run_key``; ``enterprise_ids`` are the chunk's listed
         enterprises (None for a full run's id range)."""
         new_run = run_key != self._run_key
         self._run_key = run_key
+        if enterprise_ids is not None and len(enterprise_ids) <= COUNTED_UP_TO:
+            self._edited.update(int(i) for i in enterprise_ids)
+            return CountedRanks()
         if enterprise_ids is None:
             if new_run:
                 self._year = None
@@ -85,17 +109,20 @@ class ClusterRevenueRanks:
     def _refresh(self, fiscal_year: int) -> None:
         if self._year == fiscal_year and self._fresh():
             return
-        self._read_at, self._loaded_at = timezone.now(), time.monotonic()
+        self._read_since, self._loaded_at = _saved_since_bound(), time.monotonic()
         self._rows = _member_revenues(fiscal_year, enterprise_ids=None)
+        self._edited = set()
         self._year = fiscal_year
         self._index()
 
     def _patch(self, enterprise_ids: np.ndarray, *, with_saved_since: bool) -> None:
         if with_saved_since:
-            since = self._read_at - PATCH_MARGIN
+            since, self._read_since = self._read_since, _saved_since_bound()
             saved = AnnualMetrics.objects.filter(fiscal_year=self._year, updated_at__gte=since)
             enterprise_ids = np.union1d(enterprise_ids, list(saved.values_list("enterprise_id", flat=True)))
-            self._read_at = timezone.now()
+        if self._edited:
+            enterprise_ids = np.union1d(enterprise_ids, np.fromiter(self._edited, dtype=np.int64))
+            self._edited = set()
         fresh = _member_revenues(self._year, enterprise_ids=enterprise_ids)
         keep = ~np.isin(self._rows["enterprise_id"], enterprise_ids)
         self._rows = {name: np.concatenate([column[keep], fresh[name]]) for name, column in self._rows.items()}
@@ -137,17 +164,20 @@ def _member_revenues(fiscal_year: int, *, enterprise_ids: np.ndarray | None) -> 
     return fetch_columns(sql, params, [("cluster_id", "int8"), ("enterprise_id", "int8"), ("revenue", "float8")])
 
 
-def revenue_rank(*, fiscal_year: int, cluster_id: int, revenue: float | None) -> int | None:
-    """One member's rank, counted by the server: what ``ClusterRevenueRanks.rank`` gives for it,
-    without reading every member's revenue (for explaining a single stored result)."""
-    if revenue is None or np.isnan(float(revenue)):
-        return None
-    m, a, e = ClusterMembership._meta.db_table, AnnualMetrics._meta.db_table, Enterprise._meta.db_table
+def _saved_since_bound() -> dt.datetime:
+    """Taken before a read: every row the read cannot see (committed after it) was saved at or after
+    the returned time. Such a row's transaction was open at this moment or began later, and a row is
+    stamped after its transaction began — so the bound is when the oldest transaction open now in
+    this database began, less ``PATCH_MARGIN``."""
+    if not is_postgresql():
+        return timezone.now() - BLIND_PATCH_MARGIN
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FROM {m} m JOIN {a} a ON a.enterprise_id = m.enterprise_id AND a.fiscal_year = %s "
-            f"JOIN {e} e ON e.id = m.enterprise_id AND e.archived_at IS NULL "
-            f"WHERE m.cluster_id = %s AND a.revenue > %s",
-            [fiscal_year, cluster_id, float(revenue)],
+            "SELECT clock_timestamp(), min(xact_start), bool_or(query = '<insufficient privilege>') "
+            "FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid()"
         )
-        return 1 + cursor.fetchone()[0]
+        now, oldest, blind = cursor.fetchone()
+    if blind:  # sessions of other roles hide their transactions: fall back to a wide margin
+        return now - BLIND_PATCH_MARGIN
+    return min(now, oldest or now) - PATCH_MARGIN

@@ -9,7 +9,7 @@ import numpy as np
 from django.db import connection
 
 from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region, Tier
-from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
+from tracker.pipeline.cluster_ranks import RevenueRanks
 from tracker.pipeline.columns import ENTERPRISE_ATTRIBUTES, METRICS, encoded
 from tracker.pipeline.fetch import fetch_columns
 from tracker.rules import FactTable
@@ -123,7 +123,7 @@ def fiscal_years(fiscal_year: int) -> list[int]:
 
 
 def load_chunk_facts(
-    *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: ClusterRevenueRanks, per_cluster: frozenset[str]
+    *, part: Slice, fiscal_year: int, as_of: dt.date, cluster_ranks: RevenueRanks, per_cluster: frozenset[str]
 ) -> ChunkFacts:
     """Read everything the engine needs for ``part`` with a handful of set-based queries."""
     part = part.registered()
@@ -164,7 +164,7 @@ def assemble(
     *,
     metrics: dict[str, dict[int, np.ndarray]],
     fiscal_year: int,
-    cluster_ranks: ClusterRevenueRanks,
+    cluster_ranks: RevenueRanks,
     revenue: np.ndarray | None = None,
 ) -> ChunkFacts:
     """The engine's fact tables. Revenue ranks use each enterprise's revenue in ``metrics``, or

@@ -26,7 +26,7 @@ from django.db import connection
 
 from tracker import rules
 from tracker.models import AnnualMetrics, EvaluationRun, InputDigest
-from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
+from tracker.pipeline.cluster_ranks import RevenueRanks
 from tracker.pipeline.evaluation_plan import ruleset_plan
 from tracker.pipeline.facts_loader import (
     METRICS_ROW_HASH,
@@ -70,7 +70,7 @@ def digests_check(
     profiles: Profiles,
     fiscal_year: int,
     as_of: dt.date,
-    cluster_ranks: ClusterRevenueRanks,
+    cluster_ranks: RevenueRanks,
     catalog: RulesetCatalog,
     settings_signature: int,
     per_cluster: frozenset[str],

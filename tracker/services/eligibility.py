@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from tracker import rules
 from tracker.models import Designation, EligibilityResult, Enterprise, Tier
 from tracker.models.metrics import METRIC_FIELDS
-from tracker.pipeline.cluster_ranks import revenue_rank
+from tracker.pipeline.counted_ranks import revenue_rank
 from tracker.pipeline.facts_loader import YEARS_BACK, per_cluster_tiers
 from tracker.rules.definition import tier_references
 from tracker.selectors.rulesets import RulesetCatalog, engine_parameters, engine_ruleset, near_miss_rule
