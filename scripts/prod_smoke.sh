@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STEPS=(health_names_what_is_missing nightly_through_the_worker health_ok admin_login admin_css_served metrics
+STEPS=(health_names_what_is_missing nightly_through_the_worker report health_ok admin_login admin_css_served metrics
        json_logs_carry_run_and_chunk every_log_line_is_json)
 
 PG="-h 127.0.0.1 -U postgres"
@@ -122,7 +122,8 @@ health_shows() {  # health_shows CHECK…: every named check is ok
 step_health_names_what_is_missing() {
   wait_for 60 "a worker and beat reporting in /health/" health_shows database broker workers beat
   http "$web/health/" 503
-  [ "$(json "body['failing']")" = "['nightly']" ] || fail "before any nightly run, /health/ should name only 'nightly'"
+  [ "$(json "body['failing']")" = "['nightly', 'report']" ] ||
+    fail "before any nightly run, /health/ should name only 'nightly' and 'report'"
 }
 
 step_nightly_through_the_worker() {
@@ -134,6 +135,13 @@ step_nightly_through_the_worker() {
   local row
   row=$(psql $PG -d "$db" -tAc "SELECT chunks_done, chunks_total, changed > 0 FROM tracker_evaluationrun WHERE kind = 'nightly'")
   [ "$row" = "5|5|t" ] || fail "nightly run: chunks done|total|wrote results = $row, expected 5|5|t"
+}
+
+step_report() {  # the run's completion builds the province's and the 13 cities' reports in the worker
+  reports_done() {
+    [ "$(psql $PG -d "$db" -tAc "SELECT count(*) FROM tracker_tierreport WHERE nightly AND NOT stale")" = 14 ]
+  }
+  wait_for 180 "the 14 nightly tier reports" reports_done
 }
 
 step_health_ok() {

@@ -58,8 +58,12 @@ def test_what_each_role_may_do(regions):
     assert "tracker.publish_ruleset" not in codenames("province_staff")
     assert "tracker.change_ruleset" in codenames("province_staff")
     assert {"tracker.publish_ruleset", "tracker.delete_enterprise", "auth.change_user"} <= codenames("province_admin")
-    assert codenames("integrator_rw") == codenames("region_staff")
+    # Building a tier report by hand is for staff: integrators read reports only.
+    assert codenames("integrator_rw") == codenames("region_staff") - {"tracker.add_tierreport"}
     assert codenames("integrator_ro") == codenames("read_only")
+    assert all("tracker.view_tierreport" in codenames(role) for role in ROLES)
+    assert {role for role in ROLES if "tracker.add_tierreport" in codenames(role)} == {
+        "province_admin", "province_staff", "region_staff"}
 
 
 def test_a_grant_sets_one_role_the_office_and_an_audit_row(regions):

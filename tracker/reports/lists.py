@@ -75,10 +75,16 @@ class ListContext:
 def changes(context: ListContext, *, since) -> list[ChangeRow]:
     """Every tier gained or lost since the previous report (or, without one, in this report's run)."""
     events = context.within(TierChange.objects.all())
-    if since is not None and since.run_id:
+    if since is not None and since.run_id and since.run_id < context.run.pk:
+        # Runs are numbered in order: the events of the runs after the previous report's, up to this
+        # report's (on-change runs between nights included); events without a run by their time.
         previous_end = EvaluationRun.objects.filter(pk=since.run_id).values_list("finished_at", flat=True).first()
-        events = events.filter(created_at__gt=previous_end) if previous_end else events.filter(run_id=context.run.pk)
-        events = events.filter(created_at__lte=context.run.finished_at)
+        events = events.filter(
+            Q(run_id__gt=since.run_id, run_id__lte=context.run.pk)
+            | Q(run__isnull=True, created_at__gt=previous_end or context.run.created_at)
+        )
+    elif since is not None and since.run_id == context.run.pk:
+        events = events.none()  # the same run as the previous report: nothing has changed since
     else:
         events = events.filter(run_id=context.run.pk)
     rows = context.capped("changes", events.order_by("-created_at", "-id").values(

@@ -62,7 +62,6 @@ def load_source(*, data_date: dt.date, previous_data_date: dt.date | None, regio
         results.filter(cluster__isnull=True).order_by()
         .values_list("tier_id", "enterprise__memberships__cluster_id", "enterprise__region_id", "status", "near_miss")
         .annotate(n=Count("id"))
-        .filter(enterprise__memberships__cluster_id__isnull=False)
     )
     by_own_cluster = (
         results.filter(cluster__isnull=False).order_by()
@@ -101,16 +100,16 @@ def load_source(*, data_date: dt.date, previous_data_date: dt.date | None, regio
     horizon = data_date + dt.timedelta(days=settings.TIDU["REVIEW_DUE_DAYS"])
     due = designations.held_on(data_date).filter(
         Q(status="review_due") | Q(valid_until__lte=horizon)
-    ).values_list("tier_id", "cluster_id", "enterprise_id", "enterprise__region_id").distinct()
+    ).order_by().values_list("tier_id", "cluster_id", "enterprise_id", "enterprise__region_id").distinct()
     since = previous_data_date or data_date - dt.timedelta(days=1)
     expired = designations.filter(
         valid_until__gte=since, valid_until__lt=data_date, status__in=["active", "review_due", "renewed", "expired"]
-    ).values_list("tier_id", "cluster_id", "enterprise_id", "enterprise__region_id").distinct()
+    ).order_by().values_list("tier_id", "cluster_id", "enterprise_id", "enterprise__region_id").distinct()
     return Source(
         data_date=data_date,
         previous_data_date=previous_data_date,
         results=list(grouped),
-        cluster_results=list(by_membership) + list(by_own_cluster),
+        cluster_results=[row for row in by_membership if row[1] is not None] + list(by_own_cluster),
         titles=list(keys.values()),
         memberships=dict(memberships),
         review_due=list(due),
