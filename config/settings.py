@@ -196,6 +196,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner line at every start
+# Attempts and lockouts are operated with axes' commands (docs/operations.md), not admin pages.
+AXES_ENABLE_ADMIN = False
 AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
 # Behind nginx the client address is in X-Forwarded-For; without a proxy that header is the client's
 # own invention (a way around the lockout), so only REMOTE_ADDR counts.
@@ -224,6 +226,9 @@ CONTENT_SECURITY_POLICY = {
 
 # API tokens (django-rest-knox, docs/accounts.md): hashed, named, expiring; `Authorization: Token …`.
 KNOX_TOKEN_MODEL = "tracker.ApiToken"  # noqa: S105 (a model name, not a secret)
+# Knox's migrations create its own token table even when the model is swapped out (as here); without
+# them no such table exists (a stray one references auth_user and breaks the test database's flush).
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
 
 # Celery: without a broker, tasks run eagerly in-process (the embedded default).

@@ -3,8 +3,8 @@
 # its own) with demo data, gunicorn with DEBUG off. Fails on any 5xx, any answer that does not match the
 # schema (status, content type, headers, body), and the other checks of `--checks all`.
 #
-# Bounded: a fixed seed and few examples per operation (API_FUZZ_EXAMPLES, default 4), one worker; a
-# few minutes on 2 cores. Every operation is included: POST /api/v1/runs/ runs a recompute in-process
+# Bounded: a fixed seed, few examples per operation (API_FUZZ_EXAMPLES, default 4), one worker, and a
+# time budget for the whole run (API_FUZZ_SECONDS, default 300). Every operation is included: POST /api/v1/runs/ runs a recompute in-process
 # (no broker here), which on 200 demo enterprises takes well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 PG="-h 127.0.0.1 -U postgres"
 db=${API_FUZZ_DB:-tidu_apifuzz_$$}
 examples=${API_FUZZ_EXAMPLES:-4}
+seconds=${API_FUZZ_SECONDS:-300}
 work=$(mktemp -d)
 server_pid=""
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -46,7 +47,7 @@ for _ in $(seq 1 60); do curl -fs -o /dev/null "http://127.0.0.1:$port/api/docs/
 status=0
 .venv/bin/schemathesis run "http://127.0.0.1:$port/api/schema/" \
   --checks all --header "Authorization: Token $token" \
-  --phases examples,coverage,fuzzing --max-examples "$examples" --seed 20261202 --workers 1 \
+  --phases examples,coverage,fuzzing --max-examples "$examples" --seed 20261202 --workers 1 --max-time "$seconds" \
   --request-timeout 60 --no-color --continue-on-failure --generation-database none \
   --suppress-health-check all || status=$?
 if [ "$status" != 0 ]; then

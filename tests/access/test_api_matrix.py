@@ -368,6 +368,7 @@ def expected(resource: str, action: str, persona: str) -> int:
 
 
 PERSONAS = ["anonymous", "no_role", *ROLES]
+BODILESS_STEPS = {("batch", "publicize"), ("batch", "publish"), ("batch", "withdraw")}
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[1].upper()} {r[0]}")
@@ -379,6 +380,8 @@ def test_each_persona_gets_the_expected_status_for_an_object_of_its_region(world
     for persona in PERSONAS:
         obj = requests.target(resource, HOME, action) if "{" in path else None
         body = requests.body(resource, HOME, method, obj) if method in ("post", "put", "patch") else None
+        if (resource, action) in BODILESS_STEPS:
+            body = {}  # a step takes only its own optional fields: any other key is an unknown field (400)
         if method == "post" and resource == "enterprise":
             body["uscc"] = make_uscc(HOME)  # a new code for each creation
         response = call(api_client(world, persona), method, fill(path, obj), body)
