@@ -21,6 +21,14 @@ ALTER TABLE tracker_designation ADD CONSTRAINT designation_holding_no_overlap EX
 DROP_SQL = "ALTER TABLE tracker_designation DROP CONSTRAINT IF EXISTS designation_holding_no_overlap"
 
 
+class BtreeGistOnPostgres(BtreeGistExtension):
+    """Django's operation checks the vendor going forwards only; SQLite must migrate back too."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 def add_overlap_constraint(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(OVERLAP_SQL)
@@ -39,7 +47,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        BtreeGistExtension(),
+        BtreeGistOnPostgres(),
         migrations.AlterModelOptions(
             name='enterprise',
             options={'ordering': ['id'], 'permissions': [('override_uscc_check', '可保存校验位不符的统一社会信用代码'), ('hard_delete_enterprise', '可彻底删除企业及其认定、指标和评价结果')], 'verbose_name': '企业', 'verbose_name_plural': '企业'},

@@ -77,6 +77,15 @@ def locked(instance: models.Model, *, expected_version: int | None = None) -> mo
     return current
 
 
+def refreshed(target: models.Model, saved: models.Model) -> models.Model:
+    """Give the caller's instance the values of the row as saved (callers that hold on to the object
+    they passed see the update), and return the saved one."""
+    if target is not saved:
+        for field in saved._meta.concrete_fields:
+            setattr(target, field.attname, getattr(saved, field.attname))
+    return saved
+
+
 def save_changes(instance: models.Model, changed: list[str], *, user=None, reason: str = "") -> models.Model:
     """Validate a locked row (``locked``) and write only the ``changed`` fields, its version and
     ``updated_at``: a partial update writes the fields it names and nothing else."""

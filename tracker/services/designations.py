@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from tracker.models import Designation
 from tracker.models.designations import ALLOWED_TRANSITIONS, HOLDING_STATUSES, DesignationStatus
-from tracker.services.common import apply_changes, enterprise_write_check, locked, save_changes, save_validated
+from tracker.services.common import (
+    apply_changes,
+    enterprise_write_check,
+    locked,
+    refreshed,
+    save_changes,
+    save_validated,
+)
 from tracker.services.facts_changed import facts_changed
 
 
@@ -180,7 +187,7 @@ def designation_update(
     change must follow the lifecycle (docs/architecture.md, "Domain model"). Its enterprise never
     changes. A stale ``expected_version`` is refused (StaleVersion)."""
     # Locked, so two staff moving the same designation cannot both pass the transition check.
-    designation = locked(designation, expected_version=expected_version)
+    caller, designation = designation, locked(designation, expected_version=expected_version)
     enterprise_write_check(user=user, enterprise=designation.enterprise)
     enterprise = fields.pop("enterprise", designation.enterprise)
     if getattr(enterprise, "pk", enterprise) != designation.enterprise_id:
@@ -194,7 +201,7 @@ def designation_update(
         with overlap_backstop():
             save_changes(designation, changed, user=user, reason=reason)
         facts_changed(enterprise_ids=[designation.enterprise_id])
-    return designation
+    return refreshed(caller, designation)
 
 
 @transaction.atomic

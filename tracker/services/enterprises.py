@@ -10,6 +10,7 @@ from tracker.services.common import (
     apply_changes,
     enterprise_write_check,
     locked,
+    refreshed,
     region_write_check,
     save_changes,
     save_validated,
@@ -85,7 +86,7 @@ def enterprise_update(
     Only the named fields are written, to the row as stored now (locked): a concurrent edit of other
     fields is kept. ``expected_version`` (If-Match, the admin's form) refuses a stale write (StaleVersion).
     """
-    enterprise = locked(enterprise, expected_version=expected_version)
+    caller, enterprise = enterprise, locked(enterprise, expected_version=expected_version)
     enterprise_write_check(user=user, enterprise=enterprise, field="region")
     if "region" in fields and getattr(fields["region"], "pk", None) != enterprise.region_id:
         region_write_check(user=user, region=fields["region"])
@@ -103,7 +104,7 @@ def enterprise_update(
     if changed or members_changed:
         save_changes(enterprise, changed, user=user)  # the memberships are part of the enterprise's version
         facts_changed(enterprise_ids=[enterprise.pk])
-    return enterprise
+    return refreshed(caller, enterprise)
 
 
 def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> bool:

@@ -5,7 +5,14 @@ from django.utils import timezone
 
 from tracker.models import AnnualMetrics
 from tracker.models.metrics import ATTESTATION_FIELDS
-from tracker.services.common import apply_changes, enterprise_write_check, locked, save_changes, save_validated
+from tracker.services.common import (
+    apply_changes,
+    enterprise_write_check,
+    locked,
+    refreshed,
+    save_changes,
+    save_validated,
+)
 from tracker.services.facts_changed import facts_changed
 
 
@@ -34,7 +41,7 @@ def metrics_update(
     """Update one year's metrics (only the named fields, on the row as stored now) and return them;
     changing the 特色化 points records the user as their attester. Moving them to another enterprise
     needs that one in the writer's region too. A stale ``expected_version`` is refused (StaleVersion)."""
-    metrics = locked(metrics, expected_version=expected_version)
+    caller, metrics = metrics, locked(metrics, expected_version=expected_version)
     old_enterprise_id = metrics.enterprise_id
     enterprise_write_check(user=user, enterprise=metrics.enterprise)
     if "enterprise" in fields:
@@ -46,7 +53,7 @@ def metrics_update(
             changed += list(ATTESTATION_FIELDS)
         save_changes(metrics, changed, user=user)
         facts_changed(enterprise_ids=[old_enterprise_id, metrics.enterprise_id])
-    return metrics
+    return refreshed(caller, metrics)
 
 
 @transaction.atomic
