@@ -59,3 +59,21 @@ def test_english_readers_get_millions_and_billions():
     with translation.override("en"):
         assert display.amount(Decimal("12345670")) == "CNY 12.35 m"
         assert display.amount(Decimal("2500000000")) == "CNY 2.50 bn"
+
+
+@pytest.mark.parametrize(
+    ("reference", "shown"),
+    [
+        ("工信部企业〔2022〕63号 附件3 (四); criteria.md §1.4 (HIGH)", "工信部企业〔2022〕63号 附件3 (四)"),
+        ("江苏省瞪羚企业 定量指标 (1) (rbko.cn reprint, LOW; seeds/README.md)", "江苏省瞪羚企业 定量指标 (1)"),
+        ("先进制造业集群竞赛胜出集群；criteria.md §5.3 (HIGH)。", "先进制造业集群竞赛胜出集群"),
+        ("GEI 2025 call (P6); criteria.md §3 (HIGH)", ""),
+    ],
+)
+def test_a_policy_basis_names_the_document_not_internal_notes(reference, shown):
+    assert str(display.policy_basis(reference)) == shown
+
+
+def test_a_cited_address_becomes_a_link():
+    html = str(display.policy_basis("苏工信中小〔2025〕131号 https://example.gov.cn/notice.html"))
+    assert html == '<a href="https://example.gov.cn/notice.html" rel="noopener noreferrer" target="_blank">苏工信中小〔2025〕131号</a>'

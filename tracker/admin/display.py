@@ -4,9 +4,12 @@ Money is stored in CNY yuan and shown in 万元 (亿元 from 1亿 up); ratios ar
 a missing value is "—", never "no" or "0".
 """
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -102,3 +105,31 @@ UNIT_LABELS = {"years": _("年"), "persons": _("人"), "items": _("项"), "point
 def with_unit(text: str, unit: str) -> str:
     label = UNIT_LABELS.get(unit)
     return f"{text} {label}" if label else text
+
+
+# A criterion's policy basis as staff read it: the document and article, not the notes criteria
+# definitions keep for their maintainers (criteria.md §…, seeds/README.md, confidence tags, English
+# remarks in parentheses). A cited address becomes a link.
+_ASIDE = re.compile(r"\s*[(（][^()（）\u4e00-\u9fff]*[A-Za-z][^()（）\u4e00-\u9fff]*[)）]")  # a remark, not (1) or (四)
+_INTERNAL = re.compile(r"\.md\b|seeds/|fixtures/|\b(?:HIGH|MEDIUM|LOW|RETIRED)\b")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_URL = re.compile(r"https?://\S+")
+
+
+def policy_basis_parts(text: str) -> list[str]:
+    """The parts of a reference worth showing: those naming a document or article (in Chinese)."""
+    parts = re.split(r"[;；]\s*", _ASIDE.sub("", " ".join((text or "").split())))
+    return [p.strip(" 。.") for p in parts if p.strip() and _CJK.search(p) and not _INTERNAL.search(p)]
+
+
+def policy_basis(text: str) -> SafeString:
+    """The policy basis as HTML: the document and article, with a link where one is cited."""
+
+    def part(text: str):
+        url = _URL.search(text)
+        if url is None:
+            return format_html("{}", text)
+        label = (text[: url.start()] + text[url.end() :]).strip() or url.group()
+        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url.group(), label)
+
+    return format_html_join("；", "{}", ((part(p),) for p in policy_basis_parts(text)))

@@ -173,7 +173,16 @@ def _nodes_table(explanation: dict) -> SafeString:
         '<tr><td style="padding-left:{}em">{}</td><td>{}<br><small>{}</small></td><td>{}</td><td>{}</td>'
         "<td>{}</td><td><small>{}</small></td></tr>",
         (
-            (0.5 + 1.5 * depth, label_text(label), value, inputs, condition, outcome, gap, reference)
+            (
+                0.5 + 1.5 * depth,
+                label_text(label),
+                value,
+                inputs,
+                condition,
+                outcome,
+                gap,
+                display.policy_basis(reference),
+            )
             for depth, label, reference, value, inputs, condition, outcome, gap in _node_rows(explanation)
         ),
     )

@@ -79,6 +79,7 @@ class ExportMixin:
     ``(kind, spec, label)``. The export link carries the changelist's query string."""
 
     exports: tuple[tuple[str, ExportSpec, object], ...] = ()
+    changelist_class = None  # a ChangeList of the admin's own (instead of overriding get_changelist)
 
     def get_urls(self):
         opts = self.model._meta
@@ -98,6 +99,17 @@ class ExportMixin:
             for kind, _spec, label in self.exports
         ]
 
+    def get_changelist(self, request, **kwargs):
+        changelist = self.changelist_class or super().get_changelist(request, **kwargs)
+        if not getattr(request, "tidu_export", False):
+            return changelist
+
+        class Unpaged(changelist):
+            def get_results(self, request):
+                """No page, no count: the export reads every row itself (only the queryset is wanted)."""
+
+        return Unpaged
+
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "export_links": self.export_links(request)}
         return super().changelist_view(request, extra_context)
@@ -109,6 +121,7 @@ class ExportMixin:
         if spec is None:
             raise Http404
         opts = self.model._meta
+        request.tidu_export = True  # the changelist's filters, search and order, without its page
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:

@@ -109,6 +109,7 @@ class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
         "explanation_link",
     ]
     list_display_links = None  # rows link by enterprise, tier and year (explanation_link), not by id
+    changelist_class = FailingChangeList
     list_filter = [
         RegionFilter,
         CountyFilter,
@@ -160,9 +161,6 @@ class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
             return None
         result.reader = request.user  # whose permissions decide which facts the explanation shows
         return result
-
-    def get_changelist(self, request, **kwargs):
-        return FailingChangeList
 
     def attach_failing(self, results: list[EligibilityResult]) -> None:
         failing = failing_criteria(results)
@@ -269,6 +267,7 @@ class TierChangeAdmin(ExportMixin, ReadOnlyAdmin):
         ("created_at", admin.DateFieldListFilter),
     ]
     list_display_links = None
+    changelist_class = FailingChangeList
     list_select_related = ["enterprise", "tier", "cluster", "run"]
     fields = [
         "enterprise_display",
@@ -282,9 +281,6 @@ class TierChangeAdmin(ExportMixin, ReadOnlyAdmin):
         "created_at",
     ]
     readonly_fields = fields
-
-    def get_changelist(self, request, **kwargs):
-        return FailingChangeList
 
     def attach_failing(self, changes: list[TierChange]) -> None:
         """What fails now, from the result each change led to (one query for the page's results)."""

@@ -172,7 +172,7 @@ def definition_table(definition) -> SafeString:
                 variable_label(node["variable"]) if node.get("variable") else "",
                 condition_text({**node, "kind": kind}) if kind != "item" else condition_text({**node, "kind": "test"}),
                 points,
-                node.get("reference", ""),
+                display.policy_basis(node.get("reference", "")),
             )
             for depth, node, kind, points in _rows(definition, 0)
         ),

@@ -13,7 +13,7 @@ import numpy as np
 
 from tracker.models import EligibilityResult, Ruleset
 from tracker.rules import unpack_bits
-from tracker.rules.definition import GroupNode, TestNode
+from tracker.rules.definition import DefinitionError, GroupNode, TestNode
 from tracker.rules.explain import criterion_actionable
 from tracker.selectors.rulesets import engine_ruleset
 
@@ -23,7 +23,12 @@ def failing_criteria(results: Iterable[EligibilityResult]) -> dict[int, list[dic
     on it; a test adds variable, operator and threshold). The rulesets of all the results are read in one query."""
     results = list(results)
     rulesets = Ruleset.objects.select_related("jurisdiction").in_bulk({r.ruleset_id for r in results})
-    engines = {pk: engine_ruleset(ruleset) for pk, ruleset in rulesets.items()}  # once per ruleset, not per row
+    engines = {}
+    for pk, ruleset in rulesets.items():  # parsed once per ruleset, not per row
+        try:
+            engines[pk] = engine_ruleset(ruleset)
+        except DefinitionError:
+            continue  # a draft the engine cannot read names no criterion (its results are a test's)
     out = {}
     for result in results:
         engine = engines.get(result.ruleset_id)
