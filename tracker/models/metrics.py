@@ -176,6 +176,12 @@ class AnnualMetrics(models.Model):
         indexes = [
             # What changed since a moment: incremental runs and the cluster revenue snapshot's patches.
             models.Index(fields=["updated_at"], name="metrics_updated_at"),
+            # The admin's list, newest year first (ordering -fiscal_year, -id): without it each page
+            # sorted every row (6.4 s at a million enterprises).
+            models.Index(fields=["fiscal_year", "id"], name="metrics_year_id"),
+            # A chain leader's rank in its cluster, counted for one result's explanation
+            # (pipeline.cluster_ranks.revenue_rank: the members of a year with a larger revenue).
+            models.Index(fields=["fiscal_year", "revenue"], include=["enterprise_id"], name="metrics_year_revenue"),
         ]
 
     def __str__(self) -> str:
