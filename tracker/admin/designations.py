@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display
@@ -10,6 +11,7 @@ from tracker.admin.filters import ClusterFilter, RegionFilter, TierFilter, Valid
 from tracker.admin.history import HistoryAdmin
 from tracker.models import Designation
 from tracker.models.designations import DesignationStatus
+from tracker.models.name_search import name_contains_q
 from tracker.services import designations as designation_services
 
 
@@ -81,7 +83,7 @@ class DesignationAdmin(ServiceAdminMixin, HistoryAdmin):
             return queryset, False
         if looks_like_uscc(term):
             return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(enterprise__name__icontains=term) | queryset.filter(document_no=term), False
+        return queryset.filter(name_contains_q(term, "enterprise__") | Q(document_no=term)), False
 
     @admin.display(description=Designation._meta.get_field("recognized_on").verbose_name, ordering="recognized_on")
     def recognized_on_display(self, designation: Designation) -> str:

@@ -23,6 +23,7 @@ from tracker.admin.filters import FiscalYearFilter, RegionFilter, TierFilter
 from tracker.admin.paginator import EstimatedCountPaginator
 from tracker.models import Designation, EligibilityResult, EvaluationRun, RunChunk, TierChange
 from tracker.models.evaluation import ResultStatus
+from tracker.models.name_search import name_contains_q
 from tracker.models.scoping import region_scope
 from tracker.selectors.explanations import explanation_for
 from tracker.services.eligibility import result_explanation
@@ -306,7 +307,7 @@ class EligibilityResultAdmin(ReadOnlyAdmin):
             return queryset, False
         if looks_like_uscc(term):
             return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(enterprise__name__icontains=term), False
+        return queryset.filter(name_contains_q(term, "enterprise__")), False
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related("enterprise__region", "run", "ruleset__jurisdiction")

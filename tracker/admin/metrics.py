@@ -8,6 +8,7 @@ from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.filters import FiscalYearFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.models import AnnualMetrics
+from tracker.models.name_search import name_contains_q
 from tracker.services import metrics as metrics_services
 
 
@@ -112,7 +113,7 @@ class AnnualMetricsAdmin(ServiceAdminMixin, HistoryAdmin):
             return queryset, False
         if looks_like_uscc(term):
             return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(enterprise__name__icontains=term), False
+        return queryset.filter(name_contains_q(term, "enterprise__")), False
 
     @admin.display(description=_label("revenue"), ordering="revenue")
     def revenue_display(self, metrics: AnnualMetrics) -> str:
