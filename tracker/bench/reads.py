@@ -110,12 +110,16 @@ class InProcess:
 
 
 class OverHttp:
-    """Keep-alive HTTP connections, one per thread, logged in with a session made here."""
+    """Keep-alive HTTP connections, one per thread: the API with the user's token (as an integrator),
+    the admin with a session made here (the server must share this process's SECRET_KEY)."""
 
     def __init__(self, user, base_url: str):
+        from rest_framework.authtoken.models import Token
+
         client = Client()
         client.force_login(user)
         self.cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        self.token = f"Token {Token.objects.get_or_create(user=user)[0].key}"
         parts = urllib.parse.urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port or 80
         self._local = threading.local()
@@ -125,7 +129,8 @@ class OverHttp:
         if conn is None:
             conn = self._local.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         path = urllib.parse.quote(url, safe="/?=&:")
-        conn.request("GET", path, headers={"Cookie": self.cookie, "Host": "localhost"})
+        auth = {"Authorization": self.token} if url.startswith("/api/") else {"Cookie": self.cookie}
+        conn.request("GET", path, headers={**auth, "Host": "localhost"})
         response = conn.getresponse()
         response.read()
         return response.status
