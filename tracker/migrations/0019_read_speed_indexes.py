@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="annualmetrics",
-            index=models.Index(fields=["fiscal_year", "revenue"], include=["enterprise_id"], name="metrics_year_revenue"),
+            index=models.Index(fields=["fiscal_year", "revenue", "enterprise"], name="metrics_year_revenue"),
         ),
         migrations.AddIndex(
             model_name="evaluationrun",

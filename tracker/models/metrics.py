@@ -181,7 +181,7 @@ class AnnualMetrics(models.Model):
             models.Index(fields=["fiscal_year", "id"], name="metrics_year_id"),
             # A chain leader's rank in its cluster, counted for one result's explanation
             # (pipeline.cluster_ranks.revenue_rank: the members of a year with a larger revenue).
-            models.Index(fields=["fiscal_year", "revenue"], include=["enterprise_id"], name="metrics_year_revenue"),
+            models.Index(fields=["fiscal_year", "revenue", "enterprise"], name="metrics_year_revenue"),
         ]
 
     def __str__(self) -> str:
