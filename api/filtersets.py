@@ -4,26 +4,50 @@ Choices come from the read layer (``visible``: an enterprise outside the reader'
 choice, as if it did not exist); "held" and "within a region" are the QuerySets' own definitions.
 """
 
+import operator
+import re
 from datetime import timedelta
+from functools import reduce
 
 import django_filters as filters
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import filters as drf_filters
 
 from api.scoping import visible
 from tracker import uscc
 from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region, Tier
 from tracker.models.designations import DesignationStatus
 from tracker.models.enterprises import Sector, validate_enterprise_key
+from tracker.models.name_search import name_contains_q
 
+USCC_FRAGMENT = re.compile(r"^[0-9A-Za-z]{3,18}$")  # trigrams: three characters or more
 REGION_PREFIX_LABEL = _("行政区划代码或前缀：3205 或 320500 匹配苏州市及其下辖各区县")
 
 
+class MultipleChoiceFilter(filters.MultipleChoiceFilter):
+    """Values of a column of the row itself (or of a to-one relation): an OR of equalities, which
+    cannot repeat a row, so no DISTINCT (django-filter's default adds it to the page and its count).
+    Filters over to-many relations use EXISTS instead (``filter_cluster``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
+class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    """Objects of a to-one relation: no DISTINCT (as ``MultipleChoiceFilter``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
 @extend_schema_field(OpenApiTypes.STR)
-class CodeMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+class CodeMultipleChoiceFilter(ModelMultipleChoiceFilter):
     """Objects chosen by their `code`; documented as strings (the schema cannot infer it through a method)."""
 
     def __init__(self, *args, **kwargs):
@@ -56,9 +80,9 @@ def within_region_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
 
 class RegionFilterSet(filters.FilterSet):
     code = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
-    level = filters.MultipleChoiceFilter(choices=Region.Level.choices, label=_("级别"))
+    level = MultipleChoiceFilter(choices=Region.Level.choices, label=_("级别"))
     parent = filters.CharFilter(field_name="parent__code", label=_("上级区划代码"))
-    parent_id = filters.ModelMultipleChoiceFilter(
+    parent_id = ModelMultipleChoiceFilter(
         field_name="parent", queryset=visible(Region.objects.all()), label=_("上级区划 id")
     )
 
@@ -69,7 +93,7 @@ class RegionFilterSet(filters.FilterSet):
 
 class ClusterFilterSet(filters.FilterSet):
     code = filters.CharFilter(label=_("集群代码"))
-    group = filters.MultipleChoiceFilter(choices=Cluster.Group.choices, label=_("集群类别"))
+    group = MultipleChoiceFilter(choices=Cluster.Group.choices, label=_("集群类别"))
 
     class Meta:
         model = Cluster
@@ -77,7 +101,7 @@ class ClusterFilterSet(filters.FilterSet):
 
 
 class TierFilterSet(filters.FilterSet):
-    track = filters.MultipleChoiceFilter(choices=Tier.Track.choices, label=_("梯队"))
+    track = MultipleChoiceFilter(choices=Tier.Track.choices, label=_("梯队"))
     per_cluster = filters.BooleanFilter(label=_("按集群认定"))
 
     class Meta:
@@ -87,20 +111,20 @@ class TierFilterSet(filters.FilterSet):
 
 class EnterpriseFilterSet(filters.FilterSet):
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
-    region_id = filters.ModelMultipleChoiceFilter(
+    region_id = ModelMultipleChoiceFilter(
         field_name="region", queryset=visible(Region.objects.all()), label=_("所在地区 id")
     )
     cluster = CodeMultipleChoiceFilter(queryset=Cluster.objects.all(), method="filter_cluster", label=_("集群代码"))
-    cluster_id = filters.ModelMultipleChoiceFilter(
+    cluster_id = ModelMultipleChoiceFilter(
         field_name="clusters", queryset=Cluster.objects.all(), method="filter_cluster", label=_("集群 id")
     )
-    tier = filters.ModelMultipleChoiceFilter(
+    tier = ModelMultipleChoiceFilter(
         field_name="designations__tier",
         queryset=Tier.objects.all(),
         method="filter_designated_tier",
         label=_("持有该层级认定（有效、待复核或复核通过）的企业，按层级代码"),
     )
-    sector = filters.MultipleChoiceFilter(choices=Sector.choices, label=_("行业（划型）"))
+    sector = MultipleChoiceFilter(choices=Sector.choices, label=_("行业（划型）"))
     listed = filters.BooleanFilter(label=_("已上市"))
     archived = filters.ChoiceFilter(
         choices=[("false", _("在册")), ("true", _("已归档")), ("all", _("全部"))],
@@ -131,7 +155,7 @@ class EnterpriseFilterSet(filters.FilterSet):
 
 
 class AnnualMetricsFilterSet(filters.FilterSet):
-    enterprise_id = filters.ModelMultipleChoiceFilter(
+    enterprise_id = ModelMultipleChoiceFilter(
         field_name="enterprise", queryset=visible(Enterprise.objects.all()), label=_("企业 id")
     )
     enterprise = filters.CharFilter(
@@ -151,7 +175,7 @@ class AnnualMetricsFilterSet(filters.FilterSet):
 
 
 class DesignationFilterSet(filters.FilterSet):
-    enterprise_id = filters.ModelMultipleChoiceFilter(
+    enterprise_id = ModelMultipleChoiceFilter(
         field_name="enterprise", queryset=visible(Enterprise.objects.all()), label=_("企业 id")
     )
     enterprise = filters.CharFilter(
@@ -161,10 +185,10 @@ class DesignationFilterSet(filters.FilterSet):
         label=_("企业统一社会信用代码"),
     )
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
-    tier = filters.ModelMultipleChoiceFilter(field_name="tier", queryset=Tier.objects.all(), label=_("梯度层级代码"))
-    status = filters.MultipleChoiceFilter(choices=DesignationStatus.choices, label=_("状态"))
+    tier = ModelMultipleChoiceFilter(field_name="tier", queryset=Tier.objects.all(), label=_("梯度层级代码"))
+    status = MultipleChoiceFilter(choices=DesignationStatus.choices, label=_("状态"))
     cluster = CodeMultipleChoiceFilter(field_name="cluster__code", queryset=Cluster.objects.all(), label=_("集群代码"))
-    cluster_id = filters.ModelMultipleChoiceFilter(
+    cluster_id = ModelMultipleChoiceFilter(
         field_name="cluster", queryset=Cluster.objects.all(), label=_("集群 id")
     )
     valid_until__gte = filters.DateFilter(field_name="valid_until", lookup_expr="gte", label=_("有效期至不早于"))
@@ -192,3 +216,37 @@ class DesignationFilterSet(filters.FilterSet):
     def filter_due_within_days(self, queryset, name, value):
         today = timezone.localdate()
         return queryset.held_on(today).filter(valid_until__lte=today + timedelta(days=int(value)))
+
+
+class SearchFilter(drf_filters.SearchFilter):
+    """``?search=``: every word must match one of the view's ``search_fields``.
+
+    An enterprise's name is matched by the read layer's ``name_contains_q`` (served by its trigram and
+    two-character indexes); its USCC by a fragment of three letters or digits (its trigram index), so a
+    Chinese word never scans the USCC column. Other fields: contains, as DRF does.
+    """
+
+    search_description = _(
+        "按企业名称的片段（两个字起）或统一社会信用代码的片段（三位起）搜索；多个词以空格分隔，须全部匹配。"
+    )
+
+    def filter_queryset(self, request, queryset, view):
+        fields = self.get_search_fields(view, request)
+        terms = self.get_search_terms(request)
+        if not fields or not terms:
+            return queryset
+        for term in terms:
+            matches = [q for q in (self._match(queryset.model, field, term) for field in fields) if q is not None]
+            queryset = queryset.filter(reduce(operator.or_, matches)) if matches else queryset.none()
+        return queryset
+
+    @staticmethod
+    def _match(model, field: str, term: str) -> Q | None:
+        prefix, _sep, name = field.rpartition("__")
+        prefix = f"{prefix}__" if prefix else ""
+        of_enterprise = prefix == "enterprise__" or (not prefix and model is Enterprise)
+        if name == "name" and of_enterprise:
+            return name_contains_q(term, prefix)
+        if name == "uscc" and of_enterprise:
+            return Q(**{f"{field}__contains": term.upper()}) if USCC_FRAGMENT.match(term) else None
+        return Q(**{f"{field}__icontains": term})

@@ -4,7 +4,14 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from api.filtersets import REGION_PREFIX_LABEL, CodeMultipleChoiceFilter, YearFilter, within_region_filter
+from api.filtersets import (
+    REGION_PREFIX_LABEL,
+    CodeMultipleChoiceFilter,
+    ModelMultipleChoiceFilter,
+    MultipleChoiceFilter,
+    YearFilter,
+    within_region_filter,
+)
 from tracker.models import Cluster, EligibilityResult, EvaluationRun, Ruleset, Tier
 from tracker.models.enterprises import enterprise_key_q, validate_enterprise_key
 from tracker.models.evaluation import ResultStatus
@@ -14,7 +21,7 @@ class GapFilterSet(filters.FilterSet):
     """Filters shared by results and gaps. Without `fiscal_year`, the current year is shown: that of the
     last completed full recompute (an ad-hoc run for another date does not change it)."""
 
-    tier = filters.ModelMultipleChoiceFilter(queryset=Tier.objects.all(), label=_("梯度层级代码"))
+    tier = ModelMultipleChoiceFilter(queryset=Tier.objects.all(), label=_("梯度层级代码"))
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     cluster = CodeMultipleChoiceFilter(field_name="cluster__code", queryset=Cluster.objects.all(), label=_("集群代码"))
     near_miss = filters.BooleanFilter(label=_("接近达标"))
@@ -38,16 +45,16 @@ class GapFilterSet(filters.FilterSet):
 
 
 class ResultFilterSet(GapFilterSet):
-    status = filters.MultipleChoiceFilter(choices=ResultStatus.choices, label=_("结论"))
+    status = MultipleChoiceFilter(choices=ResultStatus.choices, label=_("结论"))
 
     class Meta(GapFilterSet.Meta):
         fields = [*GapFilterSet.Meta.fields, "status"]
 
 
 class RulesetFilterSet(filters.FilterSet):
-    tier = filters.ModelMultipleChoiceFilter(queryset=Tier.objects.all(), label=_("梯度层级代码"))
-    status = filters.MultipleChoiceFilter(choices=Ruleset.Status.choices, label=_("状态"))
-    mode = filters.MultipleChoiceFilter(choices=Ruleset.Mode.choices, label=_("适用情形"))
+    tier = ModelMultipleChoiceFilter(queryset=Tier.objects.all(), label=_("梯度层级代码"))
+    status = MultipleChoiceFilter(choices=Ruleset.Status.choices, label=_("状态"))
+    mode = MultipleChoiceFilter(choices=Ruleset.Mode.choices, label=_("适用情形"))
     jurisdiction = filters.CharFilter(
         field_name="jurisdiction__code", label=_("适用地区代码；national 表示全国标准"), method="filter_jurisdiction"
     )
@@ -67,8 +74,8 @@ class RulesetFilterSet(filters.FilterSet):
 
 
 class RunFilterSet(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=EvaluationRun.Kind.choices, label=_("类型"))
-    status = filters.MultipleChoiceFilter(choices=EvaluationRun.Status.choices, label=_("状态"))
+    kind = MultipleChoiceFilter(choices=EvaluationRun.Kind.choices, label=_("类型"))
+    status = MultipleChoiceFilter(choices=EvaluationRun.Status.choices, label=_("状态"))
     as_of = filters.DateFilter(label=_("评价基准日"))
 
     class Meta:

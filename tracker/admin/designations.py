@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display, export_columns
@@ -11,6 +12,7 @@ from tracker.admin.history import HistoryAdmin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import Designation
 from tracker.models.designations import DesignationStatus
+from tracker.models.name_search import name_contains_q
 from tracker.services import designations as designation_services
 
 
@@ -87,7 +89,7 @@ class DesignationAdmin(ExportMixin, VersionedAdminMixin, ServiceAdminMixin, Hist
             return queryset, False
         if looks_like_uscc(term):
             return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(enterprise__name__icontains=term) | queryset.filter(document_no=term), False
+        return queryset.filter(name_contains_q(term, "enterprise__") | Q(document_no=term)), False
 
     @admin.display(description=Designation._meta.get_field("recognized_on").verbose_name, ordering="recognized_on")
     def recognized_on_display(self, designation: Designation) -> str:

@@ -16,6 +16,7 @@ from tracker.admin.links import result_url
 from tracker.admin.money import WanYuanFormMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
+from tracker.models.name_search import name_contains_q
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
 from tracker.services.common import region_write_check
@@ -134,13 +135,13 @@ class EnterpriseAdmin(ExportMixin, EnterpriseArchiveAdminMixin, VersionedAdminMi
         return super().get_queryset(request).prefetch_related(Prefetch("designations", queryset=held, to_attr="held"))
 
     def get_search_results(self, request, queryset, search_term):
-        # USCC: exact or prefix on the unique index; names: substring (a trigram index helps on PostgreSQL).
+        # USCC: exact or prefix on its index; names: a fragment, served by the name indexes (name_search.py).
         term = search_term.strip()
         if not term:
             return queryset, False
         if looks_like_uscc(term):
             return queryset.filter(uscc__startswith=term.upper()), False
-        return queryset.filter(name__icontains=term), False
+        return queryset.filter(name_contains_q(term)), False
 
     @admin.display(description=Enterprise._meta.get_field("listed").verbose_name, ordering="listed")
     def listed_display(self, enterprise: Enterprise) -> str:

@@ -11,6 +11,7 @@ from tracker.admin.history import HistoryAdmin
 from tracker.admin.money import WanYuanFormMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics
+from tracker.models.name_search import name_contains_q
 from tracker.services import metrics as metrics_services
 
 
@@ -123,7 +124,7 @@ class AnnualMetricsAdmin(ExportMixin, VersionedAdminMixin, WanYuanFormMixin, Ser
             return queryset, False
         if looks_like_uscc(term):
             return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(enterprise__name__icontains=term), False
+        return queryset.filter(name_contains_q(term, "enterprise__")), False
 
     @admin.display(description=_label("revenue"), ordering="revenue")
     def revenue_display(self, metrics: AnnualMetrics) -> str:

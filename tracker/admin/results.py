@@ -25,6 +25,7 @@ from tracker.admin.filters import ClusterFilter, CountyFilter, FiscalYearFilter,
 from tracker.admin.links import result_url
 from tracker.models import Designation, EligibilityResult, TierChange
 from tracker.models.evaluation import ResultStatus
+from tracker.models.name_search import name_contains_q
 from tracker.selectors.explanations import explanation_for
 from tracker.selectors.results import failing_criteria
 from tracker.services.eligibility import result_explanation
@@ -149,7 +150,7 @@ class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
             return queryset, False
         if looks_like_uscc(term):
             return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(enterprise__name__icontains=term), False
+        return queryset.filter(name_contains_q(term, "enterprise__")), False
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related(

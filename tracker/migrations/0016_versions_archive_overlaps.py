@@ -43,7 +43,7 @@ def drop_overlap_constraint(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0014_import_job_region'),
+        ("tracker", "0015_tier_reports"),
     ]
 
     operations = [

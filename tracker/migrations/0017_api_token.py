@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0014_import_job_region'),
+        ("tracker", "0016_versions_archive_overlaps"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

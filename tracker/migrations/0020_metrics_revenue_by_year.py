@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("tracker", "0014_import_job_region"),
+        ("tracker", "0019_read_speed_indexes"),
     ]
 
     operations = [

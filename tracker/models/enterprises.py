@@ -166,7 +166,12 @@ class Enterprise(models.Model):
             ("override_uscc_check", _("可保存校验位不符的统一社会信用代码")),
             ("hard_delete_enterprise", _("可彻底删除企业及其认定、指标和评价结果")),
         ]
-        indexes = [models.Index(fields=["region", "id"], name="enterprise_region_id")]
+        indexes = [
+            models.Index(fields=["region", "id"], name="enterprise_region_id"),
+            # On PostgreSQL, GIN indexes on the name (trigrams, two-character pieces) and the USCC serve
+            # searches by a fragment: created by migration 0019, not declared here (SQLite has no GIN;
+            # tracker/models/name_search.py).
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -73,7 +73,13 @@ class EvaluationRun(models.Model):
         verbose_name_plural = _("评价运行")
         ordering = ["-created_at"]
         # "The last run of this kind" (/health/, /metrics): on-change runs make the ledger long.
-        indexes = [models.Index(fields=["kind", "created_at"], name="run_kind_created")]
+        indexes = [
+            models.Index(fields=["kind", "created_at"], name="run_kind_created"),
+            # "The last completed full run" (current_fiscal_year, asked by every list of results).
+            models.Index(
+                fields=["-finished_at", "-id"], condition=Q(is_full=True, status="succeeded"), name="run_full_finished"
+            ),
+        ]
         constraints = [
             # A duplicate trigger (two beats, two clicks) finds the open run instead of starting another.
             models.UniqueConstraint(
@@ -210,15 +216,30 @@ class EligibilityResult(models.Model):
             ),
         ]
         indexes = [
-            # "Who is eligible (or lacks data) for this tier": about one row in five. Not-eligible rows,
-            # the other four, are left out; every index entry costs the recompute's writes dearly.
+            # "Who is eligible (or lacks data) for this tier": about one row in five; not-eligible rows
+            # are left out (every index entry costs the recompute's writes dearly). In the results
+            # list's order (enterprise, id), so that a page of a rare status stops after its rows: the
+            # planner cannot tell that a tier has almost no eligible rows, and walking every result of
+            # the tier in enterprise order took 10 s at a million enterprises.
             models.Index(
-                fields=["tier", "fiscal_year", "status"],
+                fields=["tier", "fiscal_year", "status", "enterprise", "id"],
                 condition=~Q(status="not_eligible"),
-                name="result_tier_year_decided",
+                name="result_decided_order",
             ),
+            # The gaps list, closest first (shortfall, failing count, id): a page stops after its rows
+            # instead of sorting every not-eligible result of a tier (seconds at a million enterprises).
+            # It costs the recompute's writes (docs/benchmarks.md) and is the one index not-eligible
+            # rows get.
             models.Index(
-                fields=["tier", "fiscal_year", "shortfall"], condition=Q(near_miss=True), name="result_near_miss"
+                fields=["tier", "fiscal_year", "shortfall", "failing_count", "id"],
+                condition=Q(status="not_eligible"),
+                name="result_gap_order",
+            ),
+            # Near misses (a few per cent of the gaps) in the same order.
+            models.Index(
+                fields=["tier", "fiscal_year", "shortfall", "failing_count", "id"],
+                condition=Q(near_miss=True),
+                name="result_near_miss_order",
             ),
         ]
 

@@ -182,6 +182,12 @@ class AnnualMetrics(models.Model):
             # Each cluster member's revenue in a year without visiting the table: an edit's revenue
             # ranks are counted over the members of its clusters (tracker/pipeline/counted_ranks.py).
             models.Index(fields=["fiscal_year", "enterprise"], include=["revenue"], name="metrics_year_revenue"),
+            # The admin's list, newest year first (ordering -fiscal_year, -id): without it each page
+            # sorted every row (6.4 s at a million enterprises).
+            models.Index(fields=["fiscal_year", "id"], name="metrics_year_id"),
+            # A chain leader's rank in its cluster, counted for one result's explanation
+            # (pipeline.counted_ranks.revenue_rank: the members of a year with a larger revenue).
+            models.Index(fields=["fiscal_year", "revenue", "enterprise"], name="metrics_revenue_in_year"),
         ]
 
     def __str__(self) -> str:
