@@ -25,9 +25,10 @@ NO_SUCH_PAGE = _("第 %(page)s 页没有数据。")
 
 
 class IdCursorPagination(CursorPagination):
-    """Keyset pages in ``id`` order (unique and never reused, so no row is skipped or repeated)."""
+    """Keyset pages in primary-key order (unique and never reused, so no row is skipped or repeated; a
+    tier's key is its code)."""
 
-    ordering = ("id",)
+    ordering = ("pk",)
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE

@@ -136,8 +136,9 @@ def test_held_on_and_is_held_agree_on_every_case():
 
 
 def test_held_titles_give_one_row_per_title_with_its_latest_grant_in_the_database_and_in_memory():
-    """Two holding designations of one title (a renewal recorded beside the original), one expired, one
-    not yet granted: the title is held, granted on the later date, and every reader says so."""
+    """Three grants of one title one after the other (the database refuses overlapping ones), two of
+    them run out by date whatever their status says, and another title not yet granted: the title is
+    held, granted on the latest date, and every reader says so."""
     from tracker.models.designations import latest_grants
     from tracker.pipeline.facts_loader import Slice, load_profiles
     from tracker.rules.facts import day_number
@@ -147,8 +148,8 @@ def test_held_titles_give_one_row_per_title_with_its_latest_grant_in_the_databas
     tier, other_tier = TierFactory(), TierFactory(code="innovative_sme", ladder_order=1)
     enterprise = EnterpriseFactory()
     rows = [
-        (tier, "active", "2020-06-01", None),
-        (tier, "renewed", "2023-06-01", "2026-05-31"),  # expired by date, still "renewed"
+        (tier, "active", "2018-06-01", "2021-05-31"),  # expired by date, still "active"
+        (tier, "renewed", "2021-06-01", "2022-06-30"),  # expired by date, still "renewed"
         (tier, "review_due", "2022-07-01", "2026-07-31"),
         (other_tier, "active", "2026-07-01", None),  # granted after as_of
     ]

@@ -146,3 +146,17 @@ def test_search_through_a_relation_uses_the_same_rules(client, twelve):
         body, sql = get(client, url, search="恒达")
         assert [row["enterprise"]["id"] for row in body["results"]] == [enterprise.id], url
         assert not distinct(sql)
+
+
+def test_a_cursor_walks_a_list_keyed_by_code_too(twelve):
+    """Tiers are keyed by their code, not an id: the cursor follows the primary key (a 500 before)."""
+    client = token_client(user_with_perms(*VIEW, "view_tier"))
+    page = client.get("/api/v1/tiers/", {"cursor": "", "page_size": 1})
+    codes = []
+    while True:
+        assert page.status_code == 200, page.content[:300]
+        codes += [row["code"] for row in page.json()["results"]]
+        if not page.json()["next"]:
+            break
+        page = client.get(page.json()["next"])
+    assert codes == sorted(codes) == ["little_giant", "specialized_sme"]

@@ -22,6 +22,11 @@ def nightly(as_of: dt.date) -> EvaluationRun:
 
 def designate(result, *, status="active", recognized_on=dt.date(2024, 6, 1), valid_until=dt.date(2027, 5, 31),
               batch="2024年第一批", document_no="苏工信〔2024〕1号") -> Designation:
+    # The demo grants titles of its own; a holding designation may not overlap another of the same title
+    # (the database refuses it), so the state under test replaces whatever the demo gave.
+    Designation.objects.filter(
+        enterprise_id=result.enterprise_id, tier_id=result.tier_id, cluster_id=result.cluster_id
+    ).delete()
     return Designation.objects.create(
         enterprise_id=result.enterprise_id, tier_id=result.tier_id, cluster_id=result.cluster_id, status=status,
         recognized_on=recognized_on if status not in ("candidate", "publicized") else None,

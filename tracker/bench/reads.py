@@ -27,6 +27,7 @@ from django.test import Client
 
 from tracker.models import AnnualMetrics, EligibilityResult, Enterprise
 from tracker.services.roles import role_grant
+from tracker.services.tokens import api_token_create
 
 API_LISTS = [
     "/api/v1/enterprises/",
@@ -114,12 +115,10 @@ class OverHttp:
     the admin with a session made here (the server must share this process's SECRET_KEY)."""
 
     def __init__(self, user, base_url: str):
-        from rest_framework.authtoken.models import Token
-
         client = Client()
         client.force_login(user)
         self.cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        self.token = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        self.token = f"Token {api_token_create(owner=user, name='bench_reads', days=1)[1]}"
         parts = urllib.parse.urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port or 80
         self._local = threading.local()
