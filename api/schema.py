@@ -1,6 +1,7 @@
 """OpenAPI details drf-spectacular cannot infer: the error responses every operation can give."""
 
 from django.http import HttpResponse
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -33,6 +34,12 @@ ERRORS = {
 }
 DELETE_ERRORS = {"409": ("ErrorDetailResponse", "仍被引用，不能删除 / Still referenced, not deleted")}
 WRITE_ERRORS = {"413": ("ErrorDetailResponse", "请求体过大 / Request body too large")}
+
+
+class TokenScheme(KnoxTokenScheme):
+    """Our knox authentication (api/authentication.py) is documented as knox's own: `Authorization: Token …`."""
+
+    target_class = "api.authentication.TokenAuthentication"
 
 
 class TiduAutoSchema(AutoSchema):
