@@ -5,14 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display, export_columns
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values
-from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import ClusterFilter, RegionFilter, TierFilter, ValidUntilFilter
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.search import EnterpriseSearchMixin, looks_like_uscc
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import Designation
 from tracker.models.designations import DesignationStatus
-from tracker.models.name_search import name_contains_q
 from tracker.services import designations as designation_services
 
 
@@ -53,7 +52,7 @@ class DesignationForm(VersionedForm):
 
 
 @admin.register(Designation)
-class DesignationAdmin(ExportMixin, VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+class DesignationAdmin(EnterpriseSearchMixin, ExportMixin, VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
     exports = [("xlsx", export_columns.DESIGNATIONS, _("导出 Excel"))]
     form = DesignationForm
     list_display = [
@@ -83,13 +82,9 @@ class DesignationAdmin(ExportMixin, VersionedAdminMixin, ServiceAdminMixin, Hist
         # A designation stays with the enterprise it was recorded for (the service refuses a move).
         return [*super().get_readonly_fields(request, obj), *(["enterprise"] if obj is not None else [])]
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if looks_like_uscc(term):
-            return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(name_contains_q(term, "enterprise__") | Q(document_no=term)), False
+    def search_q(self, term: str) -> Q:
+        q = super().search_q(term)
+        return q if looks_like_uscc(term) else q | Q(document_no=term)  # or a 文号 typed in full
 
     @admin.display(description=Designation._meta.get_field("recognized_on").verbose_name, ordering="recognized_on")
     def recognized_on_display(self, designation: Designation) -> str:

@@ -14,21 +14,13 @@ from tracker.admin.filters import DesignatedTierFilter, EnterpriseClusterFilter,
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.links import result_url
 from tracker.admin.money import WanYuanFormMixin
+from tracker.admin.search import EnterpriseSearchMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, EligibilityResult, Enterprise, EvaluationRun
-from tracker.models.name_search import name_contains_q
 from tracker.services import enterprises as enterprise_services
 from tracker.services import metrics as metrics_services
 from tracker.services.common import region_write_check
 from tracker.services.runs import run_start
-
-USCC_CHARS = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
-
-
-def looks_like_uscc(term: str) -> bool:
-    """A search term staff typed as (the start of) a USCC rather than a name."""
-    term = term.strip().upper()
-    return len(term) >= 2 and set(term) <= USCC_CHARS and any(ch.isdigit() for ch in term)
 
 
 class EnterpriseForm(VersionedForm):
@@ -86,7 +78,15 @@ class AnnualMetricsInline(WanYuanFormMixin, VisibleAdminMixin, admin.TabularInli
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(ExportMixin, EnterpriseArchiveAdminMixin, VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+class EnterpriseAdmin(
+    EnterpriseSearchMixin,
+    ExportMixin,
+    EnterpriseArchiveAdminMixin,
+    VersionedAdminMixin,
+    ServiceAdminMixin,
+    HistoryAdmin,
+):
+    enterprise_lookup = ""  # the listed rows are the enterprises
     exports = [("xlsx", export_columns.ENTERPRISES, _("导出 Excel"))]
     form = EnterpriseForm
     list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
@@ -133,15 +133,6 @@ class EnterpriseAdmin(ExportMixin, EnterpriseArchiveAdminMixin, VersionedAdminMi
     def get_queryset(self, request):
         held = Designation.objects.held_on(timezone.localdate()).select_related("tier")
         return super().get_queryset(request).prefetch_related(Prefetch("designations", queryset=held, to_attr="held"))
-
-    def get_search_results(self, request, queryset, search_term):
-        # USCC: exact or prefix on its index; names: a fragment, served by the name indexes (name_search.py).
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if looks_like_uscc(term):
-            return queryset.filter(uscc__startswith=term.upper()), False
-        return queryset.filter(name_contains_q(term)), False
 
     @admin.display(description=Enterprise._meta.get_field("listed").verbose_name, ordering="listed")
     def listed_display(self, enterprise: Enterprise) -> str:

@@ -4,14 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display, export_columns
 from tracker.admin.base import ServiceAdminMixin, adopt, form_values
-from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import FiscalYearFilter, RegionFilter
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.money import WanYuanFormMixin
+from tracker.admin.search import EnterpriseSearchMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics
-from tracker.models.name_search import name_contains_q
 from tracker.services import metrics as metrics_services
 
 
@@ -26,7 +25,9 @@ class AnnualMetricsForm(VersionedForm):
 
 
 @admin.register(AnnualMetrics)
-class AnnualMetricsAdmin(ExportMixin, VersionedAdminMixin, WanYuanFormMixin, ServiceAdminMixin, HistoryAdmin):
+class AnnualMetricsAdmin(
+    EnterpriseSearchMixin, ExportMixin, VersionedAdminMixin, WanYuanFormMixin, ServiceAdminMixin, HistoryAdmin
+):
     form = AnnualMetricsForm
     exports = [("xlsx", export_columns.METRICS, _("导出 Excel"))]
     list_display = [
@@ -117,14 +118,6 @@ class AnnualMetricsAdmin(ExportMixin, VersionedAdminMixin, WanYuanFormMixin, Ser
         ),
         (_("记录"), {"fields": ["updated_at"], "classes": ["collapse"]}),
     ]
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if looks_like_uscc(term):
-            return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(name_contains_q(term, "enterprise__")), False
 
     @admin.display(description=_label("revenue"), ordering="revenue")
     def revenue_display(self, metrics: AnnualMetrics) -> str:

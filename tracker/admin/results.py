@@ -17,15 +17,14 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.admin import display, export_columns
 from tracker.admin.batches import add_to_batch
-from tracker.admin.enterprises import looks_like_uscc
 from tracker.admin.evaluation import ReadOnlyAdmin, enterprise_link
 from tracker.admin.explanation import explanation_html, status_badge
 from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import ClusterFilter, CountyFilter, FiscalYearFilter, RegionFilter, TierFilter
 from tracker.admin.links import result_url
+from tracker.admin.search import EnterpriseSearchMixin
 from tracker.models import Designation, EligibilityResult, TierChange
 from tracker.models.evaluation import ResultStatus
-from tracker.models.name_search import name_contains_q
 from tracker.selectors.explanations import explanation_for
 from tracker.selectors.results import failing_criteria
 from tracker.services.eligibility import result_explanation
@@ -91,7 +90,7 @@ class FailingChangeList(ChangeList):
 
 
 @admin.register(EligibilityResult)
-class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
+class EligibilityResultAdmin(EnterpriseSearchMixin, ExportMixin, ReadOnlyAdmin):
     exports = [
         ("xlsx", export_columns.RESULTS, _("导出 Excel")),
         ("gaps", export_columns.GAPS, _("导出差距明细")),
@@ -143,14 +142,6 @@ class EligibilityResultAdmin(ExportMixin, ReadOnlyAdmin):
     ]
     fieldsets = [(None, {"fields": summary_fields}), (_("逐项评价"), {"fields": ["explanation_display"]})]
     readonly_fields = [*summary_fields, "explanation_display"]
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if looks_like_uscc(term):
-            return queryset.filter(enterprise__uscc__startswith=term.upper()), False
-        return queryset.filter(name_contains_q(term, "enterprise__")), False
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related(
