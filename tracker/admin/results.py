@@ -79,6 +79,20 @@ def failing_text(items: list[dict], shown: int = 3) -> str:
     return "；".join(labels) or ""
 
 
+class ResultRowColumns:
+    """The columns a result and a tier change share: the enterprise, and the stable link to the result
+    (by enterprise, tier and year, so it survives recomputes)."""
+
+    @admin.display(description=_("企业"), ordering="enterprise_id")
+    def enterprise_display(self, row):
+        return enterprise_link(row.enterprise)
+
+    @admin.display(description=_("逐项评价"))
+    def explanation_link(self, row):
+        url = result_url(row.enterprise_id, row.tier_id, row.fiscal_year, row.cluster_id)
+        return format_html('<a href="{}" class="result-link">{}</a>', url, _("查看"))
+
+
 class FailingChangeList(ChangeList):
     """A changelist whose page of rows is given its failing criteria in one pass
     (``model_admin.attach_failing``: the rulesets read once for the page, no query per row)."""
@@ -90,7 +104,7 @@ class FailingChangeList(ChangeList):
 
 
 @admin.register(EligibilityResult)
-class EligibilityResultAdmin(EnterpriseSearchMixin, ExportMixin, ReadOnlyAdmin):
+class EligibilityResultAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixin, ReadOnlyAdmin):
     exports = [
         ("xlsx", export_columns.RESULTS, _("导出 Excel")),
         ("gaps", export_columns.GAPS, _("导出差距明细")),
@@ -183,18 +197,9 @@ class EligibilityResultAdmin(EnterpriseSearchMixin, ExportMixin, ReadOnlyAdmin):
     def has_add_to_batch_permission(self, request):
         return request.user.has_perm("tracker.add_designation")
 
-    @admin.display(description=_("企业"), ordering="enterprise_id")
-    def enterprise_display(self, result: EligibilityResult):
-        return enterprise_link(result.enterprise)
-
     @admin.display(description=_("未达标条件"), ordering="failing_count")
     def failing_display(self, result: EligibilityResult) -> str:
         return failing_text(getattr(result, "failing", []))
-
-    @admin.display(description=_("逐项评价"))
-    def explanation_link(self, result: EligibilityResult):
-        url = result_url(result.enterprise_id, result.tier_id, result.fiscal_year, result.cluster_id)
-        return format_html('<a href="{}" class="result-link">{}</a>', url, _("查看"))
 
     @admin.display(description=_("结论"), ordering="status")
     def status_display(self, result: EligibilityResult):
@@ -233,7 +238,7 @@ class ChangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(ExportMixin, ReadOnlyAdmin):
+class TierChangeAdmin(ResultRowColumns, ExportMixin, ReadOnlyAdmin):
     exports = [("xlsx", export_columns.TIER_CHANGES, _("导出 Excel"))]
     list_display = [
         "enterprise_display",
@@ -292,15 +297,6 @@ class TierChangeAdmin(ExportMixin, ReadOnlyAdmin):
     @admin.display(description=_("当前未达标条件"))
     def failing_display(self, change: TierChange) -> str:
         return failing_text(getattr(change, "failing", []))
-
-    @admin.display(description=_("逐项评价"))
-    def explanation_link(self, change: TierChange):
-        url = result_url(change.enterprise_id, change.tier_id, change.fiscal_year, change.cluster_id)
-        return format_html('<a href="{}" class="result-link">{}</a>', url, _("查看"))
-
-    @admin.display(description=_("企业"), ordering="enterprise_id")
-    def enterprise_display(self, change: TierChange):
-        return enterprise_link(change.enterprise)
 
     @admin.display(description=_("变化"), ordering="change")
     def change_display(self, change: TierChange):
