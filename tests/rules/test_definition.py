@@ -166,3 +166,27 @@ def test_a_label_with_a_key_other_than_zh_and_en_is_rejected():
             "reference": "x", "variable": "revenue", "op": "gte", "threshold": 1}
     with pytest.raises(DefinitionError, match='node "r": label has unexpected keys'):
         parse_definition(node)
+
+
+def test_an_error_carries_the_path_of_the_node_at_fault():
+    err = error_of(all_("root", criterion("a", "revenue", "gte", 1), any_("b", criterion("c", "revenu", "gte", 1))))
+    assert err.path == ("children", 1, "children", 0)
+
+
+def test_a_node_without_an_id_is_located_by_its_path():
+    err = error_of(all_("root", criterion("a", "revenue", "gte", 1), {"kind": "test", "label": label()}))
+    assert err.node_id is None and err.path == ("children", 1)
+
+
+def test_a_band_out_of_order_is_located_at_that_band():
+    bad = bands("share", "main_business_share", [(0.7, 5), (0.8, 3)])
+    err = error_of(score("s", [bad], 10))
+    assert err.node_id == "share" and err.path == ("indicators", 0, "bands", 1)
+
+
+def test_paths_read_like_yaml_paths():
+    from tracker.rules.definition import format_path
+
+    assert format_path(("children", 2, "children", 0)) == "children[2].children[0]"
+    assert format_path(("indicators", 0, "bands", 1)) == "indicators[0].bands[1]"
+    assert format_path(()) == ""

@@ -28,12 +28,41 @@ _ID = re.compile(r"^[a-z0-9_]+$")
 
 
 class DefinitionError(ValueError):
-    """A ruleset definition is invalid; ``node_id`` names the offending node (None at the root)."""
+    """A ruleset definition is invalid; ``node_id`` names the offending node (None at the root).
 
-    def __init__(self, node_id: str | None, message: str):
+    ``path`` locates the offending node (or indicator, item, band, dimension) in the raw tree as keys
+    and list indices from the root, e.g. ``("children", 2, "children", 0)``: an editor can point at the
+    line of a file even when the node has no usable id. None when the error is not about one place.
+    """
+
+    def __init__(self, node_id: str | None, message: str, path: tuple | None = None):
         self.node_id = node_id
         self.message = message
+        self.path = path
         super().__init__(f'node "{node_id}": {message}' if node_id else message)
+
+
+def format_path(path: tuple) -> str:
+    """``("children", 2, "child")`` → ``children[2].child``; the root is ``""``."""
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
+class _located:
+    """Give a DefinitionError raised inside the block the path of the innermost block around it."""
+
+    def __init__(self, path: tuple):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if isinstance(exc, DefinitionError) and exc.path is None:
+            exc.path = self.path
+        return False
 
 
 @dataclass(frozen=True)
@@ -148,7 +177,11 @@ class _Parser:
     def __init__(self):
         self.seen: set[str] = set()
 
-    def node(self, raw) -> Node:
+    def node(self, raw, path: tuple = ()) -> Node:
+        with _located(path):
+            return self._node(raw, path)
+
+    def _node(self, raw, path: tuple) -> Node:
         if not isinstance(raw, Mapping):
             raise DefinitionError(None, f"a node must be a mapping, got {type(raw).__name__}")
         node_id = self.identity(raw)
@@ -158,11 +191,12 @@ class _Parser:
             children = raw.get("children")
             if not isinstance(children, list) or not children:
                 raise DefinitionError(node_id, f'"{kind}" needs a non-empty list of children')
-            return GroupNode(node_id, kind, label, reference, tuple(self.node(c) for c in children))
+            return GroupNode(node_id, kind, label, reference,
+                             tuple(self.node(c, (*path, "children", i)) for i, c in enumerate(children)))
         if kind == "not":
             if "child" not in raw:
                 raise DefinitionError(node_id, '"not" needs a child')
-            return NotNode(node_id, kind, label, reference, self.node(raw["child"]))
+            return NotNode(node_id, kind, label, reference, self.node(raw["child"], (*path, "child")))
         if kind == "test":
             return TestNode(node_id, kind, label, reference, condition(node_id, raw))
         if kind == "tier":
@@ -173,7 +207,7 @@ class _Parser:
                 raise DefinitionError(node_id, f'require must be one of {", ".join(TIER_REQUIREMENTS)}')
             return TierNode(node_id, kind, label, reference, tier, require)
         if kind == "score":
-            return self.score(node_id, label, reference, raw)
+            return self.score(node_id, label, reference, raw, path)
         raise DefinitionError(node_id, f'unknown kind "{kind}"')
 
     def identity(self, raw, what="node") -> str:
@@ -198,23 +232,31 @@ class _Parser:
             raise DefinitionError(node_id, f"label has unexpected keys: {', '.join(sorted(map(str, extra)))}")
         return Label(str(label["zh"]), str(label["en"]))
 
-    def score(self, node_id, label, reference, raw) -> ScoreNode:
+    def score(self, node_id, label, reference, raw, path) -> ScoreNode:
         min_total = _number(node_id, raw.get("min_total"), "min_total")
         dims, dim_ids = [], set()
-        for d in raw.get("dimensions") or ():
-            if not isinstance(d, Mapping) or not isinstance(d.get("id"), str) or not _ID.match(d["id"]):
-                raise DefinitionError(node_id, f"dimension needs an id matching [a-z0-9_]+ ({_brief(d)})")
-            if d["id"] in dim_ids:
-                raise DefinitionError(node_id, f'duplicate dimension id "{d["id"]}"')
-            dim_ids.add(d["id"])
-            dims.append(Dimension(d["id"], self.label(d, node_id), _number(node_id, d.get("min", 0), "min")))
+        for k, d in enumerate(raw.get("dimensions") or ()):
+            with _located((*path, "dimensions", k)):
+                if not isinstance(d, Mapping) or not isinstance(d.get("id"), str) or not _ID.match(d["id"]):
+                    raise DefinitionError(node_id, f"dimension needs an id matching [a-z0-9_]+ ({_brief(d)})")
+                if d["id"] in dim_ids:
+                    raise DefinitionError(node_id, f'duplicate dimension id "{d["id"]}"')
+                dim_ids.add(d["id"])
+                dims.append(Dimension(d["id"], self.label(d, node_id), _number(node_id, d.get("min", 0), "min")))
         raw_indicators = raw.get("indicators")
         if not isinstance(raw_indicators, list) or not raw_indicators:
             raise DefinitionError(node_id, "score needs a non-empty list of indicators")
-        indicators = tuple(self.indicator(ind, dim_ids, top=True) for ind in raw_indicators)
+        indicators = tuple(
+            self.indicator(ind, dim_ids, top=True, path=(*path, "indicators", i))
+            for i, ind in enumerate(raw_indicators)
+        )
         return ScoreNode(node_id, "score", label, reference, min_total, tuple(dims), indicators)
 
-    def indicator(self, raw, dim_ids, top) -> Indicator:
+    def indicator(self, raw, dim_ids, top, path: tuple) -> Indicator:
+        with _located(path):
+            return self._indicator(raw, dim_ids, top, path)
+
+    def _indicator(self, raw, dim_ids, top, path: tuple) -> Indicator:
         if not isinstance(raw, Mapping):
             raise DefinitionError(None, "an indicator must be a mapping")
         ind_id = self.identity(raw, "indicator")
@@ -227,16 +269,19 @@ class _Parser:
             raise DefinitionError(ind_id, "an item of a max indicator takes no dimension")
         kind = raw.get("kind")
         if kind == "bands":
-            return self.bands(ind_id, label, reference, dimension, raw)
+            return self.bands(ind_id, label, reference, dimension, raw, path)
         if kind == "points":
             return self.points(ind_id, label, reference, dimension, raw)
         if kind == "sum":
             items = []
-            for item in raw.get("items") or ():
-                item_id = self.identity(item, "item")
-                items.append(SumItem(item_id, self.label(item, item_id), condition(item_id, item),
-                                     _number(item_id, item.get("points"), "points"),
-                                     str(item.get("reference") or "")))
+            for j, item in enumerate(raw.get("items") or ()):
+                with _located((*path, "items", j)):
+                    if not isinstance(item, Mapping):
+                        raise DefinitionError(ind_id, "an item must be a mapping")
+                    item_id = self.identity(item, "item")
+                    items.append(SumItem(item_id, self.label(item, item_id), condition(item_id, item),
+                                         _number(item_id, item.get("points"), "points"),
+                                         str(item.get("reference") or "")))
             cap = _number(ind_id, raw.get("cap"), "cap")
             max_points = _number(ind_id, raw.get("max_points", cap), "max_points")
             return Indicator(ind_id, kind, label, reference, dimension, max_points,
@@ -245,7 +290,7 @@ class _Parser:
             subs = raw.get("items")
             if not isinstance(subs, list) or not subs:
                 raise DefinitionError(ind_id, "max needs a non-empty list of items")
-            parsed = tuple(self.indicator(s, dim_ids, top=False) for s in subs)
+            parsed = tuple(self.indicator(s, dim_ids, top=False, path=(*path, "items", j)) for j, s in enumerate(subs))
             if any(p.kind in ("max", "points") for p in parsed):
                 raise DefinitionError(ind_id, "max items must be bands or sum indicators")
             max_points = _number(ind_id, raw.get("max_points", max(p.max_points for p in parsed)),
@@ -266,14 +311,20 @@ class _Parser:
             raise DefinitionError(ind_id, "max_points must be positive")
         return Indicator(ind_id, "points", label, reference, dimension, max_points, variable=variable)
 
-    def bands(self, ind_id, label, reference, dimension, raw) -> Indicator:
+    def bands(self, ind_id, label, reference, dimension, raw, path) -> Indicator:
         variable = raw.get("variable")
         raw_bands = raw.get("bands")
         if not isinstance(raw_bands, list) or not raw_bands:
             raise DefinitionError(ind_id, "bands needs a non-empty list of bands")
-        bands = tuple(Band(condition(ind_id, {"variable": variable, **b}),
-                           _number(ind_id, b.get("points"), "points")) for b in raw_bands)
-        _check_band_order(ind_id, bands)
+        bands = []
+        for k, b in enumerate(raw_bands):
+            with _located((*path, "bands", k)):
+                if not isinstance(b, Mapping):
+                    raise DefinitionError(ind_id, "a band must be a mapping")
+                points = _number(ind_id, b.get("points"), "points")
+                bands.append(Band(condition(ind_id, {"variable": variable, **b}), points))
+        bands = tuple(bands)
+        _check_band_order(ind_id, bands, path)
         otherwise = _number(ind_id, raw.get("otherwise", 0), "otherwise")
         max_points = _number(ind_id, raw.get("max_points", bands[0].points), "max_points")
         if max(b.points for b in bands) > max_points or otherwise > max_points:
@@ -282,19 +333,20 @@ class _Parser:
                          bands=bands, otherwise=otherwise)
 
 
-def _check_band_order(ind_id, bands) -> None:
+def _check_band_order(ind_id, bands, path: tuple = ()) -> None:
     ops = {b.condition.op for b in bands}
     if ops & {"gte", "gt"} and ops & {"lte", "lt"}:
         raise DefinitionError(ind_id, "bands out of order: mixes gte/gt with lte/lt")
-    for prev, cur in itertools.pairwise(bands):
+    for k, (prev, cur) in enumerate(itertools.pairwise(bands), start=1):
+        at = (*path, "bands", k)  # the band that breaks the order
         if cur.points > prev.points:
-            raise DefinitionError(ind_id, "bands out of order: points must not increase down the list")
+            raise DefinitionError(ind_id, "bands out of order: points must not increase down the list", at)
         if prev.condition.op in ("gte", "gt") and cur.condition.op in ("gte", "gt") and \
                 not cur.condition.threshold < prev.condition.threshold:
-            raise DefinitionError(ind_id, "bands out of order: gte/gt thresholds must strictly decrease")
+            raise DefinitionError(ind_id, "bands out of order: gte/gt thresholds must strictly decrease", at)
         if prev.condition.op in ("lte", "lt") and cur.condition.op in ("lte", "lt") and \
                 not cur.condition.threshold > prev.condition.threshold:
-            raise DefinitionError(ind_id, "bands out of order: lte/lt thresholds must strictly increase")
+            raise DefinitionError(ind_id, "bands out of order: lte/lt thresholds must strictly increase", at)
 
 
 def condition(node_id: str, raw: Mapping) -> Condition:
