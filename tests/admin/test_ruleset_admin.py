@@ -55,44 +55,52 @@ def test_a_second_copy_gets_the_next_suffix(admin_client, world):
     }
 
 
-def test_a_draft_is_editable_and_its_definition_is_checked(admin_client, world):
-    draft = Ruleset.objects.create(
-        tier=world["tier"], version="draft-1", effective_from="2026-04-01", reference="x", definition=DEFINITION
-    )
-    url = reverse("admin:tracker_ruleset_change", args=[draft.pk])
-    data = {
-        "tier": draft.tier_id,
-        "version": "draft-1",
-        "status": "draft",
-        "mode": "any",
-        "effective_from": "2026-04-01",
-        "reference": "x",
-        "definition": "[1, 2]",
-    }
+NEW_RULESET = {
+    "version": "draft-1",
+    "status": "draft",
+    "mode": "any",
+    "effective_from": "2026-04-01",
+    "reference": "x",
+}
+
+
+def test_a_new_ruleset_is_added_with_its_definition_checked(admin_client, world):
+    url = reverse("admin:tracker_ruleset_add")
+    data = {**NEW_RULESET, "tier": world["tier"].pk, "definition": "[1, 2]"}
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "definition" in response.context["adminform"].form.errors
     data["definition"] = json.dumps({**DEFINITION, "children": DEFINITION["children"][:1]})
     assert admin_client.post(url, data).status_code == 302
-    draft.refresh_from_db()
-    assert len(draft.definition["children"]) == 1
+    assert len(Ruleset.objects.get(version="draft-1").definition["children"]) == 1
 
 
 def test_an_unknown_variable_is_rejected_naming_the_node(admin_client, world):
-    draft = Ruleset.objects.create(
-        tier=world["tier"], version="draft-2", effective_from="2026-04-01", reference="x", definition=DEFINITION
-    )
     broken = json.loads(json.dumps(DEFINITION))
     broken["children"][0]["variable"] = "rd_ratoi"
-    node_id = broken["children"][0]["id"]
-    data = {
-        "tier": draft.tier_id, "version": "draft-2", "status": "draft", "mode": "any",
-        "effective_from": "2026-04-01", "reference": "x", "definition": json.dumps(broken),
-    }
-    response = admin_client.post(reverse("admin:tracker_ruleset_change",
-                                         args=[draft.pk]), data)
+    data = {**NEW_RULESET, "tier": world["tier"].pk, "definition": json.dumps(broken)}
+    response = admin_client.post(reverse("admin:tracker_ruleset_add"), data)
     errors = " ".join(response.context["adminform"].form.errors["definition"])
-    assert node_id in errors and "rd_ratoi" in errors
+    assert "c2_rd_expense" in errors and "rd_ratoi" in errors and "children[0]" in errors
+    assert not Ruleset.objects.filter(version="draft-1").exists()
+
+
+def test_saving_a_drafts_metadata_leaves_its_criteria_alone(admin_client, world):
+    """The change form carries no definition: criteria change through the table or a YAML upload."""
+    draft = Ruleset.objects.create(
+        tier=world["tier"], version="draft-1", effective_from="2026-04-01", reference="x", definition=DEFINITION
+    )
+    url = reverse("admin:tracker_ruleset_change", args=[draft.pk])
+    form = admin_client.get(url).context["adminform"].form
+    assert "definition" not in form.fields
+    # Someone changes the criteria after this form was opened.
+    changed = {**DEFINITION, "children": DEFINITION["children"][:1]}
+    Ruleset.objects.filter(pk=draft.pk).update(definition=changed)
+    data = {**NEW_RULESET, "tier": draft.tier_id, "effective_from": "2026-05-01"}
+    assert admin_client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.definition == changed
+    assert (str(draft.effective_from), draft.revision) == ("2026-05-01", 2)
 
 
 def test_retire_marks_an_active_ruleset_retired(admin_client, world):

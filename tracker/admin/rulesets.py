@@ -9,27 +9,11 @@ from django.utils.translation import ngettext
 from tracker.admin import display
 from tracker.admin.base import UserFormMixin
 from tracker.admin.history import HistoryAdmin
+from tracker.admin.ruleset_editing import PUBLISH_PERMISSION, RulesetEditingMixin
 from tracker.admin.ruleset_table import definition_table
 from tracker.models import Ruleset
 from tracker.services.ruleset_preview import ruleset_preview
-from tracker.services.rulesets import ruleset_validate
-
-DRAFT_SUFFIX = "-draft"
-
-
-def _draft_version(ruleset: Ruleset) -> str:
-    """The first free "<version>-draft", "-draft2", … for the ruleset's tier (fits max_length)."""
-    max_length = Ruleset._meta.get_field("version").max_length
-    taken = set(Ruleset.objects.filter(tier_id=ruleset.tier_id).values_list("version", flat=True))
-    for n in range(1, 1000):
-        suffix = DRAFT_SUFFIX if n == 1 else f"{DRAFT_SUFFIX}{n}"
-        candidate = ruleset.version[: max_length - len(suffix)] + suffix
-        if candidate not in taken:
-            return candidate
-    raise ValidationError(_("无法为该版本生成新的草稿名称。"))
-
-
-PUBLISH_PERMISSION = "tracker.publish_ruleset"
+from tracker.services.rulesets import ruleset_copy_as_draft, ruleset_validate
 
 
 class RulesetForm(forms.ModelForm):
@@ -72,7 +56,7 @@ class RulesetForm(forms.ModelForm):
 
 
 @admin.register(Ruleset)
-class RulesetAdmin(UserFormMixin, HistoryAdmin):
+class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
     form = RulesetForm
     list_display = [
         "tier",
@@ -89,13 +73,13 @@ class RulesetAdmin(UserFormMixin, HistoryAdmin):
     autocomplete_fields = ["jurisdiction"]
     ordering = ["tier", "-effective_from", "version"]
     actions = ["copy_as_draft", "retire", "preview_against_active"]
-    readonly_fields = ["definition_display", "created_by", "created_at"]
+    readonly_fields = ["definition_display", "revision", "created_by", "created_at"]
     fieldsets = [
         (None, {"fields": ["tier", "version", "status", "mode", "jurisdiction"]}),
         (_("施行期间"), {"fields": ["effective_from", "effective_to", "granted_from", "granted_to"]}),
         (_("政策依据"), {"fields": ["reference"]}),
         (_("认定条件"), {"fields": ["definition_display", "definition"]}),
-        (_("记录"), {"fields": ["created_by", "created_at"], "classes": ["collapse"]}),
+        (_("记录"), {"fields": ["revision", "created_by", "created_at"], "classes": ["collapse"]}),
     ]
 
     def has_change_permission(self, request, obj=None):
@@ -105,9 +89,11 @@ class RulesetAdmin(UserFormMixin, HistoryAdmin):
         return super().has_change_permission(request, obj)
 
     def get_fieldsets(self, request, obj=None):
-        if obj is None or obj.status == Ruleset.Status.DRAFT:
-            return self.fieldsets
-        # Read-only pages show the table; the raw JSON is only for editing drafts.
+        if obj is None:
+            return [(name, opts) for name, opts in self.fieldsets if name != _("记录")]
+        # A stored ruleset's criteria are shown as a table; a draft's change through the criteria table or
+        # a YAML upload (tracker/admin/ruleset_editing.py), which check the revision: this form does not
+        # carry the definition, so saving its metadata cannot write back criteria saved meanwhile.
         return [
             (name, {**opts, "fields": [f for f in opts["fields"] if f != "definition"]})
             for name, opts in self.fieldsets
@@ -130,39 +116,27 @@ class RulesetAdmin(UserFormMixin, HistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        # Only what this form changed: a whole-row save would put back the definition as it was read.
+        concrete = {field.name for field in Ruleset._meta.concrete_fields}
+        fields = [name for name in form.changed_data if name in concrete]
+        if fields:
+            obj.revision += 1
+            obj.save(update_fields=[*fields, "revision"])
 
     @admin.action(description=_("复制为新草稿"), permissions=["add"])
     def copy_as_draft(self, request, queryset):
         with transaction.atomic():
-            copies = [self._copy_as_draft(request, ruleset) for ruleset in queryset.select_related("tier")]
+            copies = [
+                ruleset_copy_as_draft(ruleset=ruleset, user=request.user) for ruleset in queryset.select_related("tier")
+            ]
         self.message_user(
             request,
             ngettext("已创建 %(count)d 个草稿：%(versions)s", "已创建 %(count)d 个草稿：%(versions)s", len(copies))
             % {"count": len(copies), "versions": "、".join(c.version for c in copies)},
             messages.SUCCESS,
         )
-
-    def _copy_as_draft(self, request, ruleset: Ruleset) -> Ruleset:
-        draft = Ruleset(
-            tier=ruleset.tier,
-            version=_draft_version(ruleset),
-            effective_from=ruleset.effective_from,
-            effective_to=ruleset.effective_to,
-            mode=ruleset.mode,
-            granted_from=ruleset.granted_from,
-            granted_to=ruleset.granted_to,
-            jurisdiction=ruleset.jurisdiction,
-            status=Ruleset.Status.DRAFT,
-            reference=ruleset.reference,
-            definition=ruleset.definition,
-            created_by=request.user,
-        )
-        draft._history_user = request.user
-        draft._change_reason = f"copy of {ruleset.version}"
-        draft.full_clean()
-        draft.save()
-        return draft
 
     def has_publish_permission(self, request) -> bool:
         return request.user.has_perm(PUBLISH_PERMISSION)

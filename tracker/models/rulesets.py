@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from tracker.models.versioning import version_field
+
 
 class Ruleset(models.Model):
     """A tier's criteria as data, versioned by effective date (docs/rules-format.md)."""
@@ -52,6 +54,9 @@ class Ruleset(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # The optimistic-concurrency version (tracker/models/versioning.py); ``version`` is the criteria's
+    # own name (MIIT-2022-63), so this one is the revision of the record.
+    revision = version_field(_("修订号"))
     history = HistoricalRecords()
 
     class Meta:

@@ -10,10 +10,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-def version_field() -> models.PositiveIntegerField:
+def version_field(verbose_name=None) -> models.PositiveIntegerField:
     # db_default too: the demo generator and the benchmarks COPY rows in without naming the column.
     return models.PositiveIntegerField(
-        _("版本"),
+        verbose_name or _("版本"),
         default=1,
         db_default=1,
         editable=False,
