@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracker.admin import display
-from tracker.admin.ruleset_table import OPERATORS, label_text, variable_label
+from tracker.admin.ruleset_table import KIND_LABELS, OPERATORS, condition_text, label_text, variable_label
 from tracker.rules.variables import VARIABLES
 from tracker.services.ruleset_criteria import FIELD_LABELS, CriterionRow
 
@@ -118,6 +118,13 @@ class IsoDateField(forms.DateField):
         return None if day is None else day.isoformat()
 
 
+class LabelField(forms.CharField):
+    """A label on one line, whatever the textarea it is typed in holds."""
+
+    def to_python(self, value):
+        return " ".join(str(super().to_python(value)).split())
+
+
 BOOL_CHOICES = [("true", gettext_lazy("是")), ("false", gettext_lazy("否"))]
 
 
@@ -150,8 +157,10 @@ class CriterionForm(forms.Form):
         self.row = row
         self.unit = threshold_unit(row.variable)[1] if VARIABLES.get(row.variable) else ""
         if "label" in row.editable:
-            self.fields["label"] = forms.CharField(
-                label=FIELD_LABELS["label"], max_length=200, widget=forms.TextInput(attrs={"class": "criterion-label"})
+            self.fields["label"] = LabelField(
+                label=FIELD_LABELS["label"],
+                max_length=200,
+                widget=forms.Textarea(attrs={"rows": 2, "class": "criterion-label"}),
             )
         if "threshold" in row.editable:
             if row.op == "between":
@@ -243,17 +252,22 @@ class BaseCriteriaFormSet(forms.BaseFormSet):
     def edits(self) -> dict:
         return {form.row.key: form.edits() for form in self.forms}
 
-    def error_summary(self) -> list[str]:
-        """"第 3 行（c2_rd_ratio）门槛值：请输入数字。" — every error, naming the row and the field."""
-        lines = [str(e) for e in self.non_form_errors()]
+    def error_summary(self) -> list[dict]:
+        """Every error, naming the row and the field: {"text": "第 4 行“上年度营业收入不低于1500万元”的门槛值：
+        请输入数字。", "row": 4} (``row`` None for an error about the whole table)."""
+        lines = [{"text": str(e), "row": None} for e in self.non_form_errors()]
         for number, form in enumerate(self.forms, start=1):
+            name_ = row_title(form.row)
             for name, errors in form.errors.items():
-                field = form.fields[name].label if name in form.fields and name != "__all__" else ""
+                field = form.fields[name].label if name in form.fields else None
                 for error in errors:
-                    lines.append(
-                        _("第 %(row)s 行（%(node)s）%(field)s：%(error)s")
-                        % {"row": number, "node": row_name(form.row), "field": field, "error": error}
+                    values = {"row": number, "name": name_, "field": field, "error": error}
+                    text = (
+                        _("第 %(row)s 行“%(name)s”的%(field)s：%(error)s") % values
+                        if field
+                        else _("第 %(row)s 行“%(name)s”：%(error)s") % values
                     )
+                    lines.append({"text": text, "row": number})
         return lines
 
     def add_definition_error(self, error) -> None:
@@ -266,8 +280,43 @@ class BaseCriteriaFormSet(forms.BaseFormSet):
         self._non_form_errors.append(f"{error.where}：{error.text}" if error.where else error.text)
 
 
-def row_name(row: CriterionRow) -> str:
-    return f"{row.node_id} {_('第%(n)s档') % {'n': row.band + 1}}" if row.kind == "band" else row.node_id
+def row_title(row: CriterionRow) -> str:
+    """How staff name a row: its Chinese label, with the band for a band (主营业务收入占比 第2档)."""
+    title = label_text(row.label) or row.node_id
+    return f"{title} {_('第%(n)s档') % {'n': row.band + 1}}" if row.kind == "band" else title
+
+
+def group_text(node) -> str:
+    """A group or indicator above its rows: its label and how its rows combine (以下任一满足, 满分 5 分)."""
+    kind = node.get("kind")
+    if kind == "bands":
+        how = _("%(kind)s，满分 %(points)s 分") % {
+            "kind": KIND_LABELS["bands"],
+            "points": node.get("max_points", (node.get("bands") or [{}])[0].get("points", "")),
+        }
+    elif kind == "score":
+        how = _("总分 ≥ %(min)s 分") % {"min": node.get("min_total", "")}
+    else:
+        how = condition_text(node) if kind in ("all", "any", "not", "sum", "max") else str(KIND_LABELS.get(kind, ""))
+    label = label_text(node.get("label"))
+    return f"{label}（{how}）" if how else label
+
+
+def table_lines(forms_: list[CriterionForm]) -> list[dict]:
+    """The table's lines: a heading where a group or indicator starts, then its rows, indented by depth."""
+    lines, shown = [], ()
+    for number, form in enumerate(forms_, start=1):
+        form.number = number
+        chain = form.row.ancestors
+        common = 0
+        while common < min(len(chain), len(shown)) and chain[common][0] == shown[common][0]:
+            common += 1
+        for depth in range(common, len(chain)):
+            lines.append({"group": group_text(chain[depth][1]), "depth": depth})
+        shown = chain
+        form.depth = len(chain)
+        lines.append({"form": form})
+    return lines
 
 
 CriteriaFormSet = forms.formset_factory(CriterionForm, formset=BaseCriteriaFormSet, extra=0, can_delete=False)

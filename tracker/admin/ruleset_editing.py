@@ -23,7 +23,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tracker.admin.ruleset_criteria import CriteriaFormSet
+from tracker.admin.ruleset_criteria import CriteriaFormSet, table_lines
 from tracker.models import Ruleset
 from tracker.services.ruleset_criteria import changes_text, criterion_rows, ruleset_criteria_update
 from tracker.services.ruleset_errors import DefinitionInvalid
@@ -41,13 +41,16 @@ class DefinitionUploadForm(forms.Form):
     )
 
 
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # a browser's date picker takes ISO
+
+
 class CopyForm(forms.Form):
     version = forms.CharField(label=gettext_lazy("新版本"), max_length=Ruleset._meta.get_field("version").max_length)
-    effective_from = forms.DateField(label=gettext_lazy("施行日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_from = forms.DateField(label=gettext_lazy("施行日期"), widget=DATE_INPUT)
     effective_to = forms.DateField(
         label=gettext_lazy("截止日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_INPUT,
         help_text=gettext_lazy("留空表示持续有效。"),
     )
 
@@ -121,7 +124,7 @@ class RulesetEditingMixin:
             _("表格编辑认定条件：%(ruleset)s") % {"ruleset": ruleset},
             formset=formset,
             errors=formset.error_summary() if formset.is_bound else [],
-            sections=_sections(formset),
+            lines=table_lines(formset.forms),
         )
         return TemplateResponse(request, "admin/tracker/ruleset/criteria.html", context)
 
@@ -243,13 +246,3 @@ def _yaml_error(error: DefinitionInvalid) -> str:
         return _("YAML 路径 %(where)s，第 %(line)s 行：%(error)s") % {"where": where, "line": line, "error": error.text}
     return _("YAML 路径 %(where)s：%(error)s") % {"where": where, "error": error.text}
 
-
-def _sections(formset) -> list[tuple[str, list]]:
-    """The table's forms grouped under the label of the group or indicator they belong to."""
-    sections: list[tuple[str, list]] = []
-    for number, form in enumerate(formset.forms, start=1):
-        form.number = number
-        if not sections or sections[-1][0] != form.row.section:
-            sections.append((form.row.section, []))
-        sections[-1][1].append(form)
-    return sections

@@ -39,8 +39,8 @@ class CriterionRow:
     op: str
     threshold: object  # as stored
     points: float | None
-    section: str  # the Chinese label of the group or indicator the row belongs to
-    depth: int
+    # The groups and indicators the row sits in, from the root down: (key, raw node).
+    ancestors: tuple[tuple[str, Mapping], ...]
 
     @property
     def editable(self) -> tuple[str, ...]:
@@ -52,7 +52,7 @@ class CriterionRow:
 def criterion_rows(definition) -> list[CriterionRow]:
     """The rows of a definition in tree order (the order of the read-only table and of a YAML file)."""
     rows: list[CriterionRow] = []
-    _walk(definition, (), "", 0, rows)
+    _walk(definition, (), (), rows)
     return rows
 
 
@@ -60,13 +60,14 @@ def _zh(label) -> str:
     return str(label.get("zh") or "") if isinstance(label, Mapping) else str(label or "")
 
 
-def _walk(raw, path: tuple, section: str, depth: int, rows: list) -> None:
+def _walk(raw, path: tuple, ancestors: tuple, rows: list) -> None:
     if not isinstance(raw, Mapping):
         return
     kind = raw.get("kind")
     if kind == "test" or (kind is None and "variable" in raw and "points" in raw):  # a node, or a sum item
-        rows.append(_row(raw, path, "test" if kind == "test" else "item", section, depth))
+        rows.append(_row(raw, path, "test" if kind == "test" else "item", ancestors))
         return
+    inner = (*ancestors, (_key(path), raw))
     if kind == "bands":
         for k, band in enumerate(raw.get("bands") or ()):
             if isinstance(band, Mapping):
@@ -83,21 +84,19 @@ def _walk(raw, path: tuple, section: str, depth: int, rows: list) -> None:
                         op=str(band.get("op") or ""),
                         threshold=band.get("threshold"),
                         points=band.get("points"),
-                        section=_zh(raw.get("label")),
-                        depth=depth,
+                        ancestors=inner,
                     )
                 )
         return
-    inner = _zh(raw.get("label")) or section
     for key in ("children", "indicators", "items"):
         children = raw.get(key)
         for i, child in enumerate(children if isinstance(children, list) else ()):
-            _walk(child, (*path, key, i), inner, depth + 1, rows)
+            _walk(child, (*path, key, i), inner, rows)
     if "child" in raw:
-        _walk(raw["child"], (*path, "child"), inner, depth + 1, rows)
+        _walk(raw["child"], (*path, "child"), inner, rows)
 
 
-def _row(raw: Mapping, path: tuple, kind: str, section: str, depth: int) -> CriterionRow:
+def _row(raw: Mapping, path: tuple, kind: str, ancestors: tuple) -> CriterionRow:
     return CriterionRow(
         key=_key(path),
         path=path,
@@ -110,8 +109,7 @@ def _row(raw: Mapping, path: tuple, kind: str, section: str, depth: int) -> Crit
         op=str(raw.get("op") or ""),
         threshold=raw.get("threshold"),
         points=raw.get("points") if kind == "item" else None,
-        section=section,
-        depth=depth,
+        ancestors=ancestors,
     )
 
 
@@ -167,10 +165,16 @@ def apply_edits(definition: dict, rows: list[CriterionRow], edits: Mapping[str, 
     return changed
 
 
+def row_name(row: CriterionRow) -> str:
+    """"c2_rd_expense", or "main_business_share 第2档" for a band."""
+    return f"{row.node_id} {_('第%(n)s档') % {'n': row.band + 1}}" if row.kind == "band" else row.node_id
+
+
 def changes_text(changes: list[tuple]) -> str:
-    """"c2_rd_expense 门槛值；c3_revenue 名称" — what a save changed, for the history and the message."""
+    """"研发费用不低于100万元（c2_rd_expense）门槛值；…" — what a save changed, for the history and the message."""
     return "；".join(
-        f"{row.node_id}{_('第%(n)s档') % {'n': row.band + 1} if row.kind == 'band' else ''} {FIELD_LABELS[field]}"
+        _("%(label)s（%(row)s）%(field)s")
+        % {"label": _zh(row.label), "row": row_name(row), "field": FIELD_LABELS[field]}
         for row, field in changes
     )
 

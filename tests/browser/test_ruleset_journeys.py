@@ -1,0 +1,67 @@
+"""A new version of a tier's criteria in a real browser: copy the ruleset in force as a draft with a new
+effective date, change a threshold in the table (a typo first), read the preview; then the YAML."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.factories import AnnualMetricsFactory, EnterpriseFactory, RegionFactory
+from tracker.models import Ruleset
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def in_force(transactional_db):
+    call_command("bootstrap", verbosity=0)
+    region = RegionFactory()
+    for revenue in (12_000_000, 18_000_000):
+        AnnualMetricsFactory(enterprise=EnterpriseFactory(region=region), fiscal_year=2025, revenue=revenue)
+    return Ruleset.objects.filter(tier="specialized_sme", status="active", mode="new").latest("effective_from")
+
+
+def test_a_new_version_of_the_criteria_from_the_table(page, staff, in_force):
+    log_in(page)
+    page.goto(f"/admin/tracker/ruleset/{in_force.pk}/change/")
+    page.click("#ruleset-copy")
+    page.fill("#id_version", "JS-2027-01")
+    page.fill("#id_effective_from", "2027-01-01")
+    page.shots("copy-as-new-draft")
+    page.click("text=创建草稿")
+    expect(page.locator("#criteria-form")).to_be_visible()
+    page.shots("criteria-table")
+
+    revenue_row = page.locator("tr.criterion", has=page.locator("code", has_text="revenue")).first
+    revenue_row.locator("input.threshold-number").fill("两千")
+    page.click("#criteria-save")
+    expect(page.locator("#criteria-errors")).to_contain_text("的门槛值：请输入数字")
+    page.shots("criteria-table-with-an-error")
+
+    revenue_row = page.locator("tr.criterion", has=page.locator("code", has_text="revenue")).first
+    revenue_row.locator("input.threshold-number").fill("2000")
+    page.click("#criteria-save")
+    expect(page.locator("#preview-next")).to_be_visible()
+    page.shots("preview-after-saving")
+    draft = Ruleset.objects.get(version="JS-2027-01")
+    assert draft.revision == 2
+
+
+def test_a_yaml_with_a_structural_error_is_refused_with_its_path(page, staff, in_force, tmp_path):
+    log_in(page)
+    page.goto(f"/admin/tracker/ruleset/{in_force.pk}/copy/")
+    page.click("text=创建草稿")
+    expect(page.locator("#criteria-form")).to_be_visible()
+    draft = Ruleset.objects.get(version=f"{in_force.version}-draft")
+    page.goto(f"/admin/tracker/ruleset/{draft.pk}/change/")
+    with page.expect_download() as download:
+        page.click("#ruleset-yaml")
+    text = open(download.value.path(), encoding="utf-8").read()
+    bad = tmp_path / "criteria.yaml"
+    bad.write_text(text.replace("kind: any", "kind: either", 1), encoding="utf-8")
+    page.click("#ruleset-upload")
+    page.set_input_files("#id_file", str(bad))
+    page.click("text=上传并校验")
+    expect(page.locator("#upload-errors")).to_contain_text("YAML 路径 children")
+    expect(page.locator("#upload-errors")).to_contain_text("未知的节点类型（kind）“either”")
+    page.shots("yaml-upload-refused")
