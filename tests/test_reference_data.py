@@ -172,3 +172,13 @@ def test_bootstrap_retires_superseded_rulesets_of_a_database_loaded_before():
     assert counts["rulesets"]["active_differs"] == 0
     assert set(Ruleset.objects.filter(version__in=superseded).values_list("status", flat=True)) == {"retired"}
     assert str(Ruleset.objects.get(version="MIIT-2022-63-A3-REVIEW-2026").granted_to) == "2026-03-31"
+
+
+def test_a_ruleset_the_load_changes_gets_a_new_revision():
+    """A criteria table opened on a draft before the load is then refused as stale."""
+    call_command("bootstrap", verbosity=0)
+    ruleset = Ruleset.objects.filter(status="active").first()
+    Ruleset.objects.filter(pk=ruleset.pk).update(status="draft", reference="changed in the database")
+    call_command("bootstrap", verbosity=0)
+    ruleset.refresh_from_db()
+    assert ruleset.reference != "changed in the database" and ruleset.revision == 2

@@ -87,3 +87,17 @@ def test_an_active_ruleset_is_not_replaced(draft, editor, definition):
         ruleset_yaml_upload(ruleset=draft, content=text.encode(), user=editor)
     draft.refresh_from_db()
     assert draft.definition == definition
+
+
+def test_the_command_exports_and_replaces(draft, tmp_path, definition):
+    from django.core.management import CommandError
+
+    path = tmp_path / "criteria.yaml"
+    call_command("ruleset_yaml", draft.tier_id, draft.version, export=str(path))
+    path.write_text(path.read_text(encoding="utf-8").replace("threshold: 1000000", "threshold: 2000000"), encoding="utf-8")
+    call_command("ruleset_yaml", draft.tier_id, draft.version, replace=str(path))
+    draft.refresh_from_db()
+    assert draft.definition["children"][0]["threshold"] == 2_000_000
+    path.write_text(path.read_text(encoding="utf-8").replace("op: gte", "op: above", 1), encoding="utf-8")
+    with pytest.raises(CommandError, match=r"YAML 路径 children\[0\]（节点 c2_rd_expense），第 \d+ 行：未知的运算符“above”"):
+        call_command("ruleset_yaml", draft.tier_id, draft.version, replace=str(path))

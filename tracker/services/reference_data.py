@@ -196,11 +196,14 @@ def rulesets_load(entries: list[dict]) -> tuple[dict[str, int], list[str]]:
             continue
         for field in changed:
             setattr(current, field, wanted[field])
+        current.revision += 1  # a criteria table opened before the load must not write over it
         to_update.append(current)
     if to_create:
         bulk_create_with_history(to_create, Ruleset, default_change_reason="bootstrap")
     if to_update:
-        bulk_update_with_history(to_update, Ruleset, [*meta_fields, "definition"], default_change_reason="bootstrap")
+        bulk_update_with_history(
+            to_update, Ruleset, [*meta_fields, "definition", "revision"], default_change_reason="bootstrap"
+        )
     counts["created"], counts["updated"] = len(to_create), len(to_update)
     for notice in notices:
         logger.warning(notice)
