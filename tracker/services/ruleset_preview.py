@@ -11,9 +11,7 @@ import datetime as dt
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from tracker import rules
 from tracker.models import Enterprise, Ruleset
@@ -23,6 +21,7 @@ from tracker.pipeline.fetch import fetch_columns
 from tracker.rules.definition import tier_references
 from tracker.rules.ruleset import region_prefix
 from tracker.selectors.rulesets import RulesetCatalog, engine_parameters
+from tracker.services.ruleset_errors import DefinitionInvalid
 
 EXAMPLES = 10
 
@@ -44,7 +43,7 @@ def ruleset_preview(*, draft: Ruleset, as_of: dt.date | None = None, limit: int 
             tier=tier, version=draft.version, effective_from=as_of, status="active", definition=draft.definition
         )
     except rules.DefinitionError as exc:
-        raise ValidationError({"definition": _("认定条件有误：%(error)s") % {"error": exc}}) from None
+        raise DefinitionInvalid(exc, draft.definition) from None
 
     catalog = RulesetCatalog.active()
     active_pk = catalog.select(tier=tier, as_of=as_of, mode="new", region_code=region)
