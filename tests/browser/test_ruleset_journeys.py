@@ -65,3 +65,14 @@ def test_a_yaml_with_a_structural_error_is_refused_with_its_path(page, staff, in
     expect(page.locator("#upload-errors")).to_contain_text("YAML 路径 children")
     expect(page.locator("#upload-errors")).to_contain_text("未知的节点类型（kind）“either”")
     page.shots("yaml-upload-refused")
+
+
+def test_score_bands_and_items_are_rows_of_the_table(page, staff, in_force):
+    scored = Ruleset.objects.get(tier="specialized_sme", version="MIIT-2022-63-A2-R2")
+    log_in(page)
+    page.goto(f"/admin/tracker/ruleset/{scored.pk}/copy/")
+    page.click("text=创建草稿")
+    expect(page.locator("#criteria-form")).to_be_visible()
+    expect(page.locator("tr.group", has_text="分档计分，满分 5 分").first).to_be_visible()
+    expect(page.locator("tr.criterion", has_text="第2档").first).to_be_visible()
+    page.shots("score-bands")

@@ -211,7 +211,7 @@ class RulesetEditingMixin:
 
     def copy_view(self, request, pk):
         ruleset = self._ruleset(request, pk)
-        if not self.has_add_permission(request):
+        if not (self.has_add_permission(request) and self.has_view_or_change_permission(request, ruleset)):
             raise PermissionDenied
         if request.method == "POST":
             form = CopyForm(request.POST)

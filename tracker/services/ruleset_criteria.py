@@ -150,8 +150,8 @@ def apply_edits(definition: dict, rows: list[CriterionRow], edits: Mapping[str, 
                     % {"row": rows.index(row) + 1, "node": row.node_id, "field": FIELD_LABELS.get(field, field)}
                 )
             if field == "label":
-                value = str(value).strip()
-                if value != _zh(node.get("label")):
+                value = " ".join(str(value).split())
+                if value != " ".join(_zh(node.get("label")).split()):
                     node["label"] = {**node.get("label", {}), "zh": value}
                     changed.append((row, field))
             elif field == "reference":
