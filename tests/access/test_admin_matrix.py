@@ -20,6 +20,7 @@ from tests.factories import ChainSegmentFactory, region
 from tests.reports.frames import tiny_frame
 from tracker.admin.base import VisibleAdminMixin
 from tracker.models import DesignationBatch, EvaluationRun, ImportJob, NationalRecognition, RoleGrant, TierReport
+from tracker.services.rulesets import ruleset_copy_as_draft
 from tracker.services.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
@@ -351,6 +352,12 @@ CUSTOM_PAGES = {
     "tracker_evaluationrun_export": ("get", {PA, PS}, 200, False),
     # A result by enterprise, tier and year redirects to today's row (another region's: 404, tests/admin)
     "tracker_eligibilityresult_by": ("get", ALL, 302, False),
+    # A draft's criteria: changed by those who may change rulesets, read by everyone who may view them
+    "tracker_ruleset_criteria": ("get", {PA, PS}, 200, False),
+    "tracker_ruleset_upload": ("get", {PA, PS}, 200, False),
+    "tracker_ruleset_preview": ("get", {PA, PS}, 200, False),
+    "tracker_ruleset_yaml": ("get", ALL, 200, False),
+    "tracker_ruleset_copy": ("get", {PA, PS}, 200, False),
 }
 
 
@@ -404,7 +411,13 @@ def page_args(world, name: str, code: str = HOME) -> list:
         return [world.home.enterprise.pk, world.tier.pk, 2025]
     if name.endswith("_export"):
         return ["xlsx"]
+    if name.startswith("tracker_ruleset_"):
+        return [ruleset_draft(world).pk]
     return []
+
+
+def ruleset_draft(world):
+    return ruleset_copy_as_draft(ruleset=world.ruleset)
 
 
 @pytest.mark.parametrize("name", sorted(CUSTOM_PAGES))
