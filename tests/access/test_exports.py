@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests.access.conftest import admin_client
-from tests.factories import AnnualMetricsFactory
+from tests.factories import AnnualMetricsFactory, ClusterFactory, DesignationFactory
 from tracker.admin import exports
 from tracker.models import EligibilityResult
 
@@ -71,6 +71,17 @@ def test_the_export_follows_the_changelist_filters_and_search(world):
     assert [row["统一社会信用代码"] for row in rows] == [world.home.enterprise.uscc]
     _headers, rows = export(world, "province_staff", "eligibilityresult", "?status=eligible")
     assert rows == []
+
+
+def test_an_enterprise_lists_its_clusters_and_the_tiers_it_holds_today(world):
+    home = world.home.enterprise
+    home.memberships.create(cluster=ClusterFactory(code="a-first", name_zh="首个集群"))
+    DesignationFactory(enterprise=home, tier=world.tier, status="active")  # held; the candidate is not
+    _headers, rows = export(world, "region_staff", "enterprise")
+    assert rows[0]["产业集群"] == f"首个集群、{world.cluster.name_zh}"  # by cluster code
+    assert rows[0]["已认定层级"] == world.tier.name_zh
+    _headers, rows = export(world, "province_staff", "enterprise", f"?q={world.other.enterprise.uscc}")
+    assert (rows[0]["产业集群"], rows[0]["已认定层级"]) == (world.cluster.name_zh, None)  # none held: empty
 
 
 def test_money_is_in_wan_yuan(world):
