@@ -8,20 +8,22 @@ workbook writes them into a temporary file, which the response then streams in b
 
 A list of more rows than TIDU_EXPORT_INLINE_MAX_ROWS is not written in the request: the button queues
 an export job (tracker/services/exports.py) and sends the user to its page. The worker rebuilds the
-same changelist for the same user from the query string (``job_changelist``), so the file holds what
-the user may see, by the read layer, when it is written.
+same changelist for the same user from the query string (``ExportMixin.list_export``), so the file
+holds what the user may see, by the read layer, when it is written.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from itertools import chain, islice
 
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import path, reverse
 from django.utils import timezone
@@ -111,30 +113,23 @@ def export_response(spec: ExportSpec, queryset, *, user, filename: str) -> FileR
     return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)
 
 
-def job_changelist(*, list_label: str, kind: str, user, query: str) -> tuple[ExportSpec, object]:
-    """The export spec and the rows of the list an export job asked for: the changelist ``user`` sees
-    today at ``?query`` — its filters, search and order over ``visible_to(user)``, unpaged.
+@dataclass(frozen=True)
+class ListExport:
+    """One list's export for one user: the spec and the rows of the changelist they see (tracker.services.
+    exports writes it for an export job)."""
 
-    Only the query string is taken from the job; the user's permission and scope are read afresh, so a
-    user who lost the list, or moved to another office, gets no more than they may see now."""
-    model_admin = next(
-        (ma for model, ma in admin.site._registry.items() if model._meta.label_lower == list_label), None
-    )
-    spec = next((spec for name, spec, _label in getattr(model_admin, "exports", ()) if name == kind), None)
-    if spec is None:
-        raise LookupError(f"no export {kind!r} of {list_label!r}")
-    request = HttpRequest()
-    request.method = "GET"
-    request.GET = QueryDict(query)
-    request.user = user
-    request.tidu_export = True
-    if user is None or not model_admin.has_view_or_change_permission(request):
-        raise PermissionDenied(_("导出人已无权查看该列表，未导出。"))
-    try:
-        changelist = model_admin.get_changelist_instance(request)
-    except IncorrectLookupParameters:
-        raise PermissionDenied(_("筛选条件无效，未导出。")) from None
-    return spec, changelist.queryset
+    spec: ExportSpec
+    queryset: QuerySet
+    user: object
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def filename(self) -> str:
+        return export_filename(self.spec)
+
+    def write(self, target, progress: Callable[[int], None] | None = None) -> None:
+        write_export(self.spec, self.queryset, user=self.user, target=target, progress=progress)
 
 
 class ExportMixin:
@@ -179,6 +174,28 @@ class ExportMixin:
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "export_links": self.export_links(request)}
         return super().changelist_view(request, extra_context)
+
+    def list_export(self, *, user, kind: str, query: str) -> ListExport:
+        """What an export job of this list writes: the changelist ``user`` sees today at ``?query`` — its
+        filters, search and order over ``visible_to(user)``, unpaged.
+
+        Only the query string comes from the job; the user's permission and scope are read afresh, so a
+        user who lost the list, or moved to another office, gets no more than they may see now."""
+        spec = next((spec for name, spec, _label in self.exports if name == kind), None)
+        if spec is None:
+            raise LookupError(f"no export {kind!r} of {self.model._meta.label_lower}")
+        request = HttpRequest()
+        request.method = "GET"
+        request.GET = QueryDict(query)
+        request.user = user
+        request.tidu_export = True
+        if user is None or not self.has_view_or_change_permission(request):
+            raise PermissionDenied(_("导出人已无权查看该列表，未导出。"))
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            raise PermissionDenied(_("筛选条件无效，未导出。")) from None
+        return ListExport(spec=spec, queryset=changelist.queryset, user=user)
 
     def export_view(self, request, kind: str):
         if not self.has_view_or_change_permission(request):

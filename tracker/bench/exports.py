@@ -8,12 +8,11 @@ import time
 
 from django.conf import settings
 
-from tracker.admin.exports import job_changelist
 from tracker.bench.memory import current_bytes, peak_bytes, reset_peak
 from tracker.bench.reads import bench_user
 from tracker.models import ExportJob
 from tracker.selectors.counts import capped_count
-from tracker.services.exports import export_job_create
+from tracker.services.exports import export_job_create, list_export
 from tracker.services.roles import roles_ensure
 
 MIB = 2**20
@@ -22,7 +21,9 @@ MIB = 2**20
 def measure(*, list_label: str, kind: str, query: str) -> dict:
     roles_ensure()  # the role groups as this version defines them (a copy made before its migrations)
     user = bench_user()
-    spec, queryset = job_changelist(list_label=list_label, kind=kind, user=user, query=query)
+    asked = ExportJob(requested_by=user, list_label=list_label, kind=kind, query=query)  # not saved
+    export = list_export(asked)
+    queryset, spec = export.queryset, export.spec
     limit = settings.TIDU["EXPORT_INLINE_MAX_ROWS"]
     started = time.monotonic()
     estimate = capped_count(queryset, cap=limit)  # what the export button reads to decide

@@ -3,7 +3,8 @@
 The admin's export button queues a job (``export_job_create``) when the list has more rows than
 TIDU_EXPORT_INLINE_MAX_ROWS. The worker (``export_job_run``) rebuilds the list for the user who
 asked — their permission and office scope read again, the changelist's filters and search from the
-stored query string (tracker/admin/exports.py, ``job_changelist``) — and streams it into an xlsx file:
+stored query string (``list_export`` of the list's admin, tracker/admin/exports.py) — and streams it
+into an xlsx file:
 values read through a server-side cursor in chunks, openpyxl's write-only workbook on a temporary
 file, then kept in the default storage (MEDIA_ROOT). Only the requester, or a province admin, may
 download it (``ExportJob.objects.visible_to``); ``exports_clean`` deletes files past
@@ -15,9 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
+from collections.abc import Callable
+from typing import Protocol
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps
 from django.conf import settings
+from django.contrib import admin
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +33,24 @@ from tracker.models.scoping import region_scope
 
 logger = logging.getLogger(__name__)
 Status = ExportJob.Status
+
+
+class ListExport(Protocol):
+    """One list's export for one user, as the list's admin gives it (tracker.admin.exports.ListExport)."""
+
+    def count(self) -> int: ...
+
+    def filename(self) -> str: ...
+
+    def write(self, target, progress: Callable[[int], None] | None = None) -> None: ...
+
+
+def list_export(job: ExportJob) -> ListExport:
+    """The list a job exports, for its requester. A list is an admin changelist — its filters and search
+    are the admin's — so it is asked of Django's admin site, which every process (a worker too) fills at
+    start-up, rather than imported from the admin package, which sits above the services."""
+    model = apps.get_model(job.list_label)
+    return admin.site.get_model_admin(model).list_export(user=job.requested_by, kind=job.kind, query=job.query)
 
 
 def time_limits() -> tuple[int, int]:
@@ -60,8 +83,6 @@ def export_job_create(*, user, list_label: str, kind: str, title: str, query: st
 def export_job_run(*, job_id: int) -> ExportJob:
     """Write the file of a queued export. A job is claimed once (a conditional UPDATE): a second
     delivery of the same message finds it taken and does nothing."""
-    from tracker.admin.exports import export_filename, job_changelist, write_export
-
     claimed = ExportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
         status=Status.RUNNING, started_at=timezone.now(), rows_done=0
     )
@@ -69,17 +90,15 @@ def export_job_run(*, job_id: int) -> ExportJob:
     if not claimed:
         return job
     try:
-        spec, queryset = job_changelist(
-            list_label=job.list_label, kind=job.kind, user=job.requested_by, query=job.query
-        )
-        job.rows_total = queryset.count()  # exact, for the progress bar; the request only estimated
+        export = list_export(job)
+        job.rows_total = export.count()  # exact, for the progress bar; the request only estimated
         ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
 
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
 
         with tempfile.TemporaryFile(suffix=".xlsx") as target:
-            write_export(spec, queryset, user=job.requested_by, target=target, progress=progress)
+            export.write(target, progress)
             target.seek(0)
             job.file.save(f"export-{job.pk}.xlsx", File(target), save=False)
     except Exception as error:  # recorded on the job's page; the worker's log has the traceback
@@ -88,7 +107,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     finished = timezone.now()
     job.status, job.finished_at = Status.DONE, finished
     job.expires_at = finished + dt.timedelta(days=settings.TIDU["EXPORT_KEEP_DAYS"])
-    job.filename = export_filename(spec)
+    job.filename = export.filename()
     job.file_size, job.rows_done = job.file.size, job.rows_total
     job.save(update_fields=[
         "status", "finished_at", "expires_at", "file", "filename", "file_size", "rows_done", "rows_total"
