@@ -332,3 +332,16 @@ TIDU |= {
     # When on, an API PUT/PATCH/DELETE of a versioned record without If-Match is answered 428.
     "REQUIRE_IF_MATCH": env.bool("TIDU_REQUIRE_IF_MATCH", default=False),
 }
+
+# Excel exports (issue 12): large lists are written by a worker. One block, for clean merges.
+TIDU |= {
+    # A changelist export of more rows than this is queued as a job: a worker writes the file and the
+    # user follows its progress, then downloads it. Up to it, the response streams the file at once.
+    "EXPORT_INLINE_MAX_ROWS": env.int("TIDU_EXPORT_INLINE_MAX_ROWS", default=200_000),
+    # A finished export's file is deleted this many days after it was written (the job stays, as the
+    # record of who exported what).
+    "EXPORT_KEEP_DAYS": env.int("TIDU_EXPORT_KEEP_DAYS", default=7),
+    # The soft time limit of one export job, in seconds (the hard limit follows by the same margin as
+    # CELERY_TASK_TIME_LIMIT follows CELERY_TASK_SOFT_TIME_LIMIT). Keep it below CELERY_VISIBILITY_TIMEOUT.
+    "EXPORT_TIME_LIMIT": env.int("TIDU_EXPORT_TIME_LIMIT", default=1800),
+}

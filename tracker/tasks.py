@@ -117,3 +117,21 @@ def report_notices_task(report_ids: list[int]) -> None:
     from tracker.services.reports import report_notices_send
 
     report_notices_send(report_ids=report_ids)
+
+
+@shared_task
+def export_job_task(job_id: int) -> None:
+    """Write a queued Excel export's file (its progress and then its download are on the job's page).
+    A failure is recorded on the job, not raised: there is nothing to retry that the user should not
+    decide on (a narrower filter, a permission given back)."""
+    from tracker.services.exports import export_job_run
+
+    export_job_run(job_id=job_id)
+
+
+@shared_task
+def exports_clean_task() -> None:
+    """Hourly: delete export files past TIDU_EXPORT_KEEP_DAYS; fail jobs a stopped worker left behind."""
+    from tracker.services.exports import exports_clean
+
+    exports_clean()

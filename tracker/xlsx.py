@@ -99,9 +99,10 @@ def _formatted(sheet, row, number_formats: Mapping[int, str], text_columns: set[
     ]
 
 
-def write_tables(tables: Sequence[Table], target=None):
+def write_tables(tables: Iterable[Table], target=None):
     """Write the tables as sheets of one workbook to ``target`` (a path or a binary file); without a
-    target, return the workbook's bytes."""
+    target, return the workbook's bytes. ``tables`` may be a generator: each table is asked for once
+    the previous one's rows are written (an export spreads its rows over sheets that way)."""
     workbook = Workbook(write_only=True)
     for table in tables:
         sheet = workbook.create_sheet(title=table.title)

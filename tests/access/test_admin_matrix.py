@@ -19,7 +19,15 @@ from tests.access.conftest import HOME, OTHER, PROVINCE_ROLES, RESTRICTED_ROLES,
 from tests.factories import ChainSegmentFactory, region
 from tests.reports.frames import tiny_frame
 from tracker.admin.base import VisibleAdminMixin
-from tracker.models import DesignationBatch, EvaluationRun, ImportJob, NationalRecognition, RoleGrant, TierReport
+from tracker.models import (
+    DesignationBatch,
+    EvaluationRun,
+    ExportJob,
+    ImportJob,
+    NationalRecognition,
+    RoleGrant,
+    TierReport,
+)
 from tracker.services.rulesets import ruleset_copy_as_draft
 from tracker.services.tokens import api_token_create
 
@@ -52,6 +60,7 @@ ADMIN_ACCESS = {
     "tracker.designationbatch": access(ALL, {PA, PS}, {PA, PS}),  # withdrawn, never deleted
     "tracker.rolegrant": access({PA}),
     "tracker.tierreport": access(ALL),  # built by report_build (the rebuild action), never edited or deleted
+    "tracker.exportjob": access(ALL),  # made by a list's export button; each sees their own (test_export_jobs)
     "auth.user": access({PA}, {PA}, {PA}),
     "auth.group": access({PA}),
     "tracker.apitoken": access({PA}, {PA}, NONE, {PA}),  # a token is never edited: created, seen, revoked
@@ -63,8 +72,8 @@ ADMIN_ACCESS = {
 # Region-owned models: another region's object is not found.
 SCOPED = {"tracker.region", "tracker.enterprise", "tracker.annualmetrics", "tracker.designation",
           "tracker.eligibilityresult", "tracker.tierchange", "tracker.importjob", "tracker.tierreport"}
-# A page whose success is not 200: an import's change page is its preview.
-SUCCESS = {("tracker.importjob", "change"): 302}
+# A page whose success is not 200: an import's change page is its preview, an export's its status page.
+SUCCESS = {("tracker.importjob", "change"): 302, ("tracker.exportjob", "change"): 302}
 HISTORY = {"tracker.enterprise", "tracker.annualmetrics", "tracker.designation", "tracker.ruleset"}
 PERSONAS = ["anonymous", "no_role", "staff_without_role", *ROLES]
 
@@ -146,8 +155,11 @@ def test_every_tracker_admin_and_inline_reads_through_the_read_layer():
             assert issubclass(inline, VisibleAdminMixin), inline
 
 
-# Third-party admins (tokens, beat schedules, groups) are checked on their list and add pages.
-WITH_OBJECTS = {label for label in ADMIN_ACCESS if label.startswith("tracker.") or label == "auth.user"}
+# Third-party admins (tokens, beat schedules, groups) are checked on their list and add pages. An export
+# job is its requester's, whatever their role: its pages are checked per user in test_export_jobs.py.
+WITH_OBJECTS = {
+    label for label in ADMIN_ACCESS if (label.startswith("tracker.") or label == "auth.user") and label != "tracker.exportjob"
+}
 PAGES = [
     (label, page)
     for label in sorted(ADMIN_ACCESS)
@@ -350,6 +362,9 @@ CUSTOM_PAGES = {
         for model in ("enterprise", "annualmetrics", "designation", "eligibilityresult", "tierchange")
     },
     "tracker_evaluationrun_export": ("get", {PA, PS}, 200, False),
+    # An export job's page and file: its requester's (and a province admin's), tests/access/test_export_jobs.py
+    "tracker_exportjob_status": ("get", ALL, 200, False),
+    "tracker_exportjob_download": ("get", ALL, 200, False),
     # A result by enterprise, tier and year redirects to today's row (another region's: 404, tests/admin)
     "tracker_eligibilityresult_by": ("get", ALL, 302, False),
     # A draft's criteria: changed by those who may change rulesets, read by everyone who may view them
@@ -396,7 +411,16 @@ def import_job(code: str) -> ImportJob:
     return job
 
 
-def page_args(world, name: str, code: str = HOME) -> list:
+def export_job(user) -> ExportJob:
+    job = ExportJob.objects.create(requested_by=user, list_label="tracker.enterprise", kind="xlsx", title="企业名录",
+                                   status="done", filename="企业名录.xlsx")
+    job.file.save("export.xlsx", ContentFile(b"xlsx"))
+    return job
+
+
+def page_args(world, name: str, code: str = HOME, persona: str | None = None) -> list:
+    if name.startswith("tracker_exportjob_"):
+        return [export_job(world.users.get(persona)).pk]  # the persona's own
     if name.startswith("tracker_importjob_") and name not in ("tracker_importjob_upload", "tracker_importjob_template"):
         return [import_job(code).pk]
     if name == "tracker_importjob_template":
@@ -425,7 +449,8 @@ def test_each_persona_gets_the_expected_status_on_a_page_of_its_own(world, media
     method, allowed, status, _scoped = CUSTOM_PAGES[name]
     outcomes = {}
     for persona in PERSONAS:
-        response = getattr(admin_client(world, persona), method)(reverse(f"admin:{name}", args=page_args(world, name)))
+        args = page_args(world, name, persona=persona)
+        response = getattr(admin_client(world, persona), method)(reverse(f"admin:{name}", args=args))
         if persona in ("anonymous", "no_role", "integrator_ro", "integrator_rw"):
             want = 302
             assert response.status_code != 302 or "/admin/login/" in response["Location"], persona

@@ -6,7 +6,13 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from tests.factories import DesignationFactory, EnterpriseFactory
 from tracker.models import Designation, EvaluationRun
 from tracker.services.designation_upkeep import designations_upkeep
-from tracker.services.schedules import NIGHTLY_NAME, REPORT_DEADLINE_NAME, SWEEP_NAME, schedules_ensure
+from tracker.services.schedules import (
+    EXPORTS_CLEAN_NAME,
+    NIGHTLY_NAME,
+    REPORT_DEADLINE_NAME,
+    SWEEP_NAME,
+    schedules_ensure,
+)
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 5, 1)
@@ -54,7 +60,9 @@ def test_the_nightly_task_runs_upkeep_then_a_full_run(reference_data, django_cap
 
 
 def test_schedules_ensure_creates_the_nightly_run_and_the_sweeper_once():
-    assert schedules_ensure() == {NIGHTLY_NAME: True, SWEEP_NAME: True, REPORT_DEADLINE_NAME: True}
+    assert schedules_ensure() == {
+        NIGHTLY_NAME: True, SWEEP_NAME: True, REPORT_DEADLINE_NAME: True, EXPORTS_CLEAN_NAME: True
+    }
     nightly = PeriodicTask.objects.get(name=NIGHTLY_NAME)
     assert nightly.task == "tracker.tasks.nightly_recompute_task" and nightly.enabled
     assert (nightly.crontab.minute, nightly.crontab.hour, nightly.crontab.day_of_week) == ("0", "2", "*")
@@ -66,10 +74,15 @@ def test_schedules_ensure_creates_the_nightly_run_and_the_sweeper_once():
     deadline = PeriodicTask.objects.get(name=REPORT_DEADLINE_NAME)
     assert deadline.task == "tracker.tasks.reports_deadline_task"
     assert (deadline.crontab.minute, deadline.crontab.hour) == ("30", "7")
+    clean = PeriodicTask.objects.get(name=EXPORTS_CLEAN_NAME)
+    assert clean.task == "tracker.tasks.exports_clean_task"
+    assert (clean.interval.every, clean.interval.period) == (1, IntervalSchedule.HOURS)
 
-    assert schedules_ensure() == {NIGHTLY_NAME: False, SWEEP_NAME: False, REPORT_DEADLINE_NAME: False}
-    assert PeriodicTask.objects.count() == 3
-    assert CrontabSchedule.objects.count() == 2 and IntervalSchedule.objects.count() == 1
+    assert schedules_ensure() == {
+        NIGHTLY_NAME: False, SWEEP_NAME: False, REPORT_DEADLINE_NAME: False, EXPORTS_CLEAN_NAME: False
+    }
+    assert PeriodicTask.objects.count() == 4
+    assert CrontabSchedule.objects.count() == 2 and IntervalSchedule.objects.count() == 2
 
 
 def test_schedules_ensure_keeps_a_schedule_staff_edited():
@@ -77,7 +90,9 @@ def test_schedules_ensure_keeps_a_schedule_staff_edited():
     at_three = CrontabSchedule.objects.create(minute="30", hour="3", timezone="Asia/Shanghai")
     PeriodicTask.objects.filter(name=NIGHTLY_NAME).update(crontab=at_three, enabled=False)
     PeriodicTask.objects.filter(name=SWEEP_NAME).update(name="sweeper (renamed by staff)")
-    assert schedules_ensure() == {NIGHTLY_NAME: False, SWEEP_NAME: False, REPORT_DEADLINE_NAME: False}
+    assert schedules_ensure() == {
+        NIGHTLY_NAME: False, SWEEP_NAME: False, REPORT_DEADLINE_NAME: False, EXPORTS_CLEAN_NAME: False
+    }
     nightly = PeriodicTask.objects.get(name=NIGHTLY_NAME)
     assert (nightly.crontab_id, nightly.enabled) == (at_three.pk, False)
     assert PeriodicTask.objects.filter(task="tracker.tasks.sweep_runs_task").count() == 1

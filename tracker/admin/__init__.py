@@ -9,6 +9,7 @@ from tracker.admin import (  # noqa: F401
     designations,
     enterprises,
     evaluation,
+    export_jobs,
     imports,
     metrics,
     regions,

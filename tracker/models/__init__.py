@@ -9,6 +9,7 @@ from tracker.models.clusters import ChainSegment, Cluster, NationalRecognition
 from tracker.models.designations import Designation
 from tracker.models.enterprises import ClusterMembership, Enterprise
 from tracker.models.evaluation import EligibilityResult, EvaluationRun, InputDigest, RunChunk, TierChange
+from tracker.models.exports import ExportJob
 from tracker.models.imports import ImportJob
 from tracker.models.metrics import AnnualMetrics
 from tracker.models.offices import Role, RoleGrant, UserOffice
@@ -30,6 +31,7 @@ __all__ = [
     "EligibilityResult",
     "Enterprise",
     "EvaluationRun",
+    "ExportJob",
     "ImportJob",
     "InputDigest",
     "NationalRecognition",

@@ -24,11 +24,12 @@ REFERENCE_VIEW = tuple(
     f"tracker.view_{model}" for model in ("region", "cluster", "chainsegment", "nationalrecognition", "tier", "ruleset")
 )
 # Region-owned data, and what the read layer narrows to the reader's region: imports (their office's),
-# designation batches (every batch, but only the region's candidates, reviews and objections).
+# designation batches (every batch, but only the region's candidates, reviews and objections), Excel
+# export jobs (one's own; every user's only with download_any_exportjob, the province admin's).
 DATA_VIEW = tuple(
     f"tracker.view_{model}"
     for model in ("enterprise", "clustermembership", "annualmetrics", "designation", "eligibilityresult", "tierchange",
-                  "importjob", "designationbatch", "batchreview", "objection", "tierreport")
+                  "importjob", "designationbatch", "batchreview", "objection", "tierreport", "exportjob")
 )
 # A city or county edits its own enterprises, their facts and designation candidates (the service
 # keeps designations at "candidate" without publish_designation), also by Excel import, and adds its

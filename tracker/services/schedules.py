@@ -16,12 +16,14 @@ SWEEP_TASK = "tracker.tasks.sweep_runs_task"
 NIGHTLY_TIMEZONE = "Asia/Shanghai"
 REPORT_DEADLINE_NAME = "tidu: tier report deadline"
 REPORT_DEADLINE_TASK = "tracker.tasks.reports_deadline_task"
+EXPORTS_CLEAN_NAME = "tidu: clean up Excel exports"
+EXPORTS_CLEAN_TASK = "tracker.tasks.exports_clean_task"
 
 
 @transaction.atomic
 def schedules_ensure() -> dict[str, bool]:
-    """Create the nightly recompute (02:00 Asia/Shanghai) and the run sweeper (every minute) unless
-    they exist. Returns {periodic task name: created}."""
+    """Create the nightly recompute (02:00 Asia/Shanghai), the run sweeper (every minute), the report
+    deadline and the hourly export clean-up unless they exist. Returns {periodic task name: created}."""
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     created = {}
@@ -52,7 +54,23 @@ def schedules_ensure() -> dict[str, bool]:
         )
         created[SWEEP_NAME] = True
     created[REPORT_DEADLINE_NAME] = _report_deadline(CrontabSchedule, PeriodicTask)
+    created[EXPORTS_CLEAN_NAME] = _exports_clean(IntervalSchedule, PeriodicTask)
     return created
+
+
+def _exports_clean(IntervalSchedule, PeriodicTask) -> bool:
+    """Every hour: export files past TIDU_EXPORT_KEEP_DAYS deleted, abandoned export jobs failed."""
+    if PeriodicTask.objects.filter(Q(name=EXPORTS_CLEAN_NAME) | Q(task=EXPORTS_CLEAN_TASK)).exists():
+        return False
+    hour = {"every": 1, "period": IntervalSchedule.HOURS}
+    every_hour = IntervalSchedule.objects.filter(**hour).first() or IntervalSchedule.objects.create(**hour)
+    PeriodicTask.objects.create(
+        name=EXPORTS_CLEAN_NAME,
+        task=EXPORTS_CLEAN_TASK,
+        interval=every_hour,
+        description="Delete Excel export files past their retention; fail export jobs left running (导出清理).",
+    )
+    return True
 
 
 def _report_deadline(CrontabSchedule, PeriodicTask) -> bool:
