@@ -98,3 +98,14 @@ def test_a_commit_that_crashes_leaves_nothing_and_says_so(client, admin_user, fi
     job.refresh_from_db()
     assert job.status == "failed" and "磁盘已满" in job.error_message
     assert not AnnualMetrics.objects.exists()
+
+
+def test_a_running_import_polls_its_progress_from_a_file_the_policy_allows(client, admin_user, firm):
+    """The Content-Security-Policy refuses inline scripts: the progress poller must be a static file."""
+    client.force_login(admin_user)
+    job = ImportJob.objects.create(kind="metrics", original_name="年度更新.xlsx", status=ImportJob.Status.VALIDATING,
+                                   created_by=admin_user, file="imports/x.xlsx")
+    page = client.get(reverse("admin:tracker_importjob_change", args=[job.pk]), follow=True).content.decode()
+    assert "<script>" not in page
+    assert 'src="/static/tracker/import-progress.js"' in page
+    assert f'data-progress-url="{reverse("admin:tracker_importjob_progress", args=[job.pk])}"' in page

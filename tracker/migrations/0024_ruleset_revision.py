@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0020_metrics_revenue_by_year'),
+        ('tracker', '0023_exportjob'),
     ]
 
     operations = [
