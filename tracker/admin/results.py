@@ -8,7 +8,8 @@ Results are written only by the pipeline; these pages read them.
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,7 +21,14 @@ from tracker.admin.batches import add_to_batch
 from tracker.admin.evaluation import ReadOnlyAdmin, enterprise_link
 from tracker.admin.explanation import explanation_html, status_badge
 from tracker.admin.exports import ExportMixin
-from tracker.admin.filters import ClusterFilter, CountyFilter, FiscalYearFilter, RegionFilter, TierFilter
+from tracker.admin.filters import (
+    ClusterFilter,
+    CountyFilter,
+    CurrentFiscalYearFilter,
+    FiscalYearFilter,
+    RegionFilter,
+    TierFilter,
+)
 from tracker.admin.links import result_url
 from tracker.admin.search import EnterpriseSearchMixin
 from tracker.models import Designation, EligibilityResult, TierChange
@@ -50,6 +58,24 @@ class NearMissFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(near_miss=self.value() == "1") if self.value() in ("0", "1") else queryset
+
+
+class ChangeNearMissFilter(NearMissFilter):
+    """Changes whose result is a near miss now: an enterprise that lost a tier and is close to regaining
+    it. The result is the one the change was about (enterprise, tier, year, cluster), read on its
+    unique index — the change records statuses, not gaps, and a gap moves without a change of status."""
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("0", "1"):
+            return queryset
+        near = EligibilityResult.objects.alias(cluster_key=Coalesce("cluster_id", Value(0))).filter(
+            enterprise_id=OuterRef("enterprise_id"),
+            fiscal_year=OuterRef("fiscal_year"),
+            tier_id=OuterRef("tier_id"),
+            cluster_key=Coalesce(OuterRef("cluster_id"), Value(0)),
+            near_miss=True,
+        )
+        return queryset.filter(Exists(near) if self.value() == "1" else ~Exists(near))
 
 
 class NotDesignatedFilter(admin.SimpleListFilter):
@@ -131,7 +157,7 @@ class EligibilityResultAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixi
         TierFilter,
         ResultStatusFilter,
         NearMissFilter,
-        FiscalYearFilter,
+        CurrentFiscalYearFilter,
         NotDesignatedFilter,
         ("evaluated_at", admin.DateFieldListFilter),
     ]
@@ -238,7 +264,7 @@ class ChangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(ResultRowColumns, ExportMixin, ReadOnlyAdmin):
+class TierChangeAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixin, ReadOnlyAdmin):
     exports = [("xlsx", export_columns.TIER_CHANGES, _("导出 Excel"))]
     list_display = [
         "enterprise_display",
@@ -260,9 +286,12 @@ class TierChangeAdmin(ResultRowColumns, ExportMixin, ReadOnlyAdmin):
         TierFilter,
         ChangeFilter,
         "to_status",
+        ChangeNearMissFilter,
         FiscalYearFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
+    search_fields = ["enterprise__name", "enterprise__uscc"]
+    search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     list_display_links = None
     changelist_class = FailingChangeList
     list_select_related = ["enterprise", "tier", "cluster", "run"]
