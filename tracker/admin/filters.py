@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,19 +70,37 @@ class ClusterFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [(str(c.pk), c.name_zh) for c in Cluster.objects.order_by("group", "code")]
 
+    def cluster_id(self) -> int | None:
+        value = self.value() or ""
+        return int(value) if value.isascii() and value.isdigit() else None
+
     def queryset(self, request, queryset):
-        if not self.value():
+        if self.cluster_id() is None:
             return queryset
-        return queryset.filter(cluster_id=self.value())
+        return queryset.filter(cluster_id=self.cluster_id())
+
+
+class MemberClusterFilter(ClusterFilter):
+    """Rows of the cluster's member enterprises, as the report counts tiers by cluster; of a tier decided
+    per cluster (the chain leader), only the cluster's own row. Membership is asked of its (enterprise,
+    cluster) index, so the filter needs no index on the rows' cluster: results carry one only for the
+    per-cluster tier, and scanning 8 million of them for it took seconds at a million enterprises."""
+
+    def queryset(self, request, queryset):
+        cluster = self.cluster_id()
+        if cluster is None:
+            return queryset
+        members = ClusterMembership.objects.filter(enterprise_id=OuterRef("enterprise_id"), cluster_id=cluster)
+        return queryset.filter(Exists(members)).filter(Q(cluster_id__isnull=True) | Q(cluster_id=cluster))
 
 
 class EnterpriseClusterFilter(ClusterFilter):
     """Enterprises that are members of a cluster (EXISTS, so no duplicate rows and no DISTINCT)."""
 
     def queryset(self, request, queryset):
-        if not self.value():
+        if self.cluster_id() is None:
             return queryset
-        members = ClusterMembership.objects.filter(enterprise=OuterRef("pk"), cluster_id=self.value())
+        members = ClusterMembership.objects.filter(enterprise=OuterRef("pk"), cluster_id=self.cluster_id())
         return queryset.filter(Exists(members))
 
 

@@ -22,10 +22,10 @@ from tracker.admin.evaluation import ReadOnlyAdmin, enterprise_link
 from tracker.admin.explanation import explanation_html, status_badge
 from tracker.admin.exports import ExportMixin
 from tracker.admin.filters import (
-    ClusterFilter,
     CountyFilter,
     CurrentFiscalYearFilter,
     FiscalYearFilter,
+    MemberClusterFilter,
     RegionFilter,
     TierFilter,
 )
@@ -153,7 +153,7 @@ class EligibilityResultAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixi
     list_filter = [
         RegionFilter,
         CountyFilter,
-        ClusterFilter,
+        MemberClusterFilter,
         TierFilter,
         ResultStatusFilter,
         NearMissFilter,
@@ -282,7 +282,7 @@ class TierChangeAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixin, Read
     list_filter = [
         RegionFilter,
         CountyFilter,
-        ClusterFilter,
+        MemberClusterFilter,
         TierFilter,
         ChangeFilter,
         "to_status",

@@ -115,6 +115,7 @@ class PageTiming:
     median_ms: float = 0.0
     p95_ms: float = 0.0
     queries: int = 0
+    sql_ms: float = 0.0  # the database's share of the median request (from the query log)
     slowest_sql: str = ""
     slowest_ms: float = 0.0
 
@@ -177,13 +178,14 @@ def time_page(client: Client, page: str, url: str, *, repeat: int) -> PageTiming
     status = client.get(url).status_code  # warm-up
     if status != 200:
         return PageTiming(page, url, status)
-    times, captured = [], []
+    times, sql_times, captured = [], [], []
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             client.get(url)
             times.append((time.perf_counter() - started) * 1000)
         captured = queries.captured_queries
+        sql_times.append(sum(float(q["time"]) for q in captured) * 1000)
     slowest = max(captured, key=lambda q: float(q["time"]), default={"sql": "", "time": "0"})
     return PageTiming(
         page,
@@ -192,6 +194,7 @@ def time_page(client: Client, page: str, url: str, *, repeat: int) -> PageTiming
         median_ms=statistics.median(times),
         p95_ms=_percentile(times, 0.95),
         queries=len(captured),
+        sql_ms=statistics.median(sql_times),
         slowest_sql=slowest["sql"],
         slowest_ms=float(slowest["time"]) * 1000,
     )

@@ -24,8 +24,8 @@ class Command(BaseCommand):
         timings = measure(city=city, repeat=repeat, only=only)
         (province, province_rows), (city_user, city_rows) = timings.items()
         by_page = {row.page: row for row in city_rows}
-        self.stdout.write(f"{'':<42} {province:>26}   {city_user:>26}")
-        columns = f"{'median':>8} {'p95':>8} {'queries':>8}"
+        self.stdout.write(f"{'':<42} {province:>30}   {city_user:>30}")
+        columns = f"{'median':>7} {'p95':>7} {'sql':>6} {'queries':>7}"
         self.stdout.write(f"{'page':<42} {columns}   {columns}")
         for row in province_rows:
             other = by_page.get(row.page)
@@ -40,7 +40,7 @@ class Command(BaseCommand):
     @staticmethod
     def _cells(row) -> str:
         if row is None:
-            return f"{'—':>8} {'':>8} {'':>8}"
+            return f"{'—':>7} {'':>7} {'':>6} {'':>7}"
         if row.status != 200:
-            return f"{row.status:>8} {'':>8} {'':>8}"
-        return f"{row.median_ms:>8.0f} {row.p95_ms:>8.0f} {row.queries:>8}"
+            return f"{row.status:>7} {'':>7} {'':>6} {'':>7}"
+        return f"{row.median_ms:>7.0f} {row.p95_ms:>7.0f} {row.sql_ms:>6.0f} {row.queries:>7}"
