@@ -107,3 +107,14 @@ def test_the_cluster_filter_lists_its_members_rows_and_of_a_per_cluster_tier_its
     assert shown(staff_client, RESULTS, cluster="x") == set(
         EligibilityResult.objects.values_list("pk", flat=True)
     )
+
+
+def test_a_list_sorts_only_by_the_columns_an_index_serves(staff_client, tier):
+    low, high = EnterpriseFactory(), EnterpriseFactory()
+    full_run(2024)
+    first = result(low, tier, 2024, score=10, shortfall=0.5)
+    second = result(high, tier, 2024, score=90, shortfall=0.1)
+    by_score = staff_client.get(RESULTS, {"o": "-6"})  # score, highest first: not offered, not applied
+    assert [r.pk for r in by_score.context["cl"].result_list] == [first.pk, second.pk]
+    gaps = staff_client.get(RESULTS, {"status": "not_eligible", "o": "8"})  # the gap, closest first: served
+    assert [r.pk for r in gaps.context["cl"].result_list] == [second.pk, first.pk]

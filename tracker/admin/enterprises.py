@@ -118,6 +118,7 @@ class EnterpriseAdmin(
     list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
     list_filter = [ArchivedFilter, RegionFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
     list_select_related = ["region"]
+    sortable_by = ["name", "uscc"]  # the orders an index serves (tracker/admin/ordering.py)
     search_fields = ["name", "uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     autocomplete_fields = ["region"]

@@ -6,7 +6,6 @@ Results are written only by the pipeline; these pages read them.
 """
 
 from django.contrib import admin
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce
@@ -30,6 +29,7 @@ from tracker.admin.filters import (
     TierFilter,
 )
 from tracker.admin.links import result_url
+from tracker.admin.ordering import IndexedOrderChangeList
 from tracker.admin.search import EnterpriseSearchMixin
 from tracker.models import Designation, EligibilityResult, TierChange
 from tracker.models.evaluation import ResultStatus
@@ -119,7 +119,7 @@ class ResultRowColumns:
         return format_html('<a href="{}" class="result-link">{}</a>', url, _("查看"))
 
 
-class FailingChangeList(ChangeList):
+class FailingChangeList(IndexedOrderChangeList):
     """A changelist whose page of rows is given its failing criteria in one pass
     (``model_admin.attach_failing``: the rulesets read once for the page, no query per row)."""
 
@@ -193,6 +193,13 @@ class EligibilityResultAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixi
             return None
         result.reader = request.user  # whose permissions decide which facts the explanation shows
         return result
+
+    def get_sortable_by(self, request):
+        """The enterprise (the list's own order, on the unique index); the gap, closest first, once the
+        list holds only gaps or near misses (the order of their indexes). By score, status or the gap
+        of every result, a tier's million rows were read and sorted (1–4 s at a million enterprises)."""
+        gaps = request.GET.get("status") == ResultStatus.NOT_ELIGIBLE or request.GET.get("near_miss") == "1"
+        return ["enterprise_display", *(["shortfall_display"] if gaps else [])]
 
     def attach_failing(self, results: list[EligibilityResult]) -> None:
         failing = failing_criteria(results)
