@@ -39,6 +39,17 @@ def test_the_batch_page_flags_candidates_no_longer_eligible(client, admin_user, 
     assert "deletelink" not in page
 
 
+def test_a_long_batch_shows_those_no_longer_eligible_first_and_links_to_them_all(client, admin_user, batch,
+                                                                                 monkeypatch):
+    monkeypatch.setattr("tracker.admin.batches.CANDIDATES_SHOWN", 1)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tracker_designationbatch_change", args=[batch.pk])).content.decode()
+    assert "乙公司" in page and "甲公司" not in page  # 乙 was added second but is no longer eligible
+    assert "共 2 家候选企业，此处显示 1 家（不再符合的在前）。" in page
+    listed = client.get(reverse("admin:tracker_designation_changelist"), {"designation_batch__id__exact": batch.pk})
+    assert {d.enterprise.name for d in listed.context["cl"].result_list} == {"甲公司", "乙公司"}
+
+
 def test_the_publicity_list_exports_as_xlsx_with_notice_lines(client, admin_user, batch):
     client.force_login(admin_user)
     response = client.post(

@@ -64,3 +64,12 @@ def test_the_due_soon_filter_lists_designations_ending_within_90_days(admin_clie
 def test_it_shows_dates_as_iso(admin_client, world):
     content = admin_client.get(reverse("admin:tracker_designation_changelist")).content.decode()
     assert "2027-05-31" in content
+
+
+def test_the_search_finds_a_fragment_of_the_name_or_a_document_number_typed_in_full(admin_client, world):
+    designation = world["designation"]
+    url = reverse("admin:tracker_designation_changelist")
+    by_name = admin_client.get(url, {"q": designation.enterprise.name[2:4]}).context["cl"].result_list
+    by_number = admin_client.get(url, {"q": designation.document_no}).context["cl"].result_list
+    neither = admin_client.get(url, {"q": "无此企业"}).context["cl"].result_list
+    assert [d.pk for d in by_name] == [d.pk for d in by_number] == [designation.pk] and not list(neither)

@@ -6,6 +6,8 @@ import io
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -13,6 +15,7 @@ from openpyxl import load_workbook
 from tests.factories import UserFactory, give_office, region
 from tests.reports.frames import city_frame, province_frame, tiny_frame
 from tracker.models import TierReport
+from tracker.reports.sections import PAGE_ROWS
 
 pytestmark = pytest.mark.django_db
 SECTIONS = ["overview-regions", "overview-clusters", "changes", "near-misses", "coverage", "to-collect", "designations"]
@@ -59,6 +62,20 @@ def test_a_long_list_on_the_page_points_to_the_xlsx(client):
     reader(client, "320000")
     html = client.get(reverse("admin:tracker_tierreport_change", args=[report.pk])).content.decode()
     assert "另有 50 家企业未列出，完整名单见 xlsx 文件。" in html
+
+
+def test_the_page_and_the_home_page_read_the_reports_head_not_the_whole_frame(client):
+    frame = province_frame()
+    frame.to_collect = frame.to_collect * 30  # 150 rows, the page shows 100
+    report = store(frame, "320000", "江苏省", head=frame.head(PAGE_ROWS).to_json())
+    TierReport.objects.filter(pk=report.pk).update(content={})  # a page that read the whole frame would fail
+    reader(client, "320000")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("admin:tracker_tierreport_change", args=[report.pk])).content.decode()
+        home = client.get(reverse("admin:index")).content.decode()
+    assert "另有 50 家企业未列出，完整名单见 xlsx 文件。" in html and 'id="near-misses"' in html
+    assert "江苏省梯度报告 · 2026-12-02" in home
+    assert not [q for q in queries.captured_queries if '"tracker_tierreport"."content"' in q["sql"]]
 
 
 def test_the_changelist_lists_reports_with_their_downloads(client, province_report):

@@ -29,6 +29,15 @@ def test_a_rebuild_replaces_the_report_of_that_date_and_scope(province):
     assert frame.scope.name == "苏州市" and frame.trend == [(DAY1, again.summary["held"])]
 
 
+def test_a_report_stores_the_head_its_page_shows(province, monkeypatch):
+    monkeypatch.setattr("tracker.services.reports.PAGE_ROWS", 1)
+    report = report_build(report_date=DAY1, region_code="3205")
+    whole, head = ReportFrame.from_json(report.content), ReportFrame.from_json(report.head)
+    assert len(whole.near_misses) > 1 and head.near_misses == whole.near_misses[:1]
+    assert head.truncated["near_misses"] == whole.truncated.get("near_misses", 0) + len(whole.near_misses) - 1
+    assert head.overview_regions == whole.overview_regions and head.trend == whole.trend
+
+
 def test_the_second_night_reports_what_changed_with_the_criterion_and_the_deltas(province):
     report_build(report_date=DAY1)
     loser = EligibilityResult.objects.filter(tier_id="innovative_sme", status="eligible").order_by("pk").first()

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
 
+from tracker.admin.ordering import IndexedOrderChangeList
 from tracker.admin.paginator import EstimatedCountPaginator
 
 
@@ -79,11 +80,15 @@ class UserFormMixin:
 
 
 class ServiceAdminMixin(VisibleAdminMixin, UserFormMixin):
-    """Paginator without unfiltered COUNT(*) and a safety net for service errors."""
+    """Paginator without unfiltered COUNT(*), sorting by the columns ``sortable_by`` names only, and a
+    safety net for service errors."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+
+    def get_changelist(self, request, **kwargs):
+        return IndexedOrderChangeList
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

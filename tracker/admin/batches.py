@@ -19,11 +19,13 @@ from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.publicity_pdf import publicity_pdf, publicity_period, publicity_title
 from tracker.models import BatchReview, DesignationBatch, Objection
+from tracker.models.designations import DesignationStatus
 from tracker.models.evaluation import ResultStatus
 from tracker.services import batches as batch_services
 from tracker.xlsx import Table, write_tables
 
 RESULT_LABELS = dict(ResultStatus.choices)
+CANDIDATES_SHOWN = 200  # rows of the candidates' table on a batch's page; the designations list pages them all
 PUBLISH_PERMISSION = "tracker.publish_designation"
 
 
@@ -161,9 +163,10 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
         reader = getattr(batch, "reader", None)
         if batch.pk is None or reader is None:
             return "—"
-        rows = batch_services.batch_candidates(batch=batch, user=reader)
+        rows = batch_services.batch_candidates(batch=batch, user=reader, limit=CANDIDATES_SHOWN)
         if not rows:
             return _("（暂无。在“评价结果”列表中筛选符合且未认定的企业，用“加入认定批次”动作添加。）")
+        statuses = dict(DesignationStatus.choices)  # a label per row, not a lookup of the choices per row
         body = format_html_join(
             "",
             "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -175,14 +178,14 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
                     row["designation"].enterprise.name,
                     row["designation"].enterprise.uscc,
                     row["designation"].enterprise.region.name,
-                    row["designation"].get_status_display(),
-                    RESULT_LABELS.get(row["result_status"], _("无结果"))
+                    statuses.get(row["designation"].status, row["designation"].status),
+                    str(RESULT_LABELS.get(row["result_status"], _("无结果")))
                     + ("（不再符合）" if row["no_longer_eligible"] else ""),
                 )
                 for row in rows
             ),
         )
-        return format_html(
+        table = format_html(
             '<table id="batch-candidates"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
             "</thead><tbody>{}</tbody></table>",
             _("企业名称"),
@@ -192,6 +195,19 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
             _("当前评价"),
             body,
         )
+        total = batch_services.batch_candidate_count(batch=batch, user=reader)
+        if total <= len(rows):
+            return table
+        # A batch holds thousands of candidates: the page shows those to act on first, the list pages the rest.
+        url = reverse("admin:tracker_designation_changelist") + f"?designation_batch__id__exact={batch.pk}"
+        more = format_html(
+            '<p class="help">{} <a href="{}">{}</a></p>',
+            _("共 %(total)s 家候选企业，此处显示 %(shown)s 家（不再符合的在前）。") % {"total": f"{total:,}",
+                                                                     "shown": len(rows)},
+            url,
+            _("在认定记录列表中查看全部"),
+        )
+        return format_html("{}{}", more, table)
 
     def _step(self, request, queryset, step, done):
         for batch in queryset:

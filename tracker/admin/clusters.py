@@ -12,6 +12,9 @@ class ChainSegmentInline(VisibleAdminMixin, admin.TabularInline):
     fields = ["position", "name", "sort_order"]
     extra = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cluster")  # each row's title names it
+
 
 @admin.register(Cluster)
 class ClusterAdmin(VisibleAdminMixin, admin.ModelAdmin):

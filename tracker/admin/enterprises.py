@@ -63,8 +63,31 @@ class EnterpriseForm(VersionedForm):
 class ClusterMembershipInline(VisibleAdminMixin, admin.TabularInline):
     model = ClusterMembership
     fields = ["cluster", "segment"]
-    autocomplete_fields = ["segment"]
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("enterprise", "cluster")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Each row's select would read its choices again (a query per membership): read them once for the
+        # formset. Segments are grouped under their cluster (a few hundred in all, from the reference data).
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "cluster":
+            formfield.choices = list(formfield.choices)
+        elif db_field.name == "segment":
+            formfield.choices = segment_choices(formfield.queryset)
+        return formfield
+
+
+def segment_choices(segments) -> list:
+    """Chain segments as select choices grouped by cluster, read in one query."""
+    groups: dict[str, list] = {}
+    for segment in segments.select_related("cluster").order_by("cluster__group", "cluster__code", "position",
+                                                                "sort_order"):
+        groups.setdefault(segment.cluster.name_zh, []).append(
+            (segment.pk, f"{segment.get_position_display()} · {segment.name}")
+        )
+    return [("", "---------"), *groups.items()]
 
 
 class AnnualMetricsInline(WanYuanFormMixin, VisibleAdminMixin, admin.TabularInline):
@@ -75,6 +98,9 @@ class AnnualMetricsInline(WanYuanFormMixin, VisibleAdminMixin, admin.TabularInli
     extra = 0
     show_change_link = True
     ordering = ["-fiscal_year"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("enterprise")  # each row's title names it
 
 
 @admin.register(Enterprise)
@@ -92,6 +118,7 @@ class EnterpriseAdmin(
     list_display = ["name", "uscc", "region", "sector", "listed_display", "designated_tiers", "founded_on_display"]
     list_filter = [ArchivedFilter, RegionFilter, EnterpriseClusterFilter, DesignatedTierFilter, "sector", "listed"]
     list_select_related = ["region"]
+    sortable_by = ["name", "uscc"]  # the orders an index serves (tracker/admin/ordering.py)
     search_fields = ["name", "uscc"]
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     autocomplete_fields = ["region"]

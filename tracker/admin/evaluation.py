@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from tracker.admin import display, export_columns
 from tracker.admin.base import VisibleAdminMixin
 from tracker.admin.exports import ExportMixin
+from tracker.admin.ordering import IndexedOrderChangeList
 from tracker.admin.paginator import EstimatedCountPaginator
 from tracker.models import EvaluationRun, RunChunk
 from tracker.models.scoping import region_scope
@@ -27,11 +28,15 @@ RUN_COLORS = {"pending": "#616161", "running": "#1565c0", "succeeded": "#2e7d32"
 
 
 class ReadOnlyAdmin(VisibleAdminMixin, admin.ModelAdmin):
-    """View-only pages over big tables: no add/change/delete, no unfiltered COUNT(*)."""
+    """View-only pages over big tables: no add/change/delete, no unfiltered COUNT(*), sorting by the
+    columns ``sortable_by`` names only."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+
+    def get_changelist(self, request, **kwargs):
+        return IndexedOrderChangeList
 
     def has_add_permission(self, request, obj=None):
         return False

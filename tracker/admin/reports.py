@@ -26,14 +26,21 @@ from tracker.admin.base import VisibleAdminMixin
 from tracker.models import TierReport
 from tracker.reports.context import report_context
 from tracker.reports.frame import NoResults
-from tracker.reports.sections import ReportFrame
+from tracker.reports.sections import PAGE_ROWS, ReportFrame
 from tracker.services.reports import report_build
-
-ADMIN_LIST_CAP = 100  # rows per list on the page; the xlsx holds them all
 
 
 def frame_of(report: TierReport) -> ReportFrame:
+    """The whole frame: what the downloads render."""
     return ReportFrame.from_json(report.content)
+
+
+def page_frame_of(report: TierReport) -> ReportFrame:
+    """What a page shows: the stored head (each list's first rows). A report built before heads were
+    stored has none: its page cuts the whole frame, as it always did."""
+    if report.head:
+        return ReportFrame.from_json(report.head)
+    return ReportFrame.from_json(report.content).head(PAGE_ROWS)
 
 
 def download_name(report: TierReport, extension: str) -> str:
@@ -57,8 +64,9 @@ class TierReportAdmin(VisibleAdminMixin, admin.ModelAdmin):
     actions = ["rebuild_selected"]
 
     def get_queryset(self, request):
-        # The changelist never needs the frame (megabytes for the province); the report page loads it.
-        return super().get_queryset(request).defer("content")
+        # The changelist never needs the frame (megabytes for the province); the page loads its head, a
+        # download the whole frame.
+        return super().get_queryset(request).defer("content", "head")
 
     def has_add_permission(self, request):
         return False  # built by report_build, not by a form
@@ -135,7 +143,7 @@ class TierReportAdmin(VisibleAdminMixin, admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         context = {
             **self.admin_site.each_context(request),
-            **report_context(frame_of(report), cap=ADMIN_LIST_CAP),
+            **report_context(page_frame_of(report), cap=PAGE_ROWS),
             "opts": self.opts,
             "report": report,
             "title": gettext("%(scope)s梯度报告 %(date)s") % {"scope": report.region.name, "date": report.report_date},
@@ -155,7 +163,7 @@ def _message(error) -> str:
 def latest_report(user) -> TierReport | None:
     """The newest report of the reader's own scope: on the newest date, the widest region they may see
     (the province for a province office, the city for a city office)."""
-    return TierReport.objects.visible_to(user).select_related("region").latest_first().first()
+    return TierReport.objects.visible_to(user).select_related("region").defer("content").latest_first().first()
 
 
 def dashboard(request) -> dict | None:
@@ -166,7 +174,7 @@ def dashboard(request) -> dict | None:
     if report is None:
         return {"report": None}
     return {"report": report, "url": reverse("admin:tracker_tierreport_change", args=[report.pk]),
-            **report_context(frame_of(report), cap=0)}
+            **report_context(page_frame_of(report), cap=0)}
 
 
 def report_dashboard(request) -> dict:

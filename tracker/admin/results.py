@@ -6,9 +6,9 @@ Results are written only by the pipeline; these pages read them.
 """
 
 from django.contrib import admin
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,8 +20,16 @@ from tracker.admin.batches import add_to_batch
 from tracker.admin.evaluation import ReadOnlyAdmin, enterprise_link
 from tracker.admin.explanation import explanation_html, status_badge
 from tracker.admin.exports import ExportMixin
-from tracker.admin.filters import ClusterFilter, CountyFilter, FiscalYearFilter, RegionFilter, TierFilter
+from tracker.admin.filters import (
+    CountyFilter,
+    CurrentFiscalYearFilter,
+    FiscalYearFilter,
+    MemberClusterFilter,
+    RegionFilter,
+    TierFilter,
+)
 from tracker.admin.links import result_url
+from tracker.admin.ordering import IndexedOrderChangeList
 from tracker.admin.search import EnterpriseSearchMixin
 from tracker.models import Designation, EligibilityResult, TierChange
 from tracker.models.evaluation import ResultStatus
@@ -50,6 +58,24 @@ class NearMissFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(near_miss=self.value() == "1") if self.value() in ("0", "1") else queryset
+
+
+class ChangeNearMissFilter(NearMissFilter):
+    """Changes whose result is a near miss now: an enterprise that lost a tier and is close to regaining
+    it. The result is the one the change was about (enterprise, tier, year, cluster), read on its
+    unique index — the change records statuses, not gaps, and a gap moves without a change of status."""
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("0", "1"):
+            return queryset
+        near = EligibilityResult.objects.alias(cluster_key=Coalesce("cluster_id", Value(0))).filter(
+            enterprise_id=OuterRef("enterprise_id"),
+            fiscal_year=OuterRef("fiscal_year"),
+            tier_id=OuterRef("tier_id"),
+            cluster_key=Coalesce(OuterRef("cluster_id"), Value(0)),
+            near_miss=True,
+        )
+        return queryset.filter(Exists(near) if self.value() == "1" else ~Exists(near))
 
 
 class NotDesignatedFilter(admin.SimpleListFilter):
@@ -93,7 +119,7 @@ class ResultRowColumns:
         return format_html('<a href="{}" class="result-link">{}</a>', url, _("查看"))
 
 
-class FailingChangeList(ChangeList):
+class FailingChangeList(IndexedOrderChangeList):
     """A changelist whose page of rows is given its failing criteria in one pass
     (``model_admin.attach_failing``: the rulesets read once for the page, no query per row)."""
 
@@ -127,11 +153,11 @@ class EligibilityResultAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixi
     list_filter = [
         RegionFilter,
         CountyFilter,
-        ClusterFilter,
+        MemberClusterFilter,
         TierFilter,
         ResultStatusFilter,
         NearMissFilter,
-        FiscalYearFilter,
+        CurrentFiscalYearFilter,
         NotDesignatedFilter,
         ("evaluated_at", admin.DateFieldListFilter),
     ]
@@ -167,6 +193,13 @@ class EligibilityResultAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixi
             return None
         result.reader = request.user  # whose permissions decide which facts the explanation shows
         return result
+
+    def get_sortable_by(self, request):
+        """The enterprise (the list's own order, on the unique index); the gap, closest first, once the
+        list holds only gaps or near misses (the order of their indexes). By score, status or the gap
+        of every result, a tier's million rows were read and sorted (1–4 s at a million enterprises)."""
+        gaps = request.GET.get("status") == ResultStatus.NOT_ELIGIBLE or request.GET.get("near_miss") == "1"
+        return ["enterprise_display", *(["shortfall_display"] if gaps else [])]
 
     def attach_failing(self, results: list[EligibilityResult]) -> None:
         failing = failing_criteria(results)
@@ -238,7 +271,7 @@ class ChangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(ResultRowColumns, ExportMixin, ReadOnlyAdmin):
+class TierChangeAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixin, ReadOnlyAdmin):
     exports = [("xlsx", export_columns.TIER_CHANGES, _("导出 Excel"))]
     list_display = [
         "enterprise_display",
@@ -256,13 +289,16 @@ class TierChangeAdmin(ResultRowColumns, ExportMixin, ReadOnlyAdmin):
     list_filter = [
         RegionFilter,
         CountyFilter,
-        ClusterFilter,
+        MemberClusterFilter,
         TierFilter,
         ChangeFilter,
         "to_status",
+        ChangeNearMissFilter,
         FiscalYearFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
+    search_fields = ["enterprise__name", "enterprise__uscc"]
+    search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     list_display_links = None
     changelist_class = FailingChangeList
     list_select_related = ["enterprise", "tier", "cluster", "run"]

@@ -144,7 +144,12 @@ class Designation(models.Model):
         verbose_name = _("认定记录")
         verbose_name_plural = _("认定记录")
         ordering = ["-recognized_on", "id"]
-        indexes = [models.Index(fields=["tier", "status"]), models.Index(fields=["valid_until"])]
+        indexes = [
+            models.Index(fields=["tier", "status"]),
+            models.Index(fields=["valid_until"]),
+            # A 文号 typed in the admin's search box (tracker/admin/designations.py).
+            models.Index(fields=["document_no"], name="designation_document_no"),
+        ]
         permissions = [("publish_designation", _("可公示、认定、复核和撤销认定（候选之外的状态）"))]
 
     def __str__(self) -> str:

@@ -241,6 +241,15 @@ class EligibilityResult(models.Model):
                 condition=Q(near_miss=True),
                 name="result_near_miss_order",
             ),
+            # Near misses by their key: "is this change's result a near miss now" for every change of a
+            # city (the tier changes' near-miss filter) from the index alone, not from 40,000 rows of
+            # the table (1.1 s at a million enterprises); also a city's near misses by enterprise.
+            models.Index(
+                fields=["enterprise", "fiscal_year", "tier"],
+                include=["cluster"],
+                condition=Q(near_miss=True),
+                name="result_near_miss_key",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,10 @@ class TierReport(models.Model):
     stale_reason = models.CharField(_("沿用原因"), max_length=300, blank=True)
     nightly = models.BooleanField(_("夜间例行"), default=False)
     content = models.JSONField(_("报告内容"), default=dict)
+    head = models.JSONField(
+        _("页面摘录"), default=dict, blank=True,
+        help_text=_("报告页面与首页图表读取的部分：各长列表只保留前若干行，完整内容见“报告内容”。"),
+    )
     summary = models.JSONField(
         _("摘要"), default=dict, blank=True, help_text=_("各层级的合计数（趋势图与通知邮件读取，不必读取全文）。")
     )

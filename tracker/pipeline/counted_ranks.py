@@ -102,10 +102,13 @@ def revenue_rank(*, fiscal_year: int, cluster_id: int, revenue: float | None) ->
         cursor.execute(
             f"SELECT count(*) FROM {a} a "
             f"JOIN {m} m ON m.enterprise_id = a.enterprise_id AND m.cluster_id = %s "
-            f"JOIN {e} e ON e.id = a.enterprise_id AND e.archived_at IS NULL "  # archived: not a member any more
             # Compared as numeric, so the index serves the range: a float's shortest repr is the
             # stored two-decimal value it was read from.
-            f"WHERE a.fiscal_year = %s AND a.revenue > %s",
+            f"WHERE a.fiscal_year = %s AND a.revenue > %s "
+            # Archived: not a member any more. Asked of the archived enterprises' own index (a few
+            # rows) rather than of every larger revenue's enterprise row: far down a large cluster
+            # that is tens of thousands of rows (1.1 s of a result's page at a million enterprises).
+            f"AND NOT EXISTS (SELECT 1 FROM {e} e WHERE e.id = a.enterprise_id AND e.archived_at IS NOT NULL)",
             [cluster_id, fiscal_year, Decimal(repr(float(revenue)))],
         )
         return 1 + cursor.fetchone()[0]

@@ -159,6 +159,12 @@ class DesignationRow:
     bucket: str  # "review_due" | "expiring" | "expired"
 
 
+# The lists a page cuts to its first PAGE_ROWS rows (the xlsx holds them all); the others (overview,
+# coverage) are shown whole. ``TierReport.head`` stores the frame so cut.
+LONG_LISTS = ("changes", "near_misses", "to_collect", "designations")
+PAGE_ROWS = 100
+
+
 @dataclass
 class ReportFrame:
     scope: Scope
@@ -182,6 +188,18 @@ class ReportFrame:
 
     def to_json(self) -> dict[str, Any]:
         return _encode(dataclasses.asdict(self))
+
+    def head(self, rows: int) -> ReportFrame:
+        """The frame with each long list cut to its first ``rows`` rows, what was cut counted in
+        ``truncated``: what a page shows of the report (``TierReport.head``), a few hundred kilobytes
+        where the whole province's frame is several megabytes."""
+        cut, truncated = {}, dict(self.truncated)
+        for section in LONG_LISTS:
+            full = getattr(self, section)
+            cut[section] = full[:rows]
+            if len(full) > rows:
+                truncated[section] = truncated.get(section, 0) + len(full) - rows
+        return dataclasses.replace(self, **cut, truncated=truncated)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReportFrame:

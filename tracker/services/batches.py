@@ -163,25 +163,38 @@ def _visible(queryset, user):
     return queryset if user is None else queryset.visible_to(user)
 
 
-def batch_candidates(*, batch: DesignationBatch, user=None) -> list[dict]:
+def batch_candidates(*, batch: DesignationBatch, user=None, limit: int | None = None) -> list[dict]:
     """The batch's candidates that ``user`` may see, with their current eligibility; ``no_longer_eligible``
-    flags those whose current result is no longer 符合."""
-    designations = list(
-        _visible(batch.designations.all(), user).select_related("enterprise__region", "cluster").order_by("id")
-    )
-    results = current_statuses(tier_id=batch.tier_id, pairs=[(d.enterprise_id, d.cluster_id) for d in designations])
-    out = []
-    for designation in designations:
-        status = results.get((designation.enterprise_id, designation.cluster_id))
-        out.append(
-            {
-                "designation": designation,
-                "result_status": status,
-                "no_longer_eligible": designation.status in (DesignationStatus.CANDIDATE, DesignationStatus.PUBLICIZED)
-                and status != ResultStatus.ELIGIBLE,
-            }
-        )
-    return out
+    flags those whose current result is no longer 符合.
+
+    With ``limit``, at most that many: those no longer eligible first (what staff must act on), then
+    the others, each in the order they were added. Only the rows returned are read in full — a batch
+    holds thousands of candidates (``batch_candidate_count`` counts them)."""
+    visible = _visible(batch.designations.all(), user)
+    keys = list(visible.order_by("id").values_list("id", "enterprise_id", "cluster_id", "status"))
+    results = current_statuses(tier_id=batch.tier_id, pairs=[(e, c) for _pk, e, c, _s in keys])
+    flags = {
+        pk: status in (DesignationStatus.CANDIDATE, DesignationStatus.PUBLICIZED)
+        and results.get((enterprise_id, cluster_id)) != ResultStatus.ELIGIBLE
+        for pk, enterprise_id, cluster_id, status in keys
+    }
+    shown = [pk for pk, *_rest in keys]
+    if limit is not None:
+        shown = sorted(shown, key=lambda pk: not flags[pk])[:limit]  # stable: added order within each group
+    designations = visible.filter(pk__in=shown).select_related("enterprise__region", "cluster").in_bulk()
+    return [
+        {
+            "designation": designations[pk],
+            "result_status": results.get((designations[pk].enterprise_id, designations[pk].cluster_id)),
+            "no_longer_eligible": flags[pk],
+        }
+        for pk in shown
+    ]
+
+
+def batch_candidate_count(*, batch: DesignationBatch, user=None) -> int:
+    """How many candidates of the batch ``user`` may see."""
+    return _visible(batch.designations.all(), user).count()
 
 
 def publicity_list(*, batch: DesignationBatch, user=None) -> tuple[list[str], list[list]]:

@@ -27,7 +27,7 @@ from tracker.pipeline.facts_loader import per_cluster_tiers
 from tracker.reports.frame import NoResults, build_frame, report_run
 from tracker.reports.gaps import GapReader
 from tracker.reports.scope import RegionTable, city_codes, resolve_scope
-from tracker.reports.sections import ReportFrame
+from tracker.reports.sections import PAGE_ROWS, ReportFrame
 from tracker.reports.source import load_source
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,8 @@ def report_build(
             defaults={
                 "run_id": frame.run_id, "data_date": frame.data_date, "stale": frame.stale,
                 "stale_reason": frame.stale_reason[:300], "nightly": nightly, "content": frame.to_json(),
-                "summary": summary, "built_at": timezone.now(), "build_seconds": round(seconds, 3),
+                "head": frame.head(PAGE_ROWS).to_json(), "summary": summary, "built_at": timezone.now(),
+                "build_seconds": round(seconds, 3),
                 "built_by": user if getattr(user, "is_authenticated", False) else None,
             },
         )

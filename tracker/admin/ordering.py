@@ -1,0 +1,29 @@
+"""Sorting a list of a million rows by the columns whose order an index serves, and by no other.
+
+A click on a column header sorts the whole list: by a column no index holds in order, PostgreSQL reads
+and sorts every row (a tier's million results by score: 1.3 s; every year's metrics by revenue: 1.2 s).
+Each big list names the columns it may be sorted by (``sortable_by`` / ``get_sortable_by``), and this
+ChangeList keeps to them: Django's own sorts by any column named in ``?o=`` whether its header offers it
+or not. A column it may not sort by is dropped from ``?o=``; with none left, the list keeps its order.
+"""
+
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+
+
+class IndexedOrderChangeList(ChangeList):
+    def get_ordering(self, request, queryset):
+        requested = self.params.get(ORDER_VAR, "")
+        allowed = ".".join(part for part in requested.split(".") if self._sortable(part))
+        if allowed != requested:
+            self.params = {name: value for name, value in self.params.items() if name != ORDER_VAR}
+            if allowed:
+                self.params[ORDER_VAR] = allowed
+        return super().get_ordering(request, queryset)
+
+    def _sortable(self, part: str) -> bool:
+        if self.sortable_by is None:
+            return True
+        try:
+            return self.list_display[int(part.rpartition("-")[2])] in self.sortable_by
+        except (IndexError, ValueError):
+            return False
