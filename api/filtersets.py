@@ -10,12 +10,15 @@ from datetime import timedelta
 from functools import reduce
 
 import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters as drf_filters
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from api.scoping import visible
 from tracker import uscc
@@ -54,20 +57,48 @@ class CodeMultipleChoiceFilter(ModelMultipleChoiceFilter):
         super().__init__(*args, to_field_name="code", **kwargs)
 
 
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter takes 0.5 for an integer column and filters by it)."""
+
+    field_class = forms.IntegerField
+
+
 # Fiscal years as the metrics model bounds them; the schema declares the bounds (schemathesis reads them).
 YEAR_MIN, YEAR_MAX = 1990, 2100
 
 
 @extend_schema_field({"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX})
-class YearFilter(filters.NumberFilter):
+class YearFilter(IntegerFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
 
 
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 3660})
-class DaysFilter(filters.NumberFilter):
+class DaysFilter(IntegerFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=0, max_value=3660, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (any case); empty is no filter. Django's NullBooleanField reads any other
+    word (``null``, ``yes please``) as "unknown", which a filter then silently ignores."""
+
+    default_error_messages = {"invalid": _("“%(value)s”无效：须为 true 或 false。")}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        word = str(value).strip().lower()
+        if word in ("true", "false"):
+            return word == "true"
+        raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": str(value)[:40]})
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, widget=forms.TextInput, **kwargs)
 
 
 def _uscc_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -102,7 +133,7 @@ class ClusterFilterSet(filters.FilterSet):
 
 class TierFilterSet(filters.FilterSet):
     track = MultipleChoiceFilter(choices=Tier.Track.choices, label=_("梯队"))
-    per_cluster = filters.BooleanFilter(label=_("按集群认定"))
+    per_cluster = BooleanFilter(label=_("按集群认定"))
 
     class Meta:
         model = Tier
@@ -125,7 +156,7 @@ class EnterpriseFilterSet(filters.FilterSet):
         label=_("持有该层级认定（有效、待复核或复核通过）的企业，按层级代码"),
     )
     sector = MultipleChoiceFilter(choices=Sector.choices, label=_("行业（划型）"))
-    listed = filters.BooleanFilter(label=_("已上市"))
+    listed = BooleanFilter(label=_("已上市"))
     archived = filters.ChoiceFilter(
         choices=[("false", _("在册")), ("true", _("已归档")), ("all", _("全部"))],
         method="filter_archived",
@@ -229,6 +260,13 @@ class SearchFilter(drf_filters.SearchFilter):
     search_description = _(
         "按企业名称的片段（两个字起）或统一社会信用代码的片段（三位起）搜索；多个词以空格分隔，须全部匹配。"
     )
+
+    def get_search_terms(self, request):
+        # DRF checks the terms (a NUL is refused) but its error names no field.
+        try:
+            return super().get_search_terms(request)
+        except DRFValidationError as exc:
+            raise DRFValidationError({self.search_param: exc.detail}) from None
 
     def filter_queryset(self, request, queryset, view):
         fields = self.get_search_fields(view, request)

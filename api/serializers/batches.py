@@ -33,10 +33,14 @@ class DesignationBatchSerializer(StrictModelSerializer):
             "published_on",
             "candidate_count",
             "review_count",
+            "version",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "published_on", "created_at", "updated_at"]
+        extra_kwargs = {
+            "version": {"help_text": _("版本号，每次修改加一；与响应头 ETag 相同，写入时可放在 If-Match 中。")},
+        }
 
     def get_candidate_count(self, batch) -> int:
         return getattr(batch, "candidate_count", 0)

@@ -25,7 +25,7 @@ class MembershipSerializer(StrictModelSerializer):
 
 
 class DesignationBriefSerializer(StrictModelSerializer):
-    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Designation

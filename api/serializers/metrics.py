@@ -30,7 +30,7 @@ def _unit_help_texts(model: type[models.Model]) -> dict[str, dict]:
 class AnnualMetricsSerializer(VisibleRelationsMixin, StrictModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     distinctiveness_attested_by = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text=_("核实特色化得分的用户 id（写入得分的人，由系统记录）。")
+        read_only=True, allow_null=True, help_text=_("核实特色化得分的用户 id（写入得分的人，由系统记录）。")
     )
 
     class Meta:
