@@ -5,6 +5,9 @@
 - A NUL character in any string is refused with its own message, before any field looks it up
   (PostgreSQL cannot store or compare it, so a code lookup with one would fail in the database).
 - A date that matches the format but does not exist (2026-02-30) says so, instead of "wrong format".
+- A string field takes a string: DRF's would take the JSON number 0 and store "0".
+- In JSON a related object is named or null: DRF reads "" as null (an HTML form's empty choice), so
+  "parent": "" would quietly clear a relation; in JSON it is a code that names nothing.
 """
 
 import datetime
@@ -12,7 +15,7 @@ import re
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import relations, serializers
 
 # Keys a browser form adds to a write (the browsable API), not fields of any resource.
 FORM_KEYS = frozenset({"csrfmiddlewaretoken"})
@@ -65,9 +68,40 @@ class DateField(serializers.DateField):
         return super().to_internal_value(value)
 
 
+class StringOnlyMixin:
+    """A string field that refuses a number (DRF converts 0 to "0" where a name or 文号 belongs)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CharField(StringOnlyMixin, serializers.CharField):
+    pass
+
+
+class RegexField(StringOnlyMixin, serializers.RegexField):
+    pass
+
+
+def check_empty_relations(fields, data) -> None:
+    """In a JSON body, refuse "" for a related object (a form's "" stays its empty choice)."""
+    if not isinstance(data, dict) or hasattr(data, "getlist"):
+        return
+    errors = {}
+    for name, field in fields.items():
+        if data.get(name) == "" and isinstance(field, relations.RelatedField) and not field.read_only:
+            message = field.error_messages["does_not_exist"]
+            errors[name] = [message.format(value="", pk_value="", slug_name=getattr(field, "slug_field", ""))]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
 class StrictSerializerMixin:
     def to_internal_value(self, data):
         check_keys(self.fields, data)
+        check_empty_relations(self.fields, data)
         return super().to_internal_value(data)
 
 
@@ -76,4 +110,9 @@ class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateField: DateField}
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: DateField,
+        models.CharField: CharField,
+        models.TextField: CharField,
+    }

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import DateField, StrictModelSerializer, StrictSerializer
+from api.serializers.base import CharField, DateField, RegexField, StrictModelSerializer, StrictSerializer
 from tracker.models import BatchReview, Cluster, Designation, DesignationBatch, Objection, Tier
 
 
@@ -93,15 +93,15 @@ class PublicizeSerializer(StrictSerializer):
 
 class PublishSerializer(StrictSerializer):
     published_on = DateField(required=False, help_text=_("发布日期，即认定日期；默认今天。"))
-    document_no = serializers.CharField(required=False, allow_blank=True, help_text=_("文号；批次未填时必填。"))
+    document_no = CharField(required=False, allow_blank=True, help_text=_("文号；批次未填时必填。"))
 
 
 class WithdrawSerializer(StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = CharField(required=False, allow_blank=True)
 
 
 class ReviewsAddSerializer(StrictSerializer):
-    region = serializers.RegexField(r"^\d{2,6}$", required=False, help_text=_("行政区划代码前缀，如 3205。"))
+    region = RegexField(r"^\d{2,6}$", required=False, help_text=_("行政区划代码前缀，如 3205。"))
 
 
 class ReviewsAddedSerializer(StrictSerializer):
@@ -124,4 +124,4 @@ class ObjectionSerializer(VisibleRelationsMixin, StrictModelSerializer):
 
 class ObjectionResolveSerializer(StrictSerializer):
     resolution = serializers.ChoiceField(choices=[c for c in Objection.Resolution.choices if c[0] != "pending"])
-    resolution_note = serializers.CharField(required=False, allow_blank=True)
+    resolution_note = CharField(required=False, allow_blank=True)

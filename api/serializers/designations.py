@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import StrictModelSerializer
+from api.serializers.base import CharField, StrictModelSerializer
 from tracker.models import Cluster, Designation
 from tracker.services.designations import ENTERPRISE_FIXED
 
@@ -18,7 +18,7 @@ class DesignationSerializer(VisibleRelationsMixin, StrictModelSerializer):
         required=False,
         help_text=_("产业集群代码，仅链主企业填写。"),
     )
-    change_reason = serializers.CharField(
+    change_reason = CharField(
         write_only=True, required=False, allow_blank=True, help_text=_("修改原因，记入历史（仅更新时使用）。")
     )
 

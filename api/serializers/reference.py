@@ -30,6 +30,16 @@ class ChainSegmentSerializer(StrictModelSerializer):
         model = ChainSegment
         fields = ["id", "position", "name", "sort_order"]
 
+    def to_internal_value(self, data):
+        # The list replaces the cluster's segments, so each is whole even in a PATCH of the cluster
+        # (DRF passes the PATCH's "partial" down to the items).
+        value = super().to_internal_value(data)
+        missing = [name for name in ("position", "name") if name not in value]
+        if missing:
+            required = {name: [self.fields[name].error_messages["required"]] for name in missing}
+            raise serializers.ValidationError(required)
+        return value
+
 
 class ClusterSerializer(VisibleRelationsMixin, StrictModelSerializer):
     core_regions = serializers.SlugRelatedField(

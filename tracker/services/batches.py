@@ -111,17 +111,25 @@ def batch_candidates_add(*, batch: DesignationBatch, candidates: list[tuple[int,
 
     Only enterprises currently eligible for the tier (their current result), neither holding it nor
     already on their way to it, are added; the others are counted by reason. Every enterprise must be
-    in the user's region (a ValidationError naming ``enterprises`` otherwise, as for an unknown id).
-    Returns {"added": n, "skipped": {reason: n}}.
+    in the user's region (a ValidationError naming ``enterprises`` otherwise, as for an unknown id) and
+    in the register (an archived one is named in the same way). Returns {"added": n, "skipped": {reason: n}}.
     """
     batch = _require(batch, Status.DRAFT, kind=DesignationBatch.Kind.NEW)
     wanted = list(dict.fromkeys((int(e), int(c) if c else None) for e, c in candidates))
     enterprise_ids = {e for e, _c in wanted}
-    if user is not None:
-        visible = set(Enterprise.objects.visible_to(user).filter(pk__in=enterprise_ids).values_list("pk", flat=True))
-        if enterprise_ids - visible:
-            missing = "、".join(str(pk) for pk in sorted(enterprise_ids - visible)[:20])
-            raise ValidationError({"enterprises": _("企业 %(ids)s 不存在或不在您的管辖范围内。") % {"ids": missing}})
+    found = Enterprise.objects.all() if user is None else Enterprise.objects.visible_to(user)
+    archived_by_id = dict(found.filter(pk__in=enterprise_ids).values_list("pk", "archived_at"))
+    if user is not None and enterprise_ids - set(archived_by_id):
+        missing = "、".join(str(pk) for pk in sorted(enterprise_ids - set(archived_by_id))[:20])
+        raise ValidationError({"enterprises": _("企业 %(ids)s 不存在或不在您的管辖范围内。") % {"ids": missing}})
+    archived = sorted(pk for pk, archived_at in archived_by_id.items() if archived_at is not None)
+    if archived:
+        raise ValidationError(
+            {
+                "enterprises": _("企业 %(ids)s 已归档（不在册），不能加入认定批次；如确需加入，请先恢复该企业。")
+                % {"ids": "、".join(str(pk) for pk in archived[:20])}
+            }
+        )
     results = current_statuses(tier_id=batch.tier_id, pairs=wanted)
     taken = set(
         Designation.objects.filter(tier_id=batch.tier_id, enterprise_id__in=enterprise_ids)
