@@ -5,7 +5,8 @@
 - A NUL character in any string is refused with its own message, before any field looks it up
   (PostgreSQL cannot store or compare it, so a code lookup with one would fail in the database).
 - A date that matches the format but does not exist (2026-02-30) says so, instead of "wrong format".
-- A string field takes a string: DRF's would take the JSON number 0 and store "0".
+- A string field takes a string, a boolean field true or false: DRF's would take the JSON number 0
+  and store "0" or false (a form, which sends only strings, keeps DRF's reading of "on", "1"...).
 - In JSON a related object is named or null: DRF reads "" as null (an HTML form's empty choice), so
   "parent": "" would quietly clear a relation; in JSON it is a code that names nothing.
 """
@@ -85,6 +86,19 @@ class RegexField(StringOnlyMixin, serializers.RegexField):
     pass
 
 
+class SlugField(StringOnlyMixin, serializers.SlugField):
+    pass
+
+
+class BooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if hasattr(getattr(self.root, "initial_data", None), "getlist"):  # an HTML form's "on", "true"
+            return super().to_internal_value(data)
+        self.fail("invalid")
+
+
 def check_empty_relations(fields, data) -> None:
     """In a JSON body, refuse "" for a related object (a form's "" stays its empty choice)."""
     if not isinstance(data, dict) or hasattr(data, "getlist"):
@@ -113,6 +127,8 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: DateField,
+        models.BooleanField: BooleanField,
         models.CharField: CharField,
+        models.SlugField: SlugField,
         models.TextField: CharField,
     }
