@@ -31,10 +31,30 @@ USCC_FRAGMENT = re.compile(r"^[0-9A-Za-z]{3,18}$")  # trigrams: three characters
 REGION_PREFIX_LABEL = _("行政区划代码或前缀：3205 或 320500 匹配苏州市及其下辖各区县")
 
 
+class SkipEmptyMixin:
+    """A multiple-choice field that leaves out empty values: ``?tier=`` is no filter, as an empty value
+    is for every other filter (django-filter would look for a tier with the code "")."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item not in ("", None)]
+        return super().clean(value)
+
+
+class SkipEmptyMultipleChoiceField(SkipEmptyMixin, filters.fields.MultipleChoiceField):
+    pass
+
+
+class SkipEmptyModelMultipleChoiceField(SkipEmptyMixin, filters.fields.ModelMultipleChoiceField):
+    pass
+
+
 class MultipleChoiceFilter(filters.MultipleChoiceFilter):
     """Values of a column of the row itself (or of a to-one relation): an OR of equalities, which
     cannot repeat a row, so no DISTINCT (django-filter's default adds it to the page and its count).
     Filters over to-many relations use EXISTS instead (``filter_cluster``)."""
+
+    field_class = SkipEmptyMultipleChoiceField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)
@@ -43,6 +63,8 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
 
 class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     """Objects of a to-one relation: no DISTINCT (as ``MultipleChoiceFilter``)."""
+
+    field_class = SkipEmptyModelMultipleChoiceField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)

@@ -104,8 +104,9 @@ class TiduAutoSchema(AutoSchema):
             )
         operation["responses"].setdefault("414", URI_TOO_LONG)
         for parameter in operation.get("parameters", []):
-            # django-filter, search, ordering, cursor and page_size skip a parameter given empty (`?tier=`);
-            # a page number must be a number.
+            # An empty value is accepted: a filter, search or ordering given empty (`?tier=`) is not
+            # applied, an empty page_size is the default and an empty cursor the first page. A page
+            # number must be a number.
             if parameter["in"] == "query" and parameter["name"] != "page":
                 parameter.setdefault("allowEmptyValue", True)
         return operation

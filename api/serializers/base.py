@@ -5,8 +5,9 @@
 - A NUL character in any string is refused with its own message, before any field looks it up
   (PostgreSQL cannot store or compare it, so a code lookup with one would fail in the database).
 - A date that matches the format but does not exist (2026-02-30) says so, instead of "wrong format".
-- A string field takes a string, a boolean field true or false: DRF's would take the JSON number 0
-  and store "0" or false (a form, which sends only strings, keeps DRF's reading of "on", "1"...).
+- A string field takes a string, a boolean field true or false, a related object its code as a
+  string or its id as a number: DRF's would take the JSON number 0 and store "0" or false, or look up
+  the code "0" (a form, which sends only strings, keeps DRF's readings of "on", "1", "42"...).
 - In JSON a related object is named or null: DRF reads "" as null (an HTML form's empty choice), so
   "parent": "" would quietly clear a relation; in JSON it is a code that names nothing.
 """
@@ -90,13 +91,33 @@ class SlugField(StringOnlyMixin, serializers.SlugField):
     pass
 
 
+def from_form(field) -> bool:
+    """Whether the body being read is an HTML form's (the browsable API's), where every value is a string."""
+    return hasattr(getattr(field.root, "initial_data", None), "getlist")
+
+
 class BooleanField(serializers.BooleanField):
     def to_internal_value(self, data):
         if isinstance(data, bool):
             return data
-        if hasattr(getattr(self.root, "initial_data", None), "getlist"):  # an HTML form's "on", "true"
+        if from_form(self):  # an HTML form's "on", "true"
             return super().to_internal_value(data)
         self.fail("invalid")
+
+
+class SlugRelatedField(StringOnlyMixin, serializers.SlugRelatedField):
+    pass
+
+
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id as a JSON number (a tier's key, its code, as a string), or a form's string."""
+
+    def to_internal_value(self, data):
+        numeric = isinstance(self.get_queryset().model._meta.pk, models.IntegerField)
+        expected = int if numeric else str
+        if not from_form(self) and (isinstance(data, bool) or not isinstance(data, expected)):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
 
 
 def check_empty_relations(fields, data) -> None:
@@ -124,6 +145,7 @@ class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    serializer_related_field = PrimaryKeyRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: DateField,

@@ -4,12 +4,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import CharField, DateField, RegexField, StrictModelSerializer, StrictSerializer
+from api.serializers.base import (
+    CharField,
+    DateField,
+    RegexField,
+    SlugRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
 from tracker.models import BatchReview, Cluster, Designation, DesignationBatch, Objection, Tier
 
 
 class DesignationBatchSerializer(StrictModelSerializer):
-    tier = serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all(), help_text=_("梯度层级代码。"))
+    tier = SlugRelatedField(slug_field="code", queryset=Tier.objects.all(), help_text=_("梯度层级代码。"))
     candidate_count = serializers.SerializerMethodField(
         help_text=_("本批次的候选（新认定批次）；市、县用户只计本地区的。")
     )
@@ -72,7 +79,7 @@ class CandidatesAddSerializer(StrictSerializer):
     enterprises = serializers.ListField(
         child=serializers.CharField(), min_length=1, max_length=5000, help_text=_("企业 id 或统一社会信用代码。")
     )
-    cluster = serializers.SlugRelatedField(
+    cluster = SlugRelatedField(
         slug_field="code",
         queryset=Cluster.objects.all(),
         required=False,

@@ -4,14 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import CharField, StrictModelSerializer
+from api.serializers.base import CharField, SlugRelatedField, StrictModelSerializer
 from tracker.models import Cluster, Designation
 from tracker.services.designations import ENTERPRISE_FIXED
 
 
 class DesignationSerializer(VisibleRelationsMixin, StrictModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
-    cluster = serializers.SlugRelatedField(
+    cluster = SlugRelatedField(
         slug_field="code",
         queryset=Cluster.objects.all(),
         allow_null=True,

@@ -5,12 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import StrictModelSerializer
+from api.serializers.base import SlugRelatedField, StrictModelSerializer
 from tracker.models import ChainSegment, Cluster, Region, Tier
 
 
 class RegionSerializer(VisibleRelationsMixin, StrictModelSerializer):
-    parent = serializers.SlugRelatedField(
+    parent = SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
         allow_null=True,
@@ -42,7 +42,7 @@ class ChainSegmentSerializer(StrictModelSerializer):
 
 
 class ClusterSerializer(VisibleRelationsMixin, StrictModelSerializer):
-    core_regions = serializers.SlugRelatedField(
+    core_regions = SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
         many=True,
