@@ -65,6 +65,22 @@ IF_MATCH_DESCRIPTION = (
 )
 
 
+DECIMAL_KEYS = ("type", "format", "pattern")
+
+
+def request_decimals(result, generator, request, public):
+    """Postprocessing hook: in a request, money (a decimal) is a decimal string or a JSON number, as DRF
+    reads both (the README's examples send numbers); answers always give the string."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        for prop in component.get("properties", {}).values():
+            if prop.get("type") == "string" and prop.get("format") == "decimal":
+                string = {key: prop.pop(key) for key in DECIMAL_KEYS if key in prop}
+                prop["anyOf"] = [string, {"type": "number"}]
+    return result
+
+
 class TokenScheme(KnoxTokenScheme):
     """Our knox authentication (api/authentication.py) is documented as knox's own: `Authorization: Token …`."""
 

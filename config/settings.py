@@ -175,6 +175,7 @@ SPECTACULAR_SETTINGS = {
     # encodings cannot carry null, a list of objects or a typed boolean (an empty field is read as
     # null, an absent checkbox as false): they are not part of the documented contract.
     "PARSER_WHITELIST": ["api.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.request_decimals"],
     # Choice sets that share a field name with another resource's ("status", "kind"); the first two keep
     # the names integrators already generate clients from.
     "ENUM_NAME_OVERRIDES": {

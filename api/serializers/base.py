@@ -5,15 +5,17 @@
 - A NUL character in any string is refused with its own message, before any field looks it up
   (PostgreSQL cannot store or compare it, so a code lookup with one would fail in the database).
 - A date that matches the format but does not exist (2026-02-30) says so, instead of "wrong format".
-- A string field takes a string, a boolean field true or false, a related object its code as a
-  string or its id as a number: DRF's would take the JSON number 0 and store "0" or false, or look up
-  the code "0" (a form, which sends only strings, keeps DRF's readings of "on", "1", "42"...).
+- A string field takes a string, a boolean field true or false, a whole number a number, a related
+  object its code as a string or its id as a number: DRF's would take the JSON number 0 and store "0"
+  or false, read "12" as 12, or look up the code "0" (a form, which sends only strings, keeps DRF's
+  readings of "on", "1", "42"...). Money (a decimal) is a decimal string or a JSON number (api/schema.py).
 - In JSON a related object is named or null: DRF reads "" as null (an HTML form's empty choice), so
   "parent": "" would quietly clear a relation; in JSON it is a code that names nothing.
 """
 
 import datetime
 import re
+from collections.abc import Mapping
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -105,11 +107,36 @@ class BooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
-class SlugRelatedField(StringOnlyMixin, serializers.SlugRelatedField):
+class ManyRelatedField(relations.ManyRelatedField):
+    """A list of related objects is a list: DRF's takes a JSON object too (and reads its keys)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class ManyAsListMixin:
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        many = {"child_relation": cls(*args, **kwargs)}
+        many.update({key: value for key, value in kwargs.items() if key in relations.MANY_RELATION_KWARGS})
+        return ManyRelatedField(**many)
+
+
+class IntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        whole = isinstance(data, int) or (isinstance(data, float) and data.is_integer())
+        if (isinstance(data, bool) or not whole) and not from_form(self):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class SlugRelatedField(ManyAsListMixin, StringOnlyMixin, serializers.SlugRelatedField):
     pass
 
 
-class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+class PrimaryKeyRelatedField(ManyAsListMixin, serializers.PrimaryKeyRelatedField):
     """An id as a JSON number (a tier's key, its code, as a string), or a form's string."""
 
     def to_internal_value(self, data):
@@ -149,7 +176,13 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: DateField,
+        models.BigIntegerField: IntegerField,
         models.BooleanField: BooleanField,
+        models.IntegerField: IntegerField,
+        models.PositiveBigIntegerField: IntegerField,
+        models.PositiveIntegerField: IntegerField,
+        models.PositiveSmallIntegerField: IntegerField,
+        models.SmallIntegerField: IntegerField,
         models.CharField: CharField,
         models.SlugField: SlugField,
         models.TextField: CharField,

@@ -100,9 +100,13 @@ def test_a_write_to_an_unknown_api_url_is_a_json_404_even_with_a_session_cookie(
         ("/api/v1/tiers/", {"code": "t", "name_zh": "层", "track": "growth", "ladder_order": 1, "description": 0},
          "description"),
         ("/api/v1/clusters/", {"code": 0, "name_zh": "集群", "group": "international"}, "code"),
+        ("/api/v1/clusters/", {"code": "c", "name_zh": "集群", "group": "international", "core_regions": {}},
+         "core_regions"),
         ("/api/v1/regions/", {"code": "320999", "name": "某区", "level": "county", "parent": ""}, "parent"),
         ("/api/v1/batches/", {"kind": "new", "tier": 0, "year": 2026, "name": "批"}, "tier"),
         ("/api/v1/metrics/", {"enterprise": "ENTERPRISE", "fiscal_year": 2025}, "enterprise"),
+        ("/api/v1/batches/", {"kind": "new", "tier": "0", "year": "2026", "name": "批"}, "year"),
+        ("/api/v1/batches/", {"kind": "new", "tier": "0", "year": True, "name": "批"}, "year"),
     ],
 )
 def test_a_json_body_is_taken_at_its_type(staff_client, url, body, field):
@@ -138,6 +142,16 @@ def test_a_patch_of_a_cluster_sends_whole_segments(staff_client):
     )
     assert response.status_code == 400  # was a 500 (KeyError): DRF passed "partial" down to the items
     assert "name" in response.json()["segments"]["0"]
+
+
+def test_money_is_written_as_a_decimal_string_or_a_number(staff_client):
+    enterprise = EnterpriseFactory()
+    response = staff_client.post(
+        "/api/v1/metrics/", {"enterprise": enterprise.pk, "fiscal_year": 2025, "revenue": 1200.5}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["revenue"] == "1200.50"
+    revenue = schema()["components"]["schemas"]["AnnualMetricsRequest"]["properties"]["revenue"]
+    assert {"type": "number"} in revenue["anyOf"]
 
 
 def test_nullable_answers_are_documented_as_nullable(staff_client):
