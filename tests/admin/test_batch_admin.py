@@ -147,3 +147,15 @@ def test_a_stale_batch_form_is_refused_and_shows_what_changed(client, admin_user
     assert again.status_code == 302
     batch.refresh_from_db()
     assert (batch.name, batch.document_no, batch.version) == ("他人改的名称", "我的文号", 3)
+
+
+def test_a_batch_is_created_from_the_admin_form(client, admin_user):
+    TierFactory()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:tracker_designationbatch_add"),
+        {"kind": "new", "tier": "specialized_sme", "year": 2026, "name": "2026年第二批", "document_no": "",
+         "publicity_start": "", "publicity_end": "", "objection_contact": ""},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert DesignationBatch.objects.get(name="2026年第二批").version == 1

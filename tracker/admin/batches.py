@@ -145,8 +145,7 @@ class DesignationBatchAdmin(VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin
                 **form_values(form, changed_only=True),
             )
         else:
-            fields = {name: form.cleaned_data[name] for name in form.cleaned_data}
-            saved = batch_services.batch_create(user=request.user, **fields)
+            saved = batch_services.batch_create(user=request.user, **form_values(form, changed_only=False))
             obj.pk, obj._state.adding = saved.pk, False
 
     def save_formset(self, request, form, formset, change):
