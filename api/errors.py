@@ -11,6 +11,7 @@ from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -78,6 +79,7 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+@csrf_exempt  # it writes nothing; CSRF's refusal of a POST would be an HTML 403 instead of the 404
 def api_not_found(request, path: str = ""):
     """Any URL under /api/ that no route serves: a 404 in the error shape, never Django's HTML page.
 

@@ -10,12 +10,15 @@ from datetime import timedelta
 from functools import reduce
 
 import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters as drf_filters
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from api.scoping import visible
 from tracker import uscc
@@ -28,10 +31,30 @@ USCC_FRAGMENT = re.compile(r"^[0-9A-Za-z]{3,18}$")  # trigrams: three characters
 REGION_PREFIX_LABEL = _("行政区划代码或前缀：3205 或 320500 匹配苏州市及其下辖各区县")
 
 
+class SkipEmptyMixin:
+    """A multiple-choice field that leaves out empty values: ``?tier=`` is no filter, as an empty value
+    is for every other filter (django-filter would look for a tier with the code "")."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item not in ("", None)]
+        return super().clean(value)
+
+
+class SkipEmptyMultipleChoiceField(SkipEmptyMixin, filters.fields.MultipleChoiceField):
+    pass
+
+
+class SkipEmptyModelMultipleChoiceField(SkipEmptyMixin, filters.fields.ModelMultipleChoiceField):
+    pass
+
+
 class MultipleChoiceFilter(filters.MultipleChoiceFilter):
     """Values of a column of the row itself (or of a to-one relation): an OR of equalities, which
     cannot repeat a row, so no DISTINCT (django-filter's default adds it to the page and its count).
     Filters over to-many relations use EXISTS instead (``filter_cluster``)."""
+
+    field_class = SkipEmptyMultipleChoiceField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)
@@ -40,6 +63,8 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
 
 class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     """Objects of a to-one relation: no DISTINCT (as ``MultipleChoiceFilter``)."""
+
+    field_class = SkipEmptyModelMultipleChoiceField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)
@@ -54,20 +79,48 @@ class CodeMultipleChoiceFilter(ModelMultipleChoiceFilter):
         super().__init__(*args, to_field_name="code", **kwargs)
 
 
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter takes 0.5 for an integer column and filters by it)."""
+
+    field_class = forms.IntegerField
+
+
 # Fiscal years as the metrics model bounds them; the schema declares the bounds (schemathesis reads them).
 YEAR_MIN, YEAR_MAX = 1990, 2100
 
 
 @extend_schema_field({"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX})
-class YearFilter(filters.NumberFilter):
+class YearFilter(IntegerFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
 
 
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 3660})
-class DaysFilter(filters.NumberFilter):
+class DaysFilter(IntegerFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=0, max_value=3660, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (any case); empty is no filter. Django's NullBooleanField reads any other
+    word (``null``, ``yes please``) as "unknown", which a filter then silently ignores."""
+
+    default_error_messages = {"invalid": _("“%(value)s”无效：须为 true 或 false。")}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        word = str(value).strip().lower()
+        if word in ("true", "false"):
+            return word == "true"
+        raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": str(value)[:40]})
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, widget=forms.TextInput, **kwargs)
 
 
 def _uscc_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -102,7 +155,7 @@ class ClusterFilterSet(filters.FilterSet):
 
 class TierFilterSet(filters.FilterSet):
     track = MultipleChoiceFilter(choices=Tier.Track.choices, label=_("梯队"))
-    per_cluster = filters.BooleanFilter(label=_("按集群认定"))
+    per_cluster = BooleanFilter(label=_("按集群认定"))
 
     class Meta:
         model = Tier
@@ -125,7 +178,7 @@ class EnterpriseFilterSet(filters.FilterSet):
         label=_("持有该层级认定（有效、待复核或复核通过）的企业，按层级代码"),
     )
     sector = MultipleChoiceFilter(choices=Sector.choices, label=_("行业（划型）"))
-    listed = filters.BooleanFilter(label=_("已上市"))
+    listed = BooleanFilter(label=_("已上市"))
     archived = filters.ChoiceFilter(
         choices=[("false", _("在册")), ("true", _("已归档")), ("all", _("全部"))],
         method="filter_archived",
@@ -229,6 +282,13 @@ class SearchFilter(drf_filters.SearchFilter):
     search_description = _(
         "按企业名称的片段（两个字起）或统一社会信用代码的片段（三位起）搜索；多个词以空格分隔，须全部匹配。"
     )
+
+    def get_search_terms(self, request):
+        # DRF checks the terms (a NUL is refused) but its error names no field.
+        try:
+            return super().get_search_terms(request)
+        except DRFValidationError as exc:
+            raise DRFValidationError({self.search_param: exc.detail}) from None
 
     def filter_queryset(self, request, queryset, view):
         fields = self.get_search_fields(view, request)

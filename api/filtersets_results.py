@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from api.filtersets import (
     REGION_PREFIX_LABEL,
+    BooleanFilter,
     CodeMultipleChoiceFilter,
     ModelMultipleChoiceFilter,
     MultipleChoiceFilter,
@@ -24,7 +25,7 @@ class GapFilterSet(filters.FilterSet):
     tier = ModelMultipleChoiceFilter(queryset=Tier.objects.all(), label=_("梯度层级代码"))
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
     cluster = CodeMultipleChoiceFilter(field_name="cluster__code", queryset=Cluster.objects.all(), label=_("集群代码"))
-    near_miss = filters.BooleanFilter(label=_("接近达标"))
+    near_miss = BooleanFilter(label=_("接近达标"))
     fiscal_year = YearFilter(label=_("评价年度；省略时为当前年度（最近一次全量评价的年度）"))
     enterprise = filters.CharFilter(
         method="filter_enterprise", validators=[validate_enterprise_key], label=_("企业 id 或统一社会信用代码")

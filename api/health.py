@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.schema import TiduAutoSchema
 from tracker.observability.health import check_names, health_report
 
 CHECKS = inline_serializer(
@@ -33,7 +34,12 @@ HEALTH = inline_serializer(
 )
 
 
+class HealthSchema(TiduAutoSchema):
+    error_statuses = ("400",)  # an unknown check named; no authentication, permission or throttle
+
+
 class HealthView(APIView):
+    schema = HealthSchema()
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []

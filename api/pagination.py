@@ -11,7 +11,7 @@ Two ways through a list, on every list route:
 """
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -22,6 +22,19 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 INVALID_PAGE = _("页码无效：请使用正整数。")
 NO_SUCH_PAGE = _("第 %(page)s 页没有数据。")
+INVALID_PAGE_SIZE = _("每页条数须为正整数；超过 %(max)s 的按 %(max)s 条计。")
+PAGE_SIZE_PARAM = "page_size"
+
+
+def requested_page_size(request, *, default: int, maximum: int) -> int:
+    """``?page_size=``: absent or empty, the default; above the maximum, the maximum; anything but a
+    positive integer is a 400 naming it (DRF would quietly serve the default instead)."""
+    raw = request.query_params.get(PAGE_SIZE_PARAM, "")
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:
+        raise ValidationError({PAGE_SIZE_PARAM: [INVALID_PAGE_SIZE % {"max": maximum}]})
+    return min(int(raw), maximum)
 
 
 class IdCursorPagination(CursorPagination):
@@ -30,20 +43,26 @@ class IdCursorPagination(CursorPagination):
 
     ordering = ("pk",)
     page_size = PAGE_SIZE
-    page_size_query_param = "page_size"
+    page_size_query_param = PAGE_SIZE_PARAM
     max_page_size = MAX_PAGE_SIZE
 
     def get_ordering(self, request, queryset, view):
         return self.ordering
+
+    def get_page_size(self, request):
+        return requested_page_size(request, default=self.page_size, maximum=self.max_page_size)
 
 
 class StandardPagination(PageNumberPagination):
     """Page numbers with a cheap count, or a cursor when ``cursor`` is given (module docstring)."""
 
     page_size = PAGE_SIZE
-    page_size_query_param = "page_size"
+    page_size_query_param = PAGE_SIZE_PARAM
     max_page_size = MAX_PAGE_SIZE
     cursor_query_param = "cursor"
+
+    def get_page_size(self, request):
+        return requested_page_size(request, default=self.page_size, maximum=self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.cursor = None
@@ -130,9 +149,11 @@ class StandardPagination(PageNumberPagination):
             }
         )
         for parameter in parameters:
-            # page_size is not bounded in the schema: any value is accepted, one above the maximum is
-            # served as the maximum and one that is not a positive integer as the default.
             if parameter["name"] == self.page_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == self.page_size_query_param:
+                # No maximum in the schema: a larger size is served as the maximum, not refused.
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = f"Rows per page: {PAGE_SIZE} by default, at most {MAX_PAGE_SIZE}."
         return parameters
 

@@ -63,7 +63,19 @@ def stale_answer(error: StaleVersion) -> PreconditionFailed:
 
 class VersionedViewMixin:
     """For a ModelViewSet of a versioned model whose writes call services taking ``expected_version=``:
-    ETag on reads and writes, If-Match passed to the service, 412 from a StaleVersion."""
+    ETag on reads and writes, If-Match passed to the service, 412 from a StaleVersion.
+
+    ``if_match_actions`` and ``etag_actions`` (action → the statuses that carry the ETag) are what the
+    schema documents (api/schema.py); a view with other writes names them too.
+    """
+
+    if_match_actions: tuple[str, ...] = ("update", "partial_update", "destroy")
+    etag_actions: dict[str, tuple[int, ...]] = {
+        "retrieve": (200,),
+        "create": (201,),
+        "update": (200,),
+        "partial_update": (200,),
+    }
 
     def expected_version(self) -> int | None:
         header = self.request.headers.get("If-Match")

@@ -160,6 +160,8 @@ class EnterpriseViewSet(ServiceViewSet):
     permission_classes = [ActionPermissions]
     # Restoring undoes a delete (an archive): it needs what the delete needed.
     action_permissions = {"restore": ["tracker.view_enterprise", "tracker.delete_enterprise"]}
+    if_match_actions = (*ServiceViewSet.if_match_actions, "restore")
+    etag_actions = {**ServiceViewSet.etag_actions, "restore": (200,), "destroy": (200,)}  # 200: archived
 
     def get_object(self):
         check_enterprise_key(self.kwargs[self.lookup_url_kwarg])
@@ -183,7 +185,7 @@ class EnterpriseViewSet(ServiceViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action == "list" and "archived" not in self.request.query_params:
+        if self.action == "list" and not self.request.query_params.get("archived"):  # absent or empty
             return queryset.active()  # a list shows the register; archived ones with ?archived=true|all
         return queryset
 
@@ -192,7 +194,6 @@ class EnterpriseViewSet(ServiceViewSet):
         responses={
             200: OpenApiResponse(EnterpriseArchivedSerializer, description=_("企业已有正式记录，已归档而非删除。")),
             204: OpenApiResponse(description=_("企业没有认定、指标或评价结果，已删除。")),
-            412: OpenApiResponse(description=_("If-Match 给出的版本已过时。")),
         },
     )
     def destroy(self, request, *args, **kwargs):
@@ -212,7 +213,7 @@ class EnterpriseViewSet(ServiceViewSet):
     @extend_schema(
         request=None,
         parameters=[ENTERPRISE_LOOKUP],
-        responses={200: EnterpriseSerializer, 412: OpenApiResponse(description=_("If-Match 给出的版本已过时。"))},
+        responses={200: EnterpriseSerializer},
     )
     @action(detail=True, methods=["post"])
     def restore(self, request, *args, **kwargs):

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.errors import service_errors
-from api.filtersets import REGION_PREFIX_LABEL, within_region_filter
+from api.filtersets import REGION_PREFIX_LABEL, BooleanFilter, within_region_filter
 from api.schema import TiduAutoSchema
 from api.scoping import VisibleQuerysetMixin
 from api.serializers.reports import TierReportCreateSerializer, TierReportDetailSerializer, TierReportSerializer
@@ -29,7 +29,7 @@ class ReportFilterSet(filters.FilterSet):
     date_from = filters.DateFilter(field_name="report_date", lookup_expr="gte", label=_("报告日期不早于"))
     date_to = filters.DateFilter(field_name="report_date", lookup_expr="lte", label=_("报告日期不晚于"))
     region = filters.CharFilter(method=within_region_filter, label=REGION_PREFIX_LABEL)
-    nightly = filters.BooleanFilter(label=_("夜间例行生成"))
+    nightly = BooleanFilter(label=_("夜间例行生成"))
 
     class Meta:
         model = TierReport

@@ -171,6 +171,11 @@ SPECTACULAR_SETTINGS = {
     # No call to swagger.io's online validator (the page works offline; the CSP would refuse it anyway).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are JSON. The form parsers above serve the browsable API's HTML forms, whose
+    # encodings cannot carry null, a list of objects or a typed boolean (an empty field is read as
+    # null, an absent checkbox as false): they are not part of the documented contract.
+    "PARSER_WHITELIST": ["api.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.request_decimals"],
     # Choice sets that share a field name with another resource's ("status", "kind"); the first two keep
     # the names integrators already generate clients from.
     "ENUM_NAME_OVERRIDES": {

@@ -51,7 +51,8 @@ status=0
   --request-timeout 60 --no-color --continue-on-failure --generation-database none \
   --suppress-health-check all || status=$?
 if [ "$status" != 0 ]; then
-  echo "api-fuzz: FAILED (schemathesis exit $status); last lines of the server:" >&2
-  tail -n 30 "$work/server.log" >&2
+  # The server's errors (a 500's traceback), else its last lines (WeasyPrint's glyph warnings can fill them).
+  echo "api-fuzz: FAILED (schemathesis exit $status); the server said:" >&2
+  grep -a -E '"level": "(ERROR|CRITICAL)"' "$work/server.log" | tail -n 20 >&2 || tail -n 30 "$work/server.log" >&2
 fi
 exit "$status"

@@ -2,7 +2,9 @@
 
 openpyxl in write-only mode, so a sheet of 100,000 rows streams instead of building a cell object per
 value. A string that starts like a formula is written as text: a workbook of imported or typed data
-must never compute anything when staff open it.
+must never compute anything when staff open it. A control character that the xlsx format cannot hold
+(U+0001–U+0008, U+000B, U+000C, U+000E–U+001F: openpyxl refuses the whole workbook over one, which made
+an export or a report's download a 500) is written as U+FFFD, so the cell shows where it stood.
 
 A table can freeze its header row, put a filter on it, give columns a number format (万元, %, dates)
 and shade or embolden single rows (``Styled``); the filter's range is set once the rows have streamed,
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -57,7 +60,14 @@ class Styled:
     number_formats: Mapping[int, str] = field(default_factory=dict)  # over the table's
 
 
+def _legal(value):
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
+
+
 def _cell(sheet, value, *, font=None, fill=None, number_format=None, wrap=False):
+    value = _legal(value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell.data_type = "s"  # text, not a formula
@@ -73,6 +83,7 @@ def _cell(sheet, value, *, font=None, fill=None, number_format=None, wrap=False)
 
 
 def _plain(sheet, value, text: bool, number_format: str | None = None):
+    value = _legal(value)
     if (isinstance(value, str) and value.startswith(FORMULA_START)) or text:
         return _cell(sheet, value, number_format="@" if text else None)
     if number_format and value is not None and not isinstance(value, str):

@@ -4,12 +4,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import DateField, StrictModelSerializer, StrictSerializer
+from api.serializers.base import (
+    CharField,
+    DateField,
+    RegexField,
+    SlugRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
 from tracker.models import BatchReview, Cluster, Designation, DesignationBatch, Objection, Tier
 
 
 class DesignationBatchSerializer(StrictModelSerializer):
-    tier = serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all(), help_text=_("梯度层级代码。"))
+    tier = SlugRelatedField(slug_field="code", queryset=Tier.objects.all(), help_text=_("梯度层级代码。"))
     candidate_count = serializers.SerializerMethodField(
         help_text=_("本批次的候选（新认定批次）；市、县用户只计本地区的。")
     )
@@ -33,10 +40,14 @@ class DesignationBatchSerializer(StrictModelSerializer):
             "published_on",
             "candidate_count",
             "review_count",
+            "version",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "published_on", "created_at", "updated_at"]
+        extra_kwargs = {
+            "version": {"help_text": _("版本号，每次修改加一；与响应头 ETag 相同，写入时可放在 If-Match 中。")},
+        }
 
     def get_candidate_count(self, batch) -> int:
         return getattr(batch, "candidate_count", 0)
@@ -68,7 +79,7 @@ class CandidatesAddSerializer(StrictSerializer):
     enterprises = serializers.ListField(
         child=serializers.CharField(), min_length=1, max_length=5000, help_text=_("企业 id 或统一社会信用代码。")
     )
-    cluster = serializers.SlugRelatedField(
+    cluster = SlugRelatedField(
         slug_field="code",
         queryset=Cluster.objects.all(),
         required=False,
@@ -89,15 +100,15 @@ class PublicizeSerializer(StrictSerializer):
 
 class PublishSerializer(StrictSerializer):
     published_on = DateField(required=False, help_text=_("发布日期，即认定日期；默认今天。"))
-    document_no = serializers.CharField(required=False, allow_blank=True, help_text=_("文号；批次未填时必填。"))
+    document_no = CharField(required=False, allow_blank=True, help_text=_("文号；批次未填时必填。"))
 
 
 class WithdrawSerializer(StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = CharField(required=False, allow_blank=True)
 
 
 class ReviewsAddSerializer(StrictSerializer):
-    region = serializers.RegexField(r"^\d{2,6}$", required=False, help_text=_("行政区划代码前缀，如 3205。"))
+    region = RegexField(r"^\d{2,6}$", required=False, help_text=_("行政区划代码前缀，如 3205。"))
 
 
 class ReviewsAddedSerializer(StrictSerializer):
@@ -120,4 +131,4 @@ class ObjectionSerializer(VisibleRelationsMixin, StrictModelSerializer):
 
 class ObjectionResolveSerializer(StrictSerializer):
     resolution = serializers.ChoiceField(choices=[c for c in Objection.Resolution.choices if c[0] != "pending"])
-    resolution_note = serializers.CharField(required=False, allow_blank=True)
+    resolution_note = CharField(required=False, allow_blank=True)

@@ -4,21 +4,21 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import StrictModelSerializer
+from api.serializers.base import CharField, SlugRelatedField, StrictModelSerializer
 from tracker.models import Cluster, Designation
 from tracker.services.designations import ENTERPRISE_FIXED
 
 
 class DesignationSerializer(VisibleRelationsMixin, StrictModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
-    cluster = serializers.SlugRelatedField(
+    cluster = SlugRelatedField(
         slug_field="code",
         queryset=Cluster.objects.all(),
         allow_null=True,
         required=False,
         help_text=_("产业集群代码，仅链主企业填写。"),
     )
-    change_reason = serializers.CharField(
+    change_reason = CharField(
         write_only=True, required=False, allow_blank=True, help_text=_("修改原因，记入历史（仅更新时使用）。")
     )
 

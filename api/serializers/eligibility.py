@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import DateField, StrictModelSerializer, StrictSerializer
+from api.serializers.base import DateField, SlugRelatedField, StrictModelSerializer, StrictSerializer
 from api.serializers.simulation import (
     SimulatedDesignationSerializer,
     SimulatedEnterpriseSerializer,
@@ -197,12 +197,12 @@ class SimulateRequestSerializer(StrictSerializer):
     as_of = DateField(help_text=_("评价基准日：决定适用的认定标准版本，评价年度为其上一年。"))
     mode = enum_field(MODES, default="auto", help_text=_("适用情形：auto、new、review。"))
     tiers = serializers.ListField(
-        child=serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all()),
+        child=SlugRelatedField(slug_field="code", queryset=Tier.objects.all()),
         required=False,
         allow_empty=False,
         help_text=_("只评价这些层级；省略表示全部有生效标准的层级。"),
     )
-    region = serializers.SlugRelatedField(
+    region = SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
         required=False,
@@ -274,7 +274,7 @@ class EnterpriseEligibilitySerializer(StrictSerializer):
 class ResultSerializer(StrictModelSerializer):
     enterprise = EnterpriseBriefSerializer(read_only=True)
     tier = serializers.CharField(source="tier_id", read_only=True, help_text=_("梯度层级代码。"))
-    cluster = serializers.SlugRelatedField(
+    cluster = SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True, help_text=_("产业集群代码（仅链主企业）。")
     )
     ruleset_version = serializers.CharField(read_only=True, help_text=_("评价所用的认定标准版本。"))
@@ -340,7 +340,7 @@ class GapSerializer(ResultSerializer):
 
 class RulesetSerializer(StrictModelSerializer):
     tier = serializers.CharField(source="tier_id", read_only=True, help_text=_("梯度层级代码。"))
-    jurisdiction = serializers.SlugRelatedField(
+    jurisdiction = SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True, help_text=_("适用地区的行政区划代码；空为全国。")
     )
     definition = serializers.JSONField(read_only=True, help_text=_("认定条件树（docs/rules-format.md）。"))

@@ -4,15 +4,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import StrictModelSerializer
+from api.serializers.base import PrimaryKeyRelatedField, SlugRelatedField, StrictModelSerializer
 from tracker.models import ChainSegment, Cluster, ClusterMembership, Designation, Enterprise, Region
 
 
 class MembershipSerializer(StrictModelSerializer):
-    cluster = serializers.SlugRelatedField(
+    cluster = SlugRelatedField(
         slug_field="code", queryset=Cluster.objects.all(), help_text=_("产业集群代码。")
     )
-    segment = serializers.PrimaryKeyRelatedField(
+    segment = PrimaryKeyRelatedField(
         queryset=ChainSegment.objects.all(),
         allow_null=True,
         required=False,
@@ -25,7 +25,7 @@ class MembershipSerializer(StrictModelSerializer):
 
 
 class DesignationBriefSerializer(StrictModelSerializer):
-    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cluster = SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Designation
@@ -34,7 +34,7 @@ class DesignationBriefSerializer(StrictModelSerializer):
 
 
 class EnterpriseSerializer(VisibleRelationsMixin, StrictModelSerializer):
-    region = serializers.SlugRelatedField(
+    region = SlugRelatedField(
         slug_field="code", queryset=Region.objects.all(), help_text=_("所在地区的行政区划代码（GB/T 2260）。")
     )
     memberships = MembershipSerializer(

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import StrictModelSerializer
+from api.serializers.base import PrimaryKeyRelatedField, StrictModelSerializer
 from tracker.models import AnnualMetrics
 
 MONEY_CNY = _("单位：人民币元，十进制字符串。")
@@ -29,8 +29,8 @@ def _unit_help_texts(model: type[models.Model]) -> dict[str, dict]:
 
 class AnnualMetricsSerializer(VisibleRelationsMixin, StrictModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
-    distinctiveness_attested_by = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text=_("核实特色化得分的用户 id（写入得分的人，由系统记录）。")
+    distinctiveness_attested_by = PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("核实特色化得分的用户 id（写入得分的人，由系统记录）。")
     )
 
     class Meta:

@@ -5,12 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.scoping import VisibleRelationsMixin
-from api.serializers.base import StrictModelSerializer
+from api.serializers.base import SlugRelatedField, StrictModelSerializer
 from tracker.models import ChainSegment, Cluster, Region, Tier
 
 
 class RegionSerializer(VisibleRelationsMixin, StrictModelSerializer):
-    parent = serializers.SlugRelatedField(
+    parent = SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
         allow_null=True,
@@ -30,9 +30,19 @@ class ChainSegmentSerializer(StrictModelSerializer):
         model = ChainSegment
         fields = ["id", "position", "name", "sort_order"]
 
+    def to_internal_value(self, data):
+        # The list replaces the cluster's segments, so each is whole even in a PATCH of the cluster
+        # (DRF passes the PATCH's "partial" down to the items).
+        value = super().to_internal_value(data)
+        missing = [name for name in ("position", "name") if name not in value]
+        if missing:
+            required = {name: [self.fields[name].error_messages["required"]] for name in missing}
+            raise serializers.ValidationError(required)
+        return value
+
 
 class ClusterSerializer(VisibleRelationsMixin, StrictModelSerializer):
-    core_regions = serializers.SlugRelatedField(
+    core_regions = SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
         many=True,

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.base import CharField, DateField, StrictSerializer
 from tracker.models import TierReport
 
 
@@ -63,9 +64,9 @@ class TierReportDetailSerializer(TierReportSerializer):
         read_only_fields = fields
 
 
-class TierReportCreateSerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text=_("报告日期；省略为今天。"))
-    region = serializers.CharField(
+class TierReportCreateSerializer(StrictSerializer):
+    date = DateField(required=False, help_text=_("报告日期；省略为今天。"))
+    region = CharField(
         required=False, allow_blank=True, max_length=6,
         help_text=_("范围：行政区划代码（3205 或 320500 为苏州市，320583 为县级市）；省略为全省。须在您的管辖范围内。"),
     )

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.serializers.base import DateField, StrictModelSerializer, StrictSerializer
+from api.serializers.base import DateField, SlugRelatedField, StrictModelSerializer, StrictSerializer
 from api.serializers.eligibility import enum_field
 from tracker.models import EvaluationRun, Tier
 
@@ -29,7 +29,7 @@ class RunSerializer(StrictModelSerializer):
     )
     progress = RunProgressSerializer(source="*", read_only=True)
     counts = RunCountsSerializer(source="*", read_only=True)
-    requested_by = serializers.SlugRelatedField(
+    requested_by = SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text=_("发起人用户名（例行任务为空）。")
     )
 
@@ -59,7 +59,7 @@ class RunCreateSerializer(StrictSerializer):
     """Start a manual recompute. Omit `enterprises` for a full run (one open full run per day)."""
 
     tiers = serializers.ListField(
-        child=serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all()),
+        child=SlugRelatedField(slug_field="code", queryset=Tier.objects.all()),
         required=False,
         allow_empty=False,
         help_text=_("只评价这些层级（代码）；省略表示全部层级。"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import StrictModelSerializer
+from api.serializers.base import IntegerField, StrictModelSerializer
 from api.serializers.designations import DesignationSerializer
 from api.serializers.metrics import _unit_help_texts
 from tracker.models import AnnualMetrics, Cluster, Designation, Enterprise
@@ -50,7 +50,7 @@ class SimulatedEnterpriseSerializer(_StrictModelSerializer):
     cluster_group = ClusterGroupField(
         choices=Cluster.Group.choices, required=False, help_text=_("所在集群类别（仅链主等按集群认定的层级使用）。")
     )
-    revenue_rank_in_cluster = serializers.IntegerField(
+    revenue_rank_in_cluster = IntegerField(
         min_value=1, required=False, help_text=_("集群内营业收入排名，1 为第一（仅按集群认定的层级使用）。")
     )
 

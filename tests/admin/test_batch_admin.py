@@ -137,3 +137,36 @@ def test_the_publicity_list_exports_as_a_pdf_with_the_chinese_text_and_an_embedd
     assert "第 1 页，共 1 页" in text
     fonts = subprocess.run(["pdffonts", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
     assert "WenQuanYi" in fonts and " yes " in fonts  # the CJK font, embedded
+
+
+def test_a_stale_batch_form_is_refused_and_shows_what_changed(client, admin_user, batch):
+    client.force_login(admin_user)
+    url = reverse("admin:tracker_designationbatch_change", args=[batch.pk])
+    assert 'name="base_version"' in client.get(url).content.decode()
+    opened = {
+        "year": 2026, "name": "2026年第一批", "document_no": "我的文号", "publicity_start": "2026-06-10",
+        "publicity_end": "2026-06-16", "objection_contact": "中小企业处 025-1", "base_version": batch.version,
+    }
+    services.batch_update(batch=batch, user=admin_user, name="他人改的名称")  # someone else saves
+    page = client.post(url, opened)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "此记录已被他人修改" in text and "他人改的名称" in text and "我的文号" in text
+    batch.refresh_from_db()
+    assert (batch.name, batch.document_no, batch.version) == ("他人改的名称", "苏工信中小〔2026〕1号", 2)
+    again = client.post(url, {**opened, "base_version": 2, "name": "他人改的名称"})
+    assert again.status_code == 302
+    batch.refresh_from_db()
+    assert (batch.name, batch.document_no, batch.version) == ("他人改的名称", "我的文号", 3)
+
+
+def test_a_batch_is_created_from_the_admin_form(client, admin_user):
+    TierFactory()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:tracker_designationbatch_add"),
+        {"kind": "new", "tier": "specialized_sme", "year": 2026, "name": "2026年第二批", "document_no": "",
+         "publicity_start": "", "publicity_end": "", "objection_contact": ""},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert DesignationBatch.objects.get(name="2026年第二批").version == 1

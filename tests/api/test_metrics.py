@@ -28,6 +28,10 @@ class TestAnnualMetricsAPI(ResourceTests):
             "rd_staff": 25,
         }
 
+    def put_data(self, obj):
+        # A row keeps its enterprise and year (services/metrics.py): a PUT sends them back unchanged.
+        return {**super().put_data(obj), "enterprise": obj.enterprise_id, "fiscal_year": obj.fiscal_year}
+
 
 def test_money_is_an_exact_decimal_string(staff_client):
     metrics = AnnualMetricsFactory(revenue="123456789012.34")
@@ -113,3 +117,15 @@ def test_distinctiveness_points_outside_0_to_15_are_a_400(staff_client, points):
     data = {"enterprise": EnterpriseFactory().pk, "fiscal_year": 2025, "distinctiveness_points": points}
     response = staff_client.post(URL, data, format="json")
     assert response.status_code == 400 and "distinctiveness_points" in response.json()
+
+
+@pytest.mark.parametrize("field", ["enterprise", "fiscal_year"])
+def test_a_row_keeps_its_enterprise_and_year(staff_client, field):
+    metrics = AnnualMetricsFactory(fiscal_year=2025)
+    other = {"enterprise": EnterpriseFactory().pk, "fiscal_year": 2024}[field]
+    response = staff_client.patch(f"{URL}{metrics.pk}/", {field: other, "employees": 99}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == [field] and "不能更改" in response.json()[field][0]
+    metrics.refresh_from_db()
+    assert (metrics.enterprise_id, metrics.fiscal_year, metrics.employees) == (metrics.enterprise_id, 2025, 120)
+    assert metrics.version == 1

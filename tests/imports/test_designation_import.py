@@ -54,3 +54,15 @@ def test_a_matching_row_changes_only_its_filled_cells(firm):
     designations_write(plan, user=None, reason="test")
     stored.refresh_from_db()
     assert stored.document_no == "苏工信中小〔2024〕12号" and stored.batch == "2024年第一批" and stored.status == "active"
+
+
+def test_an_archived_enterprise_takes_no_new_designation_but_its_stored_ones_update(firm):
+    DesignationFactory(enterprise=firm, status="active", recognized_on=dt.date(2024, 6, 1), valid_until=dt.date(2027, 5, 31), document_no="")
+    firm.archived_at = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    firm.save()
+    plan = dry_run(workbook(HEADERS,
+        [firm.uscc, firm.name, "specialized_sme", None, "苏工信中小〔2024〕12号", "2024-06-01", None, None],
+        [firm.uscc, firm.name, "specialized_sme", None, "苏工信中小〔2019〕1号", "2019-06-01", "2022-05-31", "已到期"],
+    ))
+    assert plan.counts()["changed"] == 1 and plan.counts()["rejected"] == 1
+    assert any(line.startswith("第 3 行，“统一社会信用代码”：") and "已归档" in line for line in plan.error_lines())

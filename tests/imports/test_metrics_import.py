@@ -182,3 +182,15 @@ def test_a_tampered_cache_is_ignored_and_the_file_read_again(firm, settings):
     assert sheet_cache.load(job) is None
     import_job_commit(job=job)
     assert AnnualMetrics.objects.filter(enterprise=firm).count() == 1 and not path.exists()
+
+
+def test_an_archived_enterprise_takes_no_new_year_but_its_stored_years_update(firm):
+    AnnualMetricsFactory(enterprise=firm, fiscal_year=2024, revenue=50_000_000, rd_expense=2_500_000, employees=120, rd_staff=30)
+    firm.archived_at = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    firm.save()
+    plan = dry_run(workbook(HEADERS,
+        [1, firm.uscc, firm.name, 2025, 6000, 300, 130, 31],
+        [2, firm.uscc, firm.name, 2024, 5200, None, None, None],
+    ))
+    assert plan.counts() == {"new": 0, "changed": 1, "unchanged": 0, "rejected": 1}
+    assert any(line.startswith("第 2 行，“统一社会信用代码”：“苏州甲科技有限公司”已归档") for line in plan.error_lines())

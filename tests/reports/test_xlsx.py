@@ -123,3 +123,14 @@ def test_a_long_list_streams_its_memory_does_not_grow_with_the_rows(tmp_path):
     assert large < 1.5 * small, (small, large)
     sheet = load_workbook(tmp_path / "long.xlsx", read_only=True)["待补数据"]
     assert sum(1 for _row in sheet.iter_rows(min_row=4, values_only=True)) == 1_200
+
+
+def test_control_characters_in_names_do_not_break_the_workbook():
+    # Names typed with a control character (the API's fuzzing made a tier "\x0e"): openpyxl refuses the
+    # whole workbook over one, which made the report's download a 500.
+    frame = province_frame()
+    frame.scope.name = "江苏\x0e省"
+    frame.tiers = [(code, f"{name}\x16") for code, name in frame.tiers]
+    book = workbook(frame)
+    assert book["总览-地区"]["A1"].value.startswith("江苏\ufffd省")
+    assert any("\ufffd" in str(cell.value) for row in book["总览-地区"].iter_rows() for cell in row)

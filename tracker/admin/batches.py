@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin
+from tracker.admin.base import ServiceAdminMixin, VisibleAdminMixin, form_values
 from tracker.admin.history import HistoryAdmin
 from tracker.admin.publicity_pdf import publicity_pdf, publicity_period, publicity_title
+from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import BatchReview, DesignationBatch, Objection
 from tracker.models.designations import DesignationStatus
 from tracker.models.evaluation import ResultStatus
@@ -65,8 +66,24 @@ class ReviewInline(VisibleAdminMixin, admin.TabularInline):
         return obj is not None and obj.status in batch_services.OPEN and super().has_change_permission(request, obj)
 
 
+class DesignationBatchForm(VersionedForm):
+    class Meta:
+        model = DesignationBatch
+        fields = [
+            "kind",
+            "tier",
+            "year",
+            "name",
+            "document_no",
+            "publicity_start",
+            "publicity_end",
+            "objection_contact",
+        ]
+
+
 @admin.register(DesignationBatch)
-class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
+class DesignationBatchAdmin(VersionedAdminMixin, ServiceAdminMixin, HistoryAdmin):
+    form = DesignationBatchForm
     list_display = [
         "name",
         "tier",
@@ -123,11 +140,14 @@ class DesignationBatchAdmin(ServiceAdminMixin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            fields = {name: form.cleaned_data[name] for name in form.changed_data}
-            batch_services.batch_update(batch=obj, user=request.user, **fields)
+            batch_services.batch_update(
+                batch=obj,
+                user=request.user,
+                expected_version=form.expected_version,
+                **form_values(form, changed_only=True),
+            )
         else:
-            fields = {name: form.cleaned_data[name] for name in form.cleaned_data}
-            saved = batch_services.batch_create(user=request.user, **fields)
+            saved = batch_services.batch_create(user=request.user, **form_values(form, changed_only=False))
             obj.pk, obj._state.adding = saved.pk, False
 
     def save_formset(self, request, form, formset, change):

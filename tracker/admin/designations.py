@@ -14,6 +14,7 @@ from tracker.models import Designation
 from tracker.models.designations import DesignationStatus
 from tracker.models.name_search import name_contains_q
 from tracker.services import designations as designation_services
+from tracker.services.common import enterprise_archived_check
 
 
 class DesignationForm(VersionedForm):
@@ -43,6 +44,9 @@ class DesignationForm(VersionedForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk is None:
+            # The service's rule, here so that the message lands on the field.
+            enterprise_archived_check(enterprise=cleaned.get("enterprise"))
         if "status" in cleaned:
             # The checks the service runs on save, so the error lands on the status field.
             before = [self.initial["status"]] if self.instance.pk else []

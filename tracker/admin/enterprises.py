@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -90,10 +91,18 @@ def segment_choices(segments) -> list:
     return [("", "---------"), *groups.items()]
 
 
+class AnnualMetricsInlineForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "fiscal_year" in self.fields:
+            self.fields["fiscal_year"].disabled = True  # a recorded year stays that year (services/metrics.py)
+
+
 class AnnualMetricsInline(WanYuanFormMixin, VisibleAdminMixin, admin.TabularInline):
     """The headline figures per year; the full set of facts is on each year's own page."""
 
     model = AnnualMetrics
+    form = AnnualMetricsInlineForm
     fields = ["fiscal_year", "revenue", "main_business_revenue", "rd_expense", "net_profit", "employees", "rd_staff"]
     extra = 0
     show_change_link = True
@@ -101,6 +110,10 @@ class AnnualMetricsInline(WanYuanFormMixin, VisibleAdminMixin, admin.TabularInli
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("enterprise")  # each row's title names it
+
+    def has_add_permission(self, request, obj=None):
+        # No new year for an archived enterprise (services/enterprise_archive.py); restore it first.
+        return (obj is None or obj.archived_at is None) and super().has_add_permission(request, obj)
 
 
 @admin.register(Enterprise)
@@ -126,6 +139,14 @@ class EnterpriseAdmin(
     ordering = ["-id"]
     inlines = [ClusterMembershipInline, AnnualMetricsInline]
     actions = ["recompute_selected", "restore_selected", "hard_delete_selected"]
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        if getattr(request.resolver_match, "url_name", None) == "autocomplete":
+            # Choosing the enterprise of a new designation or year of metrics: only those in the
+            # register (an archived one takes no new records: services/common.py).
+            queryset = queryset.active()
+        return queryset, distinct
 
     def get_list_display(self, request):
         # Held tiers come from designations: shown to those who may view designations.

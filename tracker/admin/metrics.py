@@ -12,6 +12,7 @@ from tracker.admin.search import EnterpriseSearchMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics
 from tracker.services import metrics as metrics_services
+from tracker.services.common import enterprise_archived_check
 
 
 def _label(name: str) -> str:
@@ -22,6 +23,13 @@ class AnnualMetricsForm(VersionedForm):
     class Meta:
         model = AnnualMetrics
         fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            # The service's rule, here so that the message lands on the field.
+            enterprise_archived_check(enterprise=cleaned.get("enterprise"))
+        return cleaned
 
 
 @admin.register(AnnualMetrics)
@@ -118,6 +126,11 @@ class AnnualMetricsAdmin(
         ),
         (_("记录"), {"fields": ["updated_at"], "classes": ["collapse"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A recorded year stays with its enterprise and year (the service refuses a move).
+        fixed = list(metrics_services.FIXED) if obj is not None else []
+        return [*super().get_readonly_fields(request, obj), *fixed]
 
     @admin.display(description=_label("revenue"), ordering="revenue")
     def revenue_display(self, metrics: AnnualMetrics) -> str:

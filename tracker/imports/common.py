@@ -11,6 +11,7 @@ from tracker.imports.plan import Plan, Writer
 from tracker.imports.sheet import Column, format_value
 from tracker.models import Enterprise
 from tracker.models.row_rules import present
+from tracker.services.common import archived_error
 from tracker.services.enterprises import uscc_error
 
 LOOKUP_CHUNK = 10_000
@@ -35,9 +36,9 @@ def enterprises_by_uscc(
     plan: Plan, codes: np.ndarray, header: str, *, writer: Writer, names: np.ndarray | None = None
 ) -> dict:
     """The stored enterprise of each row by its USCC, among those ``writer`` may write to: id (0 when
-    unknown), founded year (0 when unknown) and name. Unknown codes, codes of another region's enterprise
-    (the same answer: nothing is said about it) and names that do not match the code's enterprise are
-    rejected."""
+    unknown), founded year (0 when unknown), name and whether it is archived. Unknown codes, codes of
+    another region's enterprise (the same answer: nothing is said about it) and names that do not match
+    the code's enterprise are rejected."""
     n = len(codes)
     good = check_codes(plan, codes, header)
     found = {row[0]: row[1:] for row in enterprises_by_codes(sorted(set(codes[good].tolist())))}
@@ -55,13 +56,14 @@ def enterprises_by_uscc(
         unknown = _("系统中没有该统一社会信用代码的企业：请先导入或录入企业。")
     ids = np.zeros(n, dtype=np.int64)
     founded = np.zeros(n, dtype=np.int64)
+    archived = np.zeros(n, dtype=bool)
     stored_names: list[str | None] = [None] * n
     for index in np.flatnonzero(good):
         hit = found.get(codes[index])
         if hit is None:
             plan.reject(index, header, unknown)
             continue
-        ids[index], stored_names[index] = hit[0], hit[1]
+        ids[index], stored_names[index], archived[index] = hit[0], hit[1], hit[4]
         founded[index] = hit[2].year if hit[2] else 0
         given = names[index] if names is not None else None
         if given and given != hit[1]:
@@ -71,7 +73,12 @@ def enterprises_by_uscc(
                 _("与该代码在系统中的企业“%(name)s”不一致：请核对代码；如企业已更名，请先更新企业信息。")
                 % {"name": hit[1]},
             )
-    return {"id": ids, "founded_year": founded, "name": stored_names}
+    return {"id": ids, "founded_year": founded, "name": stored_names, "archived": archived}
+
+
+def reject_new_rows_of_archived(plan: Plan, firms: dict, new: np.ndarray, header: str) -> None:
+    """An archived enterprise takes no new record (services/common.py); its stored rows stay updatable."""
+    plan.reject_rows(new & firms["archived"], header, lambda i: archived_error(firms["name"][i]))
 
 
 def int_array(values) -> str:
@@ -81,21 +88,25 @@ def int_array(values) -> str:
 
 
 def enterprises_by_codes(codes: list[str]) -> list[tuple]:
-    """(uscc, id, name, founded_on, region_id) of the enterprises with these well-formed codes: one query
-    on PostgreSQL, a few elsewhere."""
+    """(uscc, id, name, founded_on, region_id, archived) of the enterprises with these well-formed codes:
+    one query on PostgreSQL, a few elsewhere."""
     if connection.vendor == "postgresql":
         # Well-formed codes are [0-9A-Z] only, so they need no quoting inside the array literal.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT uscc, id, name, founded_on, region_id FROM tracker_enterprise WHERE uscc = ANY(%s::text[])",
+                "SELECT uscc, id, name, founded_on, region_id, archived_at IS NOT NULL FROM tracker_enterprise "
+                "WHERE uscc = ANY(%s::text[])",
                 ["{" + ",".join(codes) + "}"],
             )
             return cursor.fetchall()
     rows = []
     for start in range(0, len(codes), LOOKUP_CHUNK):
-        rows += Enterprise.objects.filter(uscc__in=codes[start : start + LOOKUP_CHUNK]).values_list(
-            "uscc", "id", "name", "founded_on", "region_id"
-        )
+        rows += [
+            (*row[:5], row[5] is not None)
+            for row in Enterprise.objects.filter(uscc__in=codes[start : start + LOOKUP_CHUNK]).values_list(
+                "uscc", "id", "name", "founded_on", "region_id", "archived_at"
+            )
+        ]
     return rows
 
 

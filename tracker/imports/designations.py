@@ -165,6 +165,7 @@ def plan(sheet: Sheet, *, today: dt.date, writer: Writer) -> Plan:
         f"{name or '—'} · {t or '—'} · {d if d == d else '—'}"
         for name, t, d in zip(firms["name"], values["tier"], values["recognized_on"], strict=True)
     ]
+    common.reject_new_rows_of_archived(result, firms, known & (existing_id == 0), BY_NAME["uscc"].header)
     result.is_new = known & (existing_id == 0)
     common.record_changes(result, BY_NAME, given, stored, changed, UPDATABLE, rows=known & (existing_id > 0))
     merged = {

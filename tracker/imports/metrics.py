@@ -129,6 +129,7 @@ def plan(sheet: Sheet, *, today: dt.date, writer: Writer) -> Plan:
         f"{name or '—'} · {code or '—'} · {int(year) if year == year else '—'}"
         for name, code, year in zip(firms["name"], values["uscc"], years, strict=True)
     ]
+    common.reject_new_rows_of_archived(result, firms, known & (existing_id == 0), BY_NAME["uscc"].header)
     result.is_new = known & (existing_id == 0)
     common.record_changes(result, BY_NAME, values, stored, changed, METRIC_FIELDS, rows=known & (existing_id > 0))
     result.writes = {

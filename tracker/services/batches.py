@@ -23,7 +23,7 @@ from tracker.models import BatchReview, Designation, DesignationBatch, Enterpris
 from tracker.models.designations import DesignationStatus
 from tracker.models.evaluation import ResultStatus
 from tracker.selectors.results import current_statuses
-from tracker.services.common import enterprise_write_check, save_validated
+from tracker.services.common import StaleVersion, enterprise_write_check, save_validated
 from tracker.services.designations import (
     Holding,
     designation_transition_check,
@@ -46,8 +46,15 @@ def batch_step_check(*, user) -> None:
         )
 
 
-def _require(batch: DesignationBatch, *statuses, kind: str | None = None) -> DesignationBatch:
+def _require(
+    batch: DesignationBatch, *statuses, kind: str | None = None, expected_version: int | None = None
+) -> DesignationBatch:
+    """The batch as stored now, locked; refused when its status (or kind) does not allow the step, or
+    when the writer's ``expected_version`` (If-Match, the admin form's) is not the stored one — checked
+    first: a step based on a stale read is stale whatever the status has become."""
     current = DesignationBatch.objects.select_for_update().select_related("tier").get(pk=batch.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersion(current=current, expected=expected_version)
     if current.status not in statuses:
         raise ValidationError(_("批次状态为“%(status)s”，不能进行此操作。") % {"status": current.get_status_display()})
     if kind and current.kind != kind:
@@ -84,10 +91,13 @@ def batch_create(*, user=None, **fields) -> DesignationBatch:
 
 
 @transaction.atomic
-def batch_update(*, batch: DesignationBatch, user=None, **fields) -> DesignationBatch:
-    """Edit a batch's name, 文号, 公示 dates and contact while it is open (type and tier are fixed)."""
+def batch_update(
+    *, batch: DesignationBatch, user=None, expected_version: int | None = None, **fields
+) -> DesignationBatch:
+    """Edit a batch's name, 文号, 公示 dates and contact while it is open (type and tier are fixed). A
+    stale ``expected_version`` is refused (StaleVersion), as by 公示, 发布 and 撤回."""
     batch_step_check(user=user)
-    batch = _require(batch, *OPEN)
+    batch = _require(batch, *OPEN, expected_version=expected_version)
     for locked in ("kind", "tier"):
         fields.pop(locked, None)
     for name, value in fields.items():
@@ -101,17 +111,25 @@ def batch_candidates_add(*, batch: DesignationBatch, candidates: list[tuple[int,
 
     Only enterprises currently eligible for the tier (their current result), neither holding it nor
     already on their way to it, are added; the others are counted by reason. Every enterprise must be
-    in the user's region (a ValidationError naming ``enterprises`` otherwise, as for an unknown id).
-    Returns {"added": n, "skipped": {reason: n}}.
+    in the user's region (a ValidationError naming ``enterprises`` otherwise, as for an unknown id) and
+    in the register (an archived one is named in the same way). Returns {"added": n, "skipped": {reason: n}}.
     """
     batch = _require(batch, Status.DRAFT, kind=DesignationBatch.Kind.NEW)
     wanted = list(dict.fromkeys((int(e), int(c) if c else None) for e, c in candidates))
     enterprise_ids = {e for e, _c in wanted}
-    if user is not None:
-        visible = set(Enterprise.objects.visible_to(user).filter(pk__in=enterprise_ids).values_list("pk", flat=True))
-        if enterprise_ids - visible:
-            missing = "、".join(str(pk) for pk in sorted(enterprise_ids - visible)[:20])
-            raise ValidationError({"enterprises": _("企业 %(ids)s 不存在或不在您的管辖范围内。") % {"ids": missing}})
+    found = Enterprise.objects.all() if user is None else Enterprise.objects.visible_to(user)
+    archived_by_id = dict(found.filter(pk__in=enterprise_ids).values_list("pk", "archived_at"))
+    if user is not None and enterprise_ids - set(archived_by_id):
+        missing = "、".join(str(pk) for pk in sorted(enterprise_ids - set(archived_by_id))[:20])
+        raise ValidationError({"enterprises": _("企业 %(ids)s 不存在或不在您的管辖范围内。") % {"ids": missing}})
+    archived = sorted(pk for pk, archived_at in archived_by_id.items() if archived_at is not None)
+    if archived:
+        raise ValidationError(
+            {
+                "enterprises": _("企业 %(ids)s 已归档（不在册），不能加入认定批次；如确需加入，请先恢复该企业。")
+                % {"ids": "、".join(str(pk) for pk in archived[:20])}
+            }
+        )
     results = current_statuses(tier_id=batch.tier_id, pairs=wanted)
     taken = set(
         Designation.objects.filter(tier_id=batch.tier_id, enterprise_id__in=enterprise_ids)
@@ -245,11 +263,16 @@ def publicity_list(*, batch: DesignationBatch, user=None) -> tuple[list[str], li
 
 @transaction.atomic
 def batch_publicize(
-    *, batch: DesignationBatch, user=None, publicity_start: dt.date | None = None, publicity_end: dt.date | None = None
+    *,
+    batch: DesignationBatch,
+    user=None,
+    publicity_start: dt.date | None = None,
+    publicity_end: dt.date | None = None,
+    expected_version: int | None = None,
 ) -> DesignationBatch:
     """草拟 → 公示中: the candidates (or the review results) go on public notice."""
     batch_step_check(user=user)
-    batch = _require(batch, Status.DRAFT)
+    batch = _require(batch, Status.DRAFT, expected_version=expected_version)
     batch.publicity_start = publicity_start or batch.publicity_start
     batch.publicity_end = publicity_end or batch.publicity_end
     if not (batch.publicity_start and batch.publicity_end and batch.objection_contact.strip()):
@@ -304,12 +327,17 @@ def objection_resolve(*, objection: Objection, resolution: str, note: str = "", 
 
 @transaction.atomic
 def batch_publish(
-    *, batch: DesignationBatch, user=None, published_on: dt.date | None = None, document_no: str = ""
+    *,
+    batch: DesignationBatch,
+    user=None,
+    published_on: dt.date | None = None,
+    document_no: str = "",
+    expected_version: int | None = None,
 ) -> DesignationBatch:
     """公示中 → 已发布, all in one transaction: new designations become 有效 with the tier's validity;
     in a 复核 batch, passed designations are renewed (续期) and failed ones revoked (撤销)."""
     batch_step_check(user=user)
-    batch = _require(batch, Status.PUBLICIZING)
+    batch = _require(batch, Status.PUBLICIZING, expected_version=expected_version)
     published_on = published_on or timezone.localdate()
     batch.document_no = document_no or batch.document_no
     if not batch.document_no:
@@ -350,10 +378,12 @@ def batch_publish(
 
 
 @transaction.atomic
-def batch_withdraw(*, batch: DesignationBatch, user=None, reason: str = "") -> DesignationBatch:
+def batch_withdraw(
+    *, batch: DesignationBatch, user=None, reason: str = "", expected_version: int | None = None
+) -> DesignationBatch:
     """草拟/公示中 → 已撤回: candidates of the batch are revoked (they never became official)."""
     batch_step_check(user=user)
-    batch = _require(batch, *OPEN)
+    batch = _require(batch, *OPEN, expected_version=expected_version)
     pending = list(batch.designations.filter(status__in=[DesignationStatus.CANDIDATE, DesignationStatus.PUBLICIZED]))
     _move(pending, user=user, reason=_("批次撤回：%(reason)s") % {"reason": reason}, status=DesignationStatus.REVOKED)
     batch.status = Status.WITHDRAWN

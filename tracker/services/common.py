@@ -132,6 +132,19 @@ def region_write_error(*, region, scope: RegionScope | None) -> str | None:
     return None
 
 
+def archived_error(name: str) -> str:
+    """Why a new record of the archived enterprise ``name`` is refused (the services and the importer)."""
+    return _("“%(name)s”已归档（不在册），不能为其登记新的记录；如确需登记，请先恢复该企业。") % {"name": name}
+
+
+def enterprise_archived_check(*, enterprise, field: str = "enterprise") -> None:
+    """Refuse a new record of an archived enterprise (a designation, a year of metrics): archived, it is
+    out of the register until restored (services/enterprise_archive.py). Its stored records stay
+    editable: they are the record of what it was, and a designation may still have to be revoked."""
+    if enterprise is not None and getattr(enterprise, "archived_at", None) is not None:
+        raise ValidationError({field: archived_error(enterprise.name)})
+
+
 def enterprise_write_check(*, user, enterprise, field: str = "enterprise") -> None:
     """Refuse a write that attaches facts to an enterprise outside the writer's region."""
     if user is None or enterprise is None:

@@ -17,6 +17,7 @@ from tracker.models import Designation
 from tracker.models.designations import ALLOWED_TRANSITIONS, HOLDING_STATUSES, DesignationStatus
 from tracker.services.common import (
     apply_changes,
+    enterprise_archived_check,
     enterprise_write_check,
     locked,
     refreshed,
@@ -165,8 +166,10 @@ def overlap_backstop() -> Iterator[None]:
 
 @transaction.atomic
 def designation_create(*, user=None, **fields) -> Designation:
-    """Record a designation (a candidate, unless the user may publish) of an enterprise in their region."""
+    """Record a designation (a candidate, unless the user may publish) of an enterprise in their region
+    that is in the register (not archived)."""
     enterprise_write_check(user=user, enterprise=fields.get("enterprise"))
+    enterprise_archived_check(enterprise=fields.get("enterprise"))
     designation_publish_check(user=user, statuses=[fields.get("status", DesignationStatus.CANDIDATE)])
     designation = Designation(**fields)
     designation_overlap_check(designation)

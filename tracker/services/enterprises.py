@@ -109,7 +109,8 @@ def enterprise_update(
 
 def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> bool:
     """Replace an enterprise's cluster memberships with the given [{cluster, segment}] list; returns
-    whether anything changed."""
+    whether anything changed. An archived enterprise's memberships stay as they were (it is no member
+    of any cluster while out of the register); sending them back unchanged, as a PUT does, is allowed."""
     wanted = {}
     for item in memberships:
         membership = ClusterMembership(enterprise=enterprise, cluster=item["cluster"], segment=item.get("segment"))
@@ -117,6 +118,10 @@ def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> bool:
         if membership.cluster_id in wanted:
             raise ValidationError({"memberships": _("同一集群不能重复加入。")})
         wanted[membership.cluster_id] = membership
+    stored = dict(enterprise.memberships.values_list("cluster_id", "segment_id"))
+    if enterprise.archived_at is not None and stored != {pk: m.segment_id for pk, m in wanted.items()}:
+        message = _("“%(name)s”已归档（不在册），不能更改其所属集群；请先恢复该企业。")
+        raise ValidationError({"memberships": message % {"name": enterprise.name}})
     removed, _by_model = enterprise.memberships.exclude(cluster_id__in=wanted).delete()
     existing = {m.cluster_id: m for m in enterprise.memberships.all()}
     changed = bool(removed)
