@@ -12,6 +12,7 @@ from tracker.admin import (  # noqa: F401
     imports,
     metrics,
     regions,
+    report_subscriptions,
     reports,
     results,
     rulesets,
