@@ -34,6 +34,13 @@ _NO_RESULT = np.iinfo(np.int64).min
 
 
 @dataclass
+class _Result:
+    ruleset_id: int
+    failed_nodes: bytes
+    unknown_nodes: bytes
+
+
+@dataclass
 class Before:
     """The moment whose facts stand for "before", and the date and year they are judged on."""
 
@@ -61,12 +68,15 @@ def flipped_criteria(context, rows: list[dict], *, before: Before | None) -> dic
     if not keys:
         return {}
     catalog = RulesetCatalog.active()
+    # Every result of the listed enterprises in the tiers asked (rows, not model instances: thousands),
+    # kept for the changes' own keys.
     now = {
-        (r.enterprise_id, r.tier_id, r.cluster_id): r
-        for r in context.results().filter(
+        (e, t, c): _Result(ruleset, bytes(failed or b""), bytes(unknown or b""))
+        for e, t, c, ruleset, failed, unknown in context.results().filter(
             enterprise_id__in={k[0] for k in keys}, tier_id__in={k[1] for k in keys}
-        ).only("id", "enterprise_id", "tier_id", "cluster_id", "ruleset_id", "status", "failed_nodes", "unknown_nodes")
-        if (r.enterprise_id, r.tier_id, r.cluster_id) in keys
+        ).order_by().values_list("enterprise_id", "tier_id", "cluster_id", "ruleset_id", "failed_nodes",
+                                 "unknown_nodes")
+        if (e, t, c) in keys
     }
     engines = dict(catalog.engine)
     missing = {r.ruleset_id for r in now.values()} - set(engines)
