@@ -112,8 +112,9 @@ def summary_of(frame: ReportFrame) -> dict:
 
 
 def reports_build_nightly(*, run_id: int | None, report_date: dt.date | None = None) -> list[TierReport]:
-    """The province's and every city's report of the night of ``run_id`` (or of ``report_date``,
-    when the deadline passed without a completed run), sharing one aggregation; then the notices."""
+    """The province's, every city's and each subscribed county's report of the night of ``run_id`` (or
+    of ``report_date``, when the deadline passed without a completed run), sharing one aggregation;
+    then the notices."""
     run = EvaluationRun.objects.filter(pk=run_id).first() if run_id else None
     report_date = report_date or (run.as_of if run else timezone.localdate())
     run_info = report_run(report_date)
