@@ -25,6 +25,7 @@ from tracker.models import (
     ExportJob,
     ImportJob,
     NationalRecognition,
+    ReportSubscription,
     RoleGrant,
     TierReport,
 )
@@ -61,6 +62,8 @@ ADMIN_ACCESS = {
     "tracker.rolegrant": access({PA}),
     "tracker.tierreport": access(ALL),  # built by report_build (the rebuild action), never edited or deleted
     "tracker.exportjob": access(ALL),  # made by a list's export button; each sees their own (test_export_jobs)
+    # Everyone's subscriptions: the province administrator's; each reader has their own page (CUSTOM_PAGES).
+    "tracker.reportsubscription": access({PA}, {PA}, {PA}, {PA}),
     "auth.user": access({PA}, {PA}, {PA}),
     "auth.group": access({PA}),
     "tracker.apitoken": access({PA}, {PA}, NONE, {PA}),  # a token is never edited: created, seen, revoked
@@ -103,6 +106,8 @@ def obj_of(world, label: str, place: str = "home"):
         "tracker.apitoken": lambda: api_token_create(owner=world.users["integrator_ro"], name="对接")[0],
         "auth.user": lambda: world.users[RS],
         "tracker.tierreport": lambda: tier_report(place_code(world, place)),
+        "tracker.reportsubscription": lambda: ReportSubscription.objects.get_or_create(
+            user=world.users[RS], region=region(place_code(world, place)[:4] + "00"))[0],
     }
     return objects[label]() if label in objects else None
 
@@ -356,6 +361,8 @@ CUSTOM_PAGES = {
     "tracker_importjob_rejected": ("get", ALL, 200, True),
     "tracker_tierreport_xlsx": ("get", ALL, 200, True),
     "tracker_tierreport_pdf": ("get", ALL, 200, True),
+    "tracker_tierreport_build": ("get", {PA, PS, RS}, 200, False),  # add_tierreport
+    "tracker_tierreport_subscriptions": ("get", ALL, 200, False),  # one's own
     # Excel out: what the changelist shows, for whoever may see the changelist (tests/access/test_exports.py)
     **{
         f"tracker_{model}_export": ("get", ALL, 200, False)
@@ -429,7 +436,7 @@ def page_args(world, name: str, code: str = HOME, persona: str | None = None) ->
         return [DesignationBatch.objects.create(kind="new", tier=world.tier, year=2026, name="第二批").pk, "withdraw"]
     if name in ("tracker_designationbatch_publicity", "tracker_designationbatch_publicity_pdf"):
         return [world.batch.pk]
-    if name.startswith("tracker_tierreport_"):
+    if name in ("tracker_tierreport_xlsx", "tracker_tierreport_pdf"):
         return [tier_report(code).pk]
     if name == "tracker_eligibilityresult_by":
         return [world.home.enterprise.pk, world.tier.pk, 2025]

@@ -28,3 +28,32 @@ def test_the_dashboard_and_the_report_page(page, staff):
     box = page.locator(".report-charts svg").first.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 200
     page.shots("report-page")
+
+
+def test_building_a_report_and_subscribing_to_the_nightly_one(page, staff):
+    frame = province_frame()
+    report = TierReport.objects.create(report_date=frame.report_date, region=region("320000", "江苏省"),
+                                       data_date=frame.data_date, content=frame.to_json(), built_at=timezone.now())
+    region("320500", "苏州市")
+    log_in(page)
+    page.goto(f"/admin/tracker/tierreport/{report.pk}/change/")
+    changes = page.locator("#changes")
+    expect(changes).to_contain_text("上年度营业收入：4,210.00万元 → 5,360.25万元（要求 ≥ 5,000.00万元）")
+    expect(changes).to_contain_text("已认定为专精特新中小企业：未达标 → 达标")
+    expect(page.locator("#near-misses")).to_contain_text("链主企业（集成电路产业集群）")
+    changes.screenshot(path=str(page.shots.folder / "changes-section.png"))
+    page.click("#report-subscribe button")
+    expect(page.locator("#report-subscribe")).to_contain_text("您已订阅本范围的夜间报告")
+    page.shots("report-page-subscribed")
+    page.goto("/admin/tracker/tierreport/")
+    page.click("#my-subscriptions")
+    page.select_option("#subscribe-form select", "320500")
+    page.click("#subscribe-form button")
+    expect(page.locator("#subscriptions")).to_contain_text("苏州市（320500）")
+    page.shots("my-subscriptions")
+    page.goto("/admin/tracker/tierreport/")
+    page.click("#build-report")
+    page.fill("input[name=report_date]", "2026-12-02")
+    page.click("#report-build-form input[type=submit]")
+    expect(page.locator("#report-build-form")).to_contain_text("尚无已完成的全量评价运行")  # no run in this test
+    page.shots("build-form")

@@ -125,6 +125,20 @@ def gap_years() -> CriterionGap:
                         actionable=False, when="再经营1年后满足")
 
 
+def flips(i: int, gained: bool) -> list[CriterionGap]:
+    """A gain's criteria unmet before, met now; a loss's the other way; every third change has two."""
+    if gained:
+        rows = [CriterionGap(criterion="上年度营业收入", before="4,210.00万元", actual="5,360.25万元",
+                             required="≥ 5,000.00万元", shortfall="")]
+    else:
+        rows = [CriterionGap(criterion="研发费用占营业收入比重", before="3.4%", actual="2.8%", required="≥ 3.0%",
+                             shortfall="差 0.2个百分点")]
+    if i % 3 == 0:
+        rows.append(CriterionGap(criterion="已认定为专精特新中小企业", before="未达标" if gained else "达标",
+                                 actual="达标" if gained else "未达标", required="", shortfall=""))
+    return rows
+
+
 def changes(n: int = 6) -> list[ChangeRow]:
     rows = []
     for i in range(n):
@@ -135,7 +149,7 @@ def changes(n: int = 6) -> list[ChangeRow]:
             cluster="集成电路产业集群" if code == "chain_leader" else "",
             change="gained" if gained else "lost", change_label="新增" if gained else "失去",
             status_before="不符合" if gained else "符合", status_after="符合" if gained else "不符合",
-            flipped=[gap_revenue("4,210.00万元 → 5,360.25万元", "")] if gained else [gap_rd()],
+            flipped=flips(i, gained),
             changed_at=dt.datetime(2026, 12, 1, 2, 14, tzinfo=dt.UTC) if i % 2 else None,
         ))
     return rows
@@ -143,11 +157,15 @@ def changes(n: int = 6) -> list[ChangeRow]:
 
 def near_misses(n: int = 8) -> list[NearMissRow]:
     rows = []
-    for i in range(n):
+    for i in range(n - 1):
         code, name = TIERS[1 + i % 2]
         lacks = [gap_revenue()] if i % 3 == 0 else [gap_rd(), gap_unknown()] if i % 3 == 1 else [gap_years()]
         rows.append(NearMissRow(enterprise=enterprise(i + 40), tier_code=code, tier_name=name,
                                 distance=round(0.02 + i * 0.013, 3), lacks=lacks))
+    rows.append(NearMissRow(enterprise=enterprise(n + 39), tier_code="chain_leader", tier_name="链主企业",
+                            distance=0.09, cluster="集成电路产业集群",
+                            lacks=[CriterionGap(criterion="集群内营业收入排名前三", actual="4", required="≤ 3",
+                                                shortfall="超 1")]))  # the rank is within its cluster
     return rows
 
 

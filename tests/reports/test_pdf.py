@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.reports.frames import long_frame, province_frame
+from tests.reports.frames import city_frame, long_frame, province_frame
 from tracker.reports.pdf import render_pdf
 
 
@@ -54,3 +54,17 @@ def test_a_long_list_is_capped_with_the_count_left_for_the_xlsx(tmp_path):
     text = "".join(pdftotext(render_pdf(frame, cap=10), tmp_path)).replace(" ", "")
     assert "另有20家企业未列出，完整名单见xlsx文件。" in text  # near misses: 30 − 10
     assert "另有1,020条认定未列出" in text  # 20 more in the frame, 1,000 the frame left out itself
+
+
+def test_a_city_report_shows_the_changes_before_and_after_and_its_counties_as_rows(tmp_path):
+    path = tmp_path / "city.pdf"
+    path.write_bytes(render_pdf(city_frame()))
+    raw = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
+                         text=True).stdout  # in reading order: a cell's lines follow each other
+    lines = raw.splitlines()
+    assert "上年度营业收入：4,210.00万元 → 5,360.25万元（要求" in lines
+    assert "一、总览（层级 × 县(市、区)）" in lines
+    assert "县(市、区) 待补数据企业数 最常缺少的指标（企业数）" in lines  # the summary's rows are the counties
+    text = "".join(raw.split())
+    assert "研发费用占营业收入比重：3.4%→2.8%（要求≥3.0%）" in text
+    assert "链主企业（集成电路产业集群）" in text  # a chain leader's near miss names the cluster of its rank

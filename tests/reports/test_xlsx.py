@@ -6,7 +6,7 @@ import tracemalloc
 
 from openpyxl import load_workbook
 
-from tests.reports.frames import long_frame, province_frame
+from tests.reports.frames import city_frame, long_frame, province_frame
 from tracker.reports.xlsx import PERCENT, WANYUAN, quantity, render_xlsx
 
 SHEETS = ["总览-地区", "总览-集群", "变化", "接近达标", "集群覆盖", "待补数据", "待补数据-汇总", "认定到期"]
@@ -45,8 +45,8 @@ def test_lists_use_the_official_columns():
     book = workbook(province_frame())
     assert header(book["认定到期"], 3) == [*OFFICIAL, "批次", "文号", "认定日期", "有效期至", "状态", "类别"]
     assert header(book["接近达标"], 3)[:7] == OFFICIAL
-    assert header(book["接近达标"], 3)[8:12] == ["条件", "实际值", "要求", "差距"]
-    assert header(book["变化"], 3)[-4:] == ["条件", "实际值", "要求", "差距"]
+    assert header(book["接近达标"], 3)[7:13] == ["链主所在集群", "差距指数", "条件", "实际值", "要求", "差距"]
+    assert header(book["变化"], 3)[-5:] == ["条件", "上期值", "本期值", "要求", "差距"]
 
 
 def test_the_overview_holds_counts_and_changes_with_totals_in_bold():
@@ -69,13 +69,53 @@ def test_a_first_report_leaves_the_change_empty_not_zero():
 
 def test_money_and_ratios_of_a_gap_are_numbers_in_wanyuan_and_percent():
     sheet = workbook(province_frame())["接近达标"]
-    row = next(r for r in sheet.iter_rows(min_row=4) if r[8].value == "上年度营业收入")
-    assert row[9].value == 3120.5 and row[9].number_format == WANYUAN
-    assert row[11].value == 1879.5 and row[11].number_format == WANYUAN
-    assert row[10].value == "≥ 5,000.00万元"  # a requirement stays as written
-    assert row[7].number_format == PERCENT
-    unknown = next(r for r in sheet.iter_rows(min_row=4) if r[8].value == "主导产品细分市场占有率")
-    assert unknown[9].value == "缺数据" and unknown[11].value is None
+    row = next(r for r in sheet.iter_rows(min_row=4) if r[9].value == "上年度营业收入")
+    assert row[10].value == 3120.5 and row[10].number_format == WANYUAN
+    assert row[12].value == 1879.5 and row[12].number_format == WANYUAN
+    assert row[11].value == "≥ 5,000.00万元"  # a requirement stays as written
+    assert row[8].number_format == PERCENT
+    unknown = next(r for r in sheet.iter_rows(min_row=4) if r[9].value == "主导产品细分市场占有率")
+    assert unknown[10].value == "缺数据" and unknown[12].value is None
+
+
+def test_a_chain_leader_near_miss_names_its_cluster_and_its_rank_against_the_bar():
+    sheet = workbook(province_frame())["接近达标"]
+    row = next(r for r in sheet.iter_rows(min_row=4, values_only=True) if r[9] == "集群内营业收入排名前三")
+    assert row[6:8] == ("链主企业", "集成电路产业集群")
+    assert row[10:13] == ("4", "≤ 3", "超 1")
+
+
+def test_a_change_shows_each_flipped_criterion_before_and_after_and_is_numbered_once():
+    frame = province_frame()
+    sheet = workbook(frame)["变化"]
+    rows = list(sheet.iter_rows(min_row=4))
+    # One row per flipped criterion; the number only on a change's first row, the enterprise on every row.
+    assert len(rows) == sum(len(c.flipped) for c in frame.changes)
+    assert [r[0].value for r in rows if r[0].value is not None] == list(range(1, len(frame.changes) + 1))
+    first, second = rows[0], rows[1]
+    assert frame.changes[0].flipped[1].criterion == second[11].value and second[0].value is None
+    assert second[1].value == first[1].value == frame.changes[0].enterprise.name
+    assert [c.value for c in first[9:11]] == ["不符合", "符合"]  # the verdicts: 原结论, 新结论
+    assert first[11].value == "上年度营业收入"
+    assert first[12].value == 4210.0 and first[12].number_format == WANYUAN  # 上期值
+    assert first[13].value == 5360.25 and first[13].number_format == WANYUAN  # 本期值
+    assert first[14].value == "≥ 5,000.00万元"
+    assert [c.value for c in second[12:14]] == ["未达标", "达标"]  # a criterion without a value: its verdict
+    lost = next(r for r in rows if r[8].value == "失去")
+    assert lost[12].value == 0.034 and lost[13].value == 0.028 and lost[13].number_format == PERCENT
+
+
+def test_the_near_misses_are_numbered_once_per_enterprise_and_tier():
+    frame = province_frame()
+    rows = list(workbook(frame)["接近达标"].iter_rows(min_row=4, values_only=True))
+    assert len(rows) == sum(len(m.lacks) for m in frame.near_misses)
+    assert [r[0] for r in rows if r[0] is not None] == list(range(1, len(frame.near_misses) + 1))
+
+
+def test_the_data_to_collect_summary_is_by_city_in_the_province_and_by_county_in_a_city():
+    province, city = workbook(province_frame())["待补数据-汇总"], workbook(city_frame())["待补数据-汇总"]
+    assert header(province, 3)[0] == "设区市" and "按设区市汇总" in province["A1"].value
+    assert header(city, 3)[0] == "县(市、区)" and "按县(市、区)汇总" in city["A1"].value
 
 
 def test_quantity_reads_only_plain_amounts():

@@ -13,6 +13,7 @@ from tracker.admin import (  # noqa: F401
     imports,
     metrics,
     regions,
+    report_subscriptions,
     reports,
     results,
     rulesets,

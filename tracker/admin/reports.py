@@ -1,10 +1,12 @@
 """Tier reports in the admin: the list by date and scope, the report page (tables and charts), the xlsx
-and PDF downloads, rebuilding, and the dashboard on the admin home.
+and PDF downloads, building one for a date and scope, rebuilding, the reader's own nightly-report
+subscriptions, and the dashboard on the admin home.
 
 Read-only: a report is written by ``report_build`` (tracker/services/reports.py) only — nightly, by the
-command, the API, or the action here. Everything is read through ``TierReport.objects.visible_to(user)``:
-a city user's list, pages, downloads and dashboard hold only their city's reports. The pages render the
-stored frame through the same context as the PDF (tracker/reports/context.py).
+command, the API, or the build page and the action here. Everything is read through
+``TierReport.objects.visible_to(user)``: a city user's list, pages, downloads and dashboard hold only
+their city's reports. The pages render the stored frame through the same context as the PDF
+(tracker/reports/context.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tracker.admin.base import VisibleAdminMixin
-from tracker.models import TierReport
+from tracker.admin.report_build import build_view
+from tracker.admin.report_subscriptions import my_subscriptions_view
+from tracker.models import ReportSubscription, TierReport
 from tracker.reports.context import report_context
 from tracker.reports.frame import NoResults
 from tracker.reports.sections import PAGE_ROWS, ReportFrame
@@ -106,10 +110,26 @@ class TierReportAdmin(VisibleAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            path("build/", view(self.build_view), name="tracker_tierreport_build"),
+            path("subscriptions/", view(self.subscriptions_view), name="tracker_tierreport_subscriptions"),
             path("<path:object_id>/xlsx/", view(self.xlsx_view), name="tracker_tierreport_xlsx"),
             path("<path:object_id>/pdf/", view(self.pdf_view), name="tracker_tierreport_pdf"),
             *super().get_urls(),
         ]
+
+    def build_view(self, request):
+        """A report for a date and scope, built now (tracker/admin/report_build.py)."""
+        return build_view(self, request)
+
+    def subscriptions_view(self, request):
+        """The reader's own nightly-report subscriptions (tracker/admin/report_subscriptions.py)."""
+        return my_subscriptions_view(self, request)
+
+    def changelist_view(self, request, extra_context=None):
+        tools = {"can_build": self.has_build_permission(request),
+                 "build_url": reverse("admin:tracker_tierreport_build"),
+                 "subscriptions_url": reverse("admin:tracker_tierreport_subscriptions")}
+        return super().changelist_view(request, {**tools, **(extra_context or {})})
 
     def visible_report(self, request, object_id) -> TierReport:
         if not self.has_view_permission(request):
@@ -150,6 +170,8 @@ class TierReportAdmin(VisibleAdminMixin, admin.ModelAdmin):
             "xlsx_url": reverse("admin:tracker_tierreport_xlsx", args=[report.pk]),
             "pdf_url": reverse("admin:tracker_tierreport_pdf", args=[report.pk]),
             "can_rebuild": self.has_build_permission(request),
+            "subscribed": ReportSubscription.objects.filter(user=request.user, region_id=report.region_id).first(),
+            "subscriptions_url": reverse("admin:tracker_tierreport_subscriptions"),
             "changelist_url": reverse("admin:tracker_tierreport_changelist"),
             **(extra_context or {}),
         }

@@ -57,7 +57,9 @@ def overnight_edits(*, as_of: dt.date, count: int) -> dict[str, int]:
     latest = AnnualMetrics.objects.filter(
         enterprise_id__in=figures + lowered, fiscal_year=EvaluationRun.objects.current_fiscal_year()
     ).select_related("enterprise")
+    revoked = Designation.objects.held_on(as_of).filter(tier_id="innovative_sme", enterprise_id__in=revoke_from)
     with transaction.atomic():
+        _record_creation([*latest, *revoked])
         for enterprise in Enterprise.objects.filter(pk__in=title):
             designation_create(
                 enterprise=enterprise,
@@ -70,11 +72,21 @@ def overnight_edits(*, as_of: dt.date, count: int) -> dict[str, int]:
             )
         for metrics in latest:
             (_meet_the_bar if metrics.enterprise_id in figures else _low_rd_year)(metrics)
-        for designation in Designation.objects.held_on(as_of).filter(
-            tier_id="innovative_sme", enterprise_id__in=revoke_from
-        ):
+        for designation in revoked:
             designation_update(designation=designation, status="revoked", reason="演示：称号撤销")
     return {"granted": len(title), "raised": len(figures), "lowered": len(lowered), "revoked": len(revoke_from)}
+
+
+def _record_creation(rows: list) -> None:
+    """The demo writes its rows around the history (COPY); an import would have recorded each row's
+    creation. Recorded here, dated when the row was written, for the rows edited overnight: so what a
+    row was before the edit is known (the report's 变化 shows it, tracker/reports/past_facts.py)."""
+    by_model: dict = {}
+    for row in rows:
+        row._history_date = row.updated_at
+        by_model.setdefault(type(row), []).append(row)
+    for model, objs in by_model.items():
+        model.history.bulk_history_create(objs, default_change_reason="演示数据生成")
 
 
 def _meet_the_bar(metrics: AnnualMetrics) -> None:

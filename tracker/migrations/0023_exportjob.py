@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0020_metrics_revenue_by_year'),
+        ('tracker', '0022_report_subscription_scope'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -63,16 +63,26 @@ class TierReport(models.Model):
         return f"{self.region.name} {self.report_date}"
 
 
-class ReportSubscriptionQuerySet(models.QuerySet):
+class ReportSubscriptionQuerySet(RegionScopedQuerySet):
+    """A subscription belongs to the region of the report it asks for: a province administrator sees and
+    manages everyone's, anyone else manages their own (services/reports.py)."""
+
+    region_lookup = "region"
+
     def active(self):
         return self.filter(enabled=True, user__is_active=True).exclude(user__email="")
 
 
 class ReportSubscription(models.Model):
-    """A user who asked to receive the reports of their region by email."""
+    """A user who receives a scope's nightly report by email: the province's, a city's or a county's,
+    within what their office may see (the nightly build makes a county's report when someone asks)."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="report_subscription"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    region = models.ForeignKey(
+        "tracker.Region", verbose_name=_("报告范围"), on_delete=models.PROTECT, related_name="+",
+        help_text=_("接收哪个范围的夜间报告：全省、某设区市或某县（市、区）；须在用户所属地区之内。"),
     )
     enabled = models.BooleanField(_("接收报告邮件"), default=True)
     created_at = models.DateTimeField(_("订阅时间"), auto_now_add=True)
@@ -82,6 +92,8 @@ class ReportSubscription(models.Model):
     class Meta:
         verbose_name = _("报告订阅")
         verbose_name_plural = _("报告订阅")
+        ordering = ["region__code", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["user", "region"], name="report_subscription_one_per_scope")]
 
     def __str__(self) -> str:
-        return str(self.user)
+        return f"{self.user} · {self.region.name}"

@@ -247,13 +247,22 @@ def _designations(
         "enterprise_id__gte": part.first_id, "enterprise_id__lte": part.last_id
     }
     titles = Designation.objects.filter(**where).held_titles(as_of)
+    return held_from_titles(
+        titles.values_list("enterprise_id", "tier_id", "cluster_id", "granted_on"),
+        ids, per_cluster, member_enterprises, member_clusters,
+    )
+
+
+def held_from_titles(
+    titles, ids: np.ndarray, per_cluster: frozenset[str], member_enterprises: np.ndarray, member_clusters: np.ndarray
+) -> tuple[Held, Held]:
+    """Place (enterprise, tier, cluster, granted_on) rows of held titles: per enterprise row for
+    enterprise tiers, per membership row for per-cluster tiers (a report's past facts use it too)."""
     by_enterprise = Held({}, {})
     by_member = Held({}, {})
     member_keys = member_enterprises.astype(np.int64) * 1_000_000 + member_clusters
     member_order = np.argsort(member_keys)
-    for enterprise_id, tier_id, cluster_id, granted_on in titles.values_list(
-        "enterprise_id", "tier_id", "cluster_id", "granted_on"
-    ):
+    for enterprise_id, tier_id, cluster_id, granted_on in titles:
         if tier_id in per_cluster:
             target, n = by_member, len(member_keys)
             found = np.searchsorted(member_keys, enterprise_id * 1_000_000 + (cluster_id or 0), sorter=member_order)

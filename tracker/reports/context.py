@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tracker.reports.charts import report_charts
 from tracker.reports.sections import OVERVIEW_MEASURES, OverviewRow, ReportFrame
-from tracker.reports.xlsx import BUCKET_LABELS, MEASURE_LABELS
+from tracker.reports.xlsx import AREA_HEADERS, BUCKET_LABELS, MEASURE_LABELS
 
 LEVEL_LABELS = {"province": "全省", "city": "设区市", "county": "县(市、区)"}
 
@@ -90,6 +90,7 @@ def report_context(frame: ReportFrame, *, cap: int | None = None) -> dict:
     return {
         "frame": frame,
         "scope_level": LEVEL_LABELS.get(frame.scope.level, ""),
+        "area_label": AREA_HEADERS.get(frame.scope.level, "地区"),  # what the rows of the area tables are
         "report_date": day(frame.report_date),
         "data_date": day(frame.data_date),
         "previous_date": day(frame.previous_report_date) if frame.previous_report_date else "无（首期报告）",

@@ -132,18 +132,29 @@ class GapReader:
             return {}
         chunk = load_chunk_facts(
             part=Slice(ids[0], ids[-1], tuple(ids)), fiscal_year=self.fiscal_year, as_of=self.as_of,
-            cluster_ranks=self.ranks.for_run(("report", self.fiscal_year, self.as_of)),
-            per_cluster=self.per_cluster,
+            cluster_ranks=self.report_ranks(), per_cluster=self.per_cluster,
         )
-        out: dict[tuple[int, int, str], float | None] = {}
-        tables = [(chunk.facts, chunk.enterprise_ids, np.zeros(len(chunk.enterprise_ids), dtype=np.int64))]
-        if chunk.cluster_facts.n:
-            tables.append((chunk.cluster_facts, chunk.enterprise_ids[chunk.member_rows], chunk.member_cluster_ids))
-        for facts, enterprise_ids, cluster_ids in tables:
-            ctx = VariableContext(facts, fiscal_year=self.fiscal_year, as_of=self.as_of, parameters=self.parameters)
-            for variable in variables:
-                column = ctx.value(variable)
-                for enterprise, cluster, value in zip(enterprise_ids.tolist(), cluster_ids.tolist(),
-                                                      column.tolist(), strict=True):
-                    out[(enterprise, cluster, variable)] = None if value != value else value
-        return out
+        return chunk_values(chunk, variables, fiscal_year=self.fiscal_year, as_of=self.as_of,
+                            parameters=self.parameters)
+
+    def report_ranks(self):
+        """The revenue ranks of this reader's run (the snapshot is read once for all the night's reports)."""
+        return self.ranks.for_run(("report", self.fiscal_year, self.as_of))
+
+
+def chunk_values(chunk, variables: set[str], *, fiscal_year: int, as_of: dt.date,
+                 parameters: dict) -> dict[tuple[int, int, str], float | None]:
+    """(enterprise, cluster or 0, variable) → value over a loaded chunk of facts, each variable computed
+    once for every row: the enterprise rows, then the membership rows (cluster tiers: the rank)."""
+    out: dict[tuple[int, int, str], float | None] = {}
+    tables = [(chunk.facts, chunk.enterprise_ids, np.zeros(len(chunk.enterprise_ids), dtype=np.int64))]
+    if chunk.cluster_facts.n:
+        tables.append((chunk.cluster_facts, chunk.enterprise_ids[chunk.member_rows], chunk.member_cluster_ids))
+    for facts, enterprise_ids, cluster_ids in tables:
+        ctx = VariableContext(facts, fiscal_year=fiscal_year, as_of=as_of, parameters=parameters)
+        for variable in variables:
+            column = ctx.value(variable)
+            for enterprise, cluster, value in zip(enterprise_ids.tolist(), cluster_ids.tolist(),
+                                                  column.tolist(), strict=True):
+                out[(enterprise, cluster, variable)] = None if value != value else value
+    return out

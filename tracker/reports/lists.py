@@ -19,6 +19,7 @@ from tracker.models import ChainSegment, Cluster, Designation, EligibilityResult
 from tracker.models.designations import DesignationStatus, held_on_q
 from tracker.models.evaluation import ResultStatus
 from tracker.pipeline.facts_loader import per_cluster_tiers
+from tracker.reports.flips import before_of, flipped_criteria
 from tracker.reports.gaps import GapReader
 from tracker.reports.refs import enterprise_refs
 from tracker.reports.scope import RegionTable, ReportScope
@@ -89,18 +90,8 @@ def changes(context: ListContext, *, since) -> list[ChangeRow]:
         events = events.filter(run_id=context.run.pk)
     rows = context.capped("changes", events.order_by("-created_at", "-id").values(
         "enterprise_id", "tier_id", "cluster_id", "change", "from_status", "to_status", "created_at"))
-    lost = TierChange.Change.LOST
-    lost_keys = {(r["enterprise_id"], r["tier_id"], r["cluster_id"]) for r in rows if r["change"] == lost}
-    current = []
-    if lost_keys:
-        current = [
-            r for r in context.results().filter(
-                enterprise_id__in={k[0] for k in lost_keys}, tier_id__in={k[1] for k in lost_keys}
-            ).only("id", "enterprise_id", "tier_id", "cluster_id", "ruleset_id", "failed_nodes")
-            if (r.enterprise_id, r.tier_id, r.cluster_id) in lost_keys
-        ]
-    gaps = context.gap_reader.gaps(current)
-    flipped = {(r.enterprise_id, r.tier_id, r.cluster_id): gaps.get(r.pk, []) for r in current}
+    flipped = flipped_criteria(context, rows, before=before_of(context.run, since.run_id if since else None)) \
+        if rows else {}
     refs = enterprise_refs({r["enterprise_id"] for r in rows}, context.table)
     clusters = dict(Cluster.objects.values_list("id", "name_zh"))
     statuses = dict(ResultStatus.choices)
@@ -136,9 +127,12 @@ def near_misses(context: ListContext, tiers) -> list[NearMissRow]:
         picked += rows
     gaps = context.gap_reader.gaps(picked)
     refs = enterprise_refs({r.enterprise_id for r in picked}, context.table)
+    clusters = dict(Cluster.objects.filter(pk__in={r.cluster_id for r in picked if r.cluster_id})
+                    .values_list("id", "name_zh"))
     return [
         NearMissRow(refs[r.enterprise_id], r.tier_id, context.tier_names.get(r.tier_id, r.tier_id),
-                    float(r.shortfall) if r.shortfall is not None else 0.0, gaps.get(r.pk, []))
+                    float(r.shortfall) if r.shortfall is not None else 0.0, gaps.get(r.pk, []),
+                    cluster=clusters.get(r.cluster_id, ""))
         for r in picked
     ]
 

@@ -82,6 +82,7 @@ class CriterionGap:
     shortfall: str  # "差 1,879.50万元"; "" when unknown
     actionable: bool = True
     when: str = ""  # time-bound criteria: "再经营1年后满足" / "窗口已关闭"
+    before: str = ""  # a change's flipped criterion: where it stood at the previous report ("" elsewhere)
 
 
 @dataclass
@@ -96,7 +97,9 @@ class ChangeRow:
     change_label: str  # "新增" | "失去"
     status_before: str
     status_after: str
-    flipped: list[CriterionGap]  # the criteria whose verdict flipped, value before → after in `actual`
+    # The criteria whose verdict flipped: a gain's unmet before, a loss's unmet now; the value at the
+    # previous report in `before`, the value now in `actual` (a criterion without a value: its verdict).
+    flipped: list[CriterionGap]
     changed_at: dt.datetime | None = None
 
 
@@ -107,6 +110,7 @@ class NearMissRow:
     tier_name: str
     distance: float  # the result's normalised shortfall: smaller is closer
     lacks: list[CriterionGap]
+    cluster: str = ""  # the cluster of a per-cluster tier (chain leader: the rank is within it); "" otherwise
 
 
 @dataclass

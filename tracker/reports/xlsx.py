@@ -39,6 +39,9 @@ GAP_FILL = PatternFill("solid", fgColor="FDE2E1")
 ENTERPRISE_HEADERS = ["企业名称", "统一社会信用代码", "设区市", "县(市、区)", "产业集群"]
 ENTERPRISE_WIDTHS = [34, 22, 10, 12, 28]
 GAP_HEADERS = ["条件", "实际值", "要求", "差距"]
+FLIP_HEADERS = ["条件", "上期值", "本期值", "要求", "差距"]
+# The rows of a report's area tables: a province's are its cities, a city's its counties (and 市本级).
+AREA_HEADERS = {"province": "设区市", "city": "县(市、区)", "county": "县(市、区)"}
 _QUANTITY = re.compile(r"^(?:差\s*)?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万元|%)$")
 
 
@@ -76,6 +79,22 @@ def _gap_cells(gap: CriterionGap | None) -> tuple[list, dict[int, str]]:
     return [gap.criterion, actual, gap.required, shortfall], formats
 
 
+def _flip_cells(gap: CriterionGap | None) -> tuple[list, dict[int, str]]:
+    """A flipped criterion's five columns (条件, 上期值, 本期值, 要求, 差距) and their number formats."""
+    if gap is None:
+        return [None] * 5, {}
+    cells, formats = [gap.criterion], {}
+    for offset, text in ((1, gap.before), (2, gap.actual)):
+        value, number_format = quantity(text)
+        cells.append(value)
+        if number_format:
+            formats[offset] = number_format
+    shortfall, shortfall_fmt = quantity(gap.shortfall)
+    if shortfall_fmt:
+        formats[4] = shortfall_fmt
+    return [*cells, gap.required, shortfall], formats
+
+
 def _gap_row(values: list, formats: dict[int, str], offset: int) -> Styled | list:
     if not formats:
         return values
@@ -98,22 +117,28 @@ def overview_cluster_rows(frame: ReportFrame) -> Iterator:
         yield Styled(values, font=TOTAL_FONT) if row.is_total else values
 
 
+def _numbered_once(number: int, head: list, first: bool) -> list:
+    """A list entry spans one row per criterion: its 序号 is on the first row only, so the numbers count
+    the entries; the other columns repeat, so that a filter or a sort keeps each row whole."""
+    return [number if first else None, *head]
+
+
 def change_rows(frame: ReportFrame) -> Iterator:
     for number, change in enumerate(frame.changes, start=1):
-        head = [number, *_enterprise(change.enterprise), change.tier_name, change.cluster, change.change_label,
+        head = [*_enterprise(change.enterprise), change.tier_name, change.cluster, change.change_label,
                 change.status_before, change.status_after]
-        for gap in change.flipped or [None]:
-            cells, formats = _gap_cells(gap)
-            yield _gap_row(head + cells, formats, len(head))
+        for i, gap in enumerate(change.flipped or [None]):
+            cells, formats = _flip_cells(gap)
+            yield _gap_row(_numbered_once(number, head, i == 0) + cells, formats, len(head) + 1)
 
 
 def near_miss_rows(frame: ReportFrame) -> Iterator:
     for number, miss in enumerate(frame.near_misses, start=1):
-        head = [number, *_enterprise(miss.enterprise), miss.tier_name, miss.distance]
-        for gap in miss.lacks or [None]:
+        head = [*_enterprise(miss.enterprise), miss.tier_name, miss.cluster, miss.distance]
+        for i, gap in enumerate(miss.lacks or [None]):
             cells, formats = _gap_cells(gap)
             tail = [] if gap is None else ["是" if gap.actionable else "否", gap.when]
-            yield _gap_row(head + cells + tail, formats, len(head))
+            yield _gap_row(_numbered_once(number, head, i == 0) + cells + tail, formats, len(head) + 1)
 
 
 def coverage_rows(frame: ReportFrame) -> Iterator:
@@ -159,6 +184,7 @@ def _measure_formats(start: int) -> dict[int, str]:
 def report_tables(frame: ReportFrame) -> list[Table]:
     """The workbook's sheets, each a streaming table over the frame."""
     measures = _measure_headers()
+    area = AREA_HEADERS.get(frame.scope.level, "地区")
     listed = {"freeze_header": True, "autofilter": True}
     return [
         Table("总览-地区", ["层级", "地区", *measures], overview_region_rows(frame),
@@ -167,15 +193,17 @@ def report_tables(frame: ReportFrame) -> list[Table]:
         Table("总览-集群", ["层级", "集群分组", "产业集群", *measures], overview_cluster_rows(frame),
               widths=[22, 12, 24, *[11] * len(measures)], title_lines=title_lines(frame, "总览（层级×产业集群）"),
               number_formats=_measure_formats(3), **listed),
-        Table("变化", ["序号", *ENTERPRISE_HEADERS, "层级", "链主所在集群", "变化", "变化前", "变化后", *GAP_HEADERS],
+        Table("变化", ["序号", *ENTERPRISE_HEADERS, "层级", "链主所在集群", "变化", "原结论", "新结论", *FLIP_HEADERS],
               _with_truncation(change_rows(frame), frame, "changes"),
-              widths=[6, *ENTERPRISE_WIDTHS, 22, 16, 6, 8, 8, 24, 28, 16, 16],
-              title_lines=title_lines(frame, "较上期变化"), text_columns=[2], number_formats={0: COUNT}, **listed),
-        Table("接近达标", ["序号", *ENTERPRISE_HEADERS, "层级", "差距指数", *GAP_HEADERS, "可通过努力改善", "说明"],
+              widths=[6, *ENTERPRISE_WIDTHS, 22, 16, 6, 8, 8, 28, 16, 16, 18, 16],
+              title_lines=title_lines(frame, "较上期变化（条件：上期值 → 本期值）"), text_columns=[2],
+              number_formats={0: COUNT}, **listed),
+        Table("接近达标",
+              ["序号", *ENTERPRISE_HEADERS, "层级", "链主所在集群", "差距指数", *GAP_HEADERS, "可通过努力改善", "说明"],
               _with_truncation(near_miss_rows(frame), frame, "near_misses"),
-              widths=[6, *ENTERPRISE_WIDTHS, 22, 10, 24, 16, 16, 16, 10, 18],
+              widths=[6, *ENTERPRISE_WIDTHS, 22, 16, 10, 24, 16, 16, 16, 10, 18],
               title_lines=title_lines(frame, "接近达标（按层级，差距由小到大）"), text_columns=[2],
-              number_formats={0: COUNT, 7: PERCENT}, **listed),
+              number_formats={0: COUNT, 8: PERCENT}, **listed),
         Table("集群覆盖",
               ["集群分组", "产业集群", "产业链环节", "链主企业", "小巨人企业", "单项冠军企业", "专精特新企业", "空白"],
               coverage_rows(frame), widths=[12, 24, 16, 10, 10, 12, 12, 8],
@@ -185,9 +213,9 @@ def report_tables(frame: ReportFrame) -> list[Table]:
               _with_truncation(to_collect_rows(frame), frame, "to_collect"),
               widths=[6, *ENTERPRISE_WIDTHS, 28, 36], title_lines=title_lines(frame, "待补数据企业名单"),
               text_columns=[2], number_formats={0: COUNT}, **listed),
-        Table("待补数据-汇总", ["设区市", "待补数据企业数", "排名", "最常缺少的指标", "缺少该指标的企业数"],
+        Table("待补数据-汇总", [area, "待补数据企业数", "排名", "最常缺少的指标", "缺少该指标的企业数"],
               to_collect_city_rows(frame), widths=[12, 14, 6, 28, 18],
-              title_lines=title_lines(frame, "待补数据（按设区市汇总）"),
+              title_lines=title_lines(frame, f"待补数据（按{area}汇总）"),
               number_formats={1: COUNT, 4: COUNT}, **listed),
         Table("认定到期", ["序号", *ENTERPRISE_HEADERS, "层级", "批次", "文号", "认定日期", "有效期至", "状态", "类别"],
               _with_truncation(designation_rows(frame), frame, "designations"),

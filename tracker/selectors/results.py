@@ -51,13 +51,28 @@ def current_statuses(*, tier_id: str, pairs) -> dict[tuple[int, int | None], str
 
 
 def _decode(engine, failed_nodes: bytes | memoryview | None) -> list[dict]:
-    bits = np.frombuffer(bytes(failed_nodes or b""), dtype=np.uint8)
+    return _failing(engine.root, node_ids(engine, failed_nodes))
+
+
+def unmet_criteria(engine, failed_nodes: bytes | None, unknown_nodes: bytes | None) -> list[dict]:
+    """The criteria that keep a result of ``engine`` (an engine ruleset) from eligibility: those that
+    fail and those it lacks the data to decide (``"unknown": True``), as ``failing_criteria`` names them.
+    For results held in memory (a report's re-evaluation of the past) as much as stored ones."""
+    failed, unknown = node_ids(engine, failed_nodes), node_ids(engine, unknown_nodes)
+    items = _failing(engine.root, failed | unknown)
+    for item in items:
+        item["unknown"] = item["id"] in unknown and item["id"] not in failed
+    return items
+
+
+def node_ids(engine, bitmap: bytes | memoryview | None) -> set[str]:
+    """The ids of the nodes a bitmap over ``engine``'s node index marks (failed or unknown nodes)."""
+    bits = np.frombuffer(bytes(bitmap or b""), dtype=np.uint8)
     count = len(engine.node_index)
     if bits.size * 8 < count:
         bits = np.concatenate([bits, np.zeros((count + 7) // 8 - bits.size, dtype=np.uint8)])
     flags = unpack_bits(bits.reshape(1, -1), count)[0]
-    failed = {node_id for node_id, flag in zip(engine.node_index, flags, strict=True) if flag}
-    return _failing(engine.root, failed)
+    return {node_id for node_id, flag in zip(engine.node_index, flags, strict=True) if flag}
 
 
 def _failing(root, failed: set[str]) -> list[dict]:

@@ -1,5 +1,6 @@
 """Tier reports: building a date and scope's report (replacing any earlier one), the nightly set after
-the night's full run closes, the 07:30 deadline, and the email notices.
+the night's full run closes (the province, every city, and each county someone subscribed to), the 07:30
+deadline, the subscriptions and the email notices.
 
 A report is built from the frame (tracker/reports/frame.py) and stored as its JSON; the renderers
 read that. The nightly build is started by the ledger's ``run_closed`` signal (tracker/apps.py
@@ -13,7 +14,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tracker.models import EvaluationRun, Region, ReportSubscription, TierReport, UserOffice
-from tracker.models.scoping import region_scope
+from tracker.models.scoping import region_ids_within, region_scope
 from tracker.observability import metrics
 from tracker.pipeline.facts_loader import per_cluster_tiers
 from tracker.reports.frame import NoResults, build_frame, report_run
@@ -112,8 +113,9 @@ def summary_of(frame: ReportFrame) -> dict:
 
 
 def reports_build_nightly(*, run_id: int | None, report_date: dt.date | None = None) -> list[TierReport]:
-    """The province's and every city's report of the night of ``run_id`` (or of ``report_date``,
-    when the deadline passed without a completed run), sharing one aggregation; then the notices."""
+    """The province's, every city's and each subscribed county's report of the night of ``run_id`` (or
+    of ``report_date``, when the deadline passed without a completed run), sharing one aggregation;
+    then the notices."""
     run = EvaluationRun.objects.filter(pk=run_id).first() if run_id else None
     report_date = report_date or (run.as_of if run else timezone.localdate())
     run_info = report_run(report_date)
@@ -128,7 +130,7 @@ def reports_build_nightly(*, run_id: int | None, report_date: dt.date | None = N
                            per_cluster=per_cluster_tiers())
     shared = {"source": source, "table": table, "run_info": run_info, "gap_reader": gap_reader}
     reports = []
-    for code in [None, *city_codes()]:
+    for code in [None, *city_codes(), *subscribed_counties()]:
         try:
             reports.append(report_build(report_date=report_date, region_code=code, nightly=True, shared=shared))
         except NoResults:
@@ -160,25 +162,88 @@ def on_run_closed(sender, run: EvaluationRun, **kwargs) -> None:
     transaction.on_commit(lambda: reports_nightly_task.delay(run.pk))
 
 
-def report_subscribe(*, user, enabled: bool = True) -> ReportSubscription:
-    subscription, _created = ReportSubscription.objects.update_or_create(user=user, defaults={"enabled": enabled})
+MANAGE_SUBSCRIPTIONS = "tracker.change_reportsubscription"
+
+
+def subscription_region_check(*, user, region_code: str | None = None, by=None) -> Region:
+    """The region of a subscription of ``user`` (their office's when not named), checked: a current
+    province, city or county, within what ``user`` may see (the mail carries the report) and what ``by``
+    may see; ``by`` other than ``user`` must hold ``MANAGE_SUBSCRIPTIONS`` (the province administrator)."""
+    by = by or user
+    if by.pk != user.pk and not by.has_perm(MANAGE_SUBSCRIPTIONS):
+        raise PermissionDenied(_("您不能管理其他用户的报告订阅。"))
+    if region_code:
+        region = Region.objects.current().filter(code=resolve_scope_or_error(region_code).region_code).first()
+    else:
+        office = UserOffice.objects.filter(user=user).select_related("region").first()
+        region = office.region if office else Region.objects.filter(code="320000").first() if user.is_superuser \
+            else None
+        if region is None:
+            raise ValidationError({"region": [_("该用户没有所属地区，请指定报告范围。")]})
+    unknown = ValidationError({"region": [_("未知的行政区划代码：%(code)s") % {"code": region_code or ""}]})
+    if region is None or not region_scope(by).allows(region.pk):
+        raise unknown
+    if not region_scope(user).allows(region.pk):
+        raise ValidationError({"region": [
+            _("%(user)s 的所属地区不包括%(region)s，不能接收该范围的报告。") % {"user": user, "region": region.name}
+        ]})
+    return region
+
+
+def report_subscribe(*, user, region_code: str | None = None, enabled: bool = True, by=None) -> ReportSubscription:
+    """Subscribe ``user`` to the nightly report of a scope (their office's region when not named), or
+    pause the subscription (``enabled=False``). ``by``: who does it, the user themselves by default."""
+    region = subscription_region_check(user=user, region_code=region_code, by=by)
+    subscription, _created = ReportSubscription.objects.update_or_create(
+        user=user, region=region, defaults={"enabled": enabled}
+    )
     return subscription
 
 
+def report_unsubscribe(*, user, region_code: str, by=None) -> int:
+    """End ``user``'s subscription to a scope's report; the number removed (0 when there was none)."""
+    by = by or user
+    if by.pk != user.pk and not by.has_perm(MANAGE_SUBSCRIPTIONS):
+        raise PermissionDenied(_("您不能管理其他用户的报告订阅。"))
+    scope = resolve_scope_or_error(region_code)
+    mine = ReportSubscription.objects.filter(user=user, region__code=scope.region_code)
+    if by.pk != user.pk:
+        mine = mine.visible_to(by)
+    deleted, _counts = mine.delete()
+    return deleted
+
+
+def subscribed_counties() -> list[str]:
+    """The counties someone receives the nightly report of: the night builds theirs too."""
+    return list(
+        ReportSubscription.objects.active().filter(region__level=Region.Level.COUNTY, region__retired_in__isnull=True)
+        .order_by("region__code").values_list("region__code", flat=True).distinct()
+    )
+
+
 def report_notices_send(*, report_ids: list[int]) -> int:
-    """Email each opted-in user the report of their office's region (the province's for a superuser
-    without an office). Returns the number of messages sent."""
+    """Email each active subscription the report of its scope, if the subscriber may still see that scope
+    (their office may have changed since they subscribed). Returns the number of messages sent."""
     reports = {r.region_id: r for r in TierReport.objects.select_related("region").filter(pk__in=report_ids)}
-    subscribers = list(ReportSubscription.objects.active().select_related("user"))
-    offices = dict(UserOffice.objects.filter(user_id__in=[s.user_id for s in subscribers])
-                   .values_list("user_id", "region_id"))
-    province = next((r for r in reports.values() if r.region.code == "320000"), None)
+    subscriptions = list(
+        ReportSubscription.objects.active().filter(region_id__in=list(reports)).select_related("user")
+        .order_by("region__code", "user_id")
+    )
+    offices = dict(UserOffice.objects.filter(user_id__in={s.user_id for s in subscriptions})
+                   .values_list("user_id", "region__code"))
+    within: dict[str, frozenset[int]] = {}  # an office's code → the regions it sees (a few offices)
     messages = []
-    for subscription in subscribers:
+    for subscription in subscriptions:
         user = subscription.user
-        report = reports.get(offices.get(user.pk)) if user.pk in offices else (province if user.is_superuser else None)
-        if report is not None:
-            messages.append((*notice_text(report), settings.DEFAULT_FROM_EMAIL, [user.email]))
+        if not user.is_superuser:
+            office = offices.get(user.pk)
+            if office is None:
+                continue
+            if office not in within:
+                within[office] = region_ids_within(office)
+            if subscription.region_id not in within[office]:
+                continue
+        messages.append((*notice_text(reports[subscription.region_id]), settings.DEFAULT_FROM_EMAIL, [user.email]))
     return send_mass_mail(messages, fail_silently=False) if messages else 0
 
 

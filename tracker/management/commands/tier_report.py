@@ -21,7 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--region", help="范围：行政区划代码（3205 或 320500 为苏州市，320583 为昆山市；默认全省）")
         parser.add_argument("--format", choices=["json", "xlsx", "pdf"], default="json", help="输出格式（默认 json）")
         parser.add_argument("--output", help="输出文件路径（默认：json 写到标准输出，xlsx/pdf 按范围和日期命名）")
-        parser.add_argument("--nightly", action="store_true", help="生成全省和各设区市的报告并发送通知")
+        parser.add_argument("--nightly", action="store_true",
+                            help="生成全省、各设区市及有人订阅的县（市、区）的报告并发送通知")
         parser.add_argument("--notify", action="store_true", help="生成后向订阅用户发送通知邮件")
 
     def handle(self, *args, date, region, format, output, nightly, notify, **options):
