@@ -117,3 +117,11 @@ def report_notices_task(report_ids: list[int]) -> None:
     from tracker.services.reports import report_notices_send
 
     report_notices_send(report_ids=report_ids)
+
+
+@shared_task
+def ruleset_preview_task(preview_id: int) -> None:
+    """A draft's preview against the ruleset in force (its progress and result are on the draft's page)."""
+    from tracker.services.ruleset_preview_jobs import ruleset_preview_compute
+
+    ruleset_preview_compute(preview_id=preview_id)
