@@ -60,8 +60,10 @@ def ruleset_preview(
 
     totals = {"evaluated": 0, "eligible_active": 0, "eligible_draft": 0, "gained": 0, "lost": 0}
     examples: dict[str, list[tuple[int, int | None]]] = {"gained": [], "lost": []}
-    ranks = ClusterRevenueRanks()
     per_cluster = per_cluster_tiers()
+    # Only a per-cluster tier reads the membership rows and their revenue ranks: for the others the
+    # snapshot of every member's revenue (seconds at a million enterprises) would be read for nothing.
+    ranks = ClusterRevenueRanks() if tier in per_cluster else Unranked()
     slices, total = _slices(limit)
     done = 0
     if progress is not None:
@@ -111,6 +113,16 @@ def _compare(draft_engine, active, dependencies, facts, as_of, fiscal_year, ids,
         room = EXAMPLES - len(examples[key])
         rows = np.flatnonzero(mask)[:room]
         examples[key] += [(int(ids[r]), int(clusters[r]) or None) for r in rows]
+
+
+class Unranked:
+    """Revenue ranks nobody reads: NaN, without reading any member's revenue (a ``RevenueRanks``)."""
+
+    def rank(self, fiscal_year: int, cluster_ids: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+        return np.full(len(cluster_ids), np.nan)
+
+    def revenue_of(self, fiscal_year: int, enterprise_ids: np.ndarray) -> np.ndarray:
+        return np.full(len(enterprise_ids), np.nan)
 
 
 def _dependencies(catalog, rulesets, tier, as_of, region) -> dict[str, rules.Ruleset]:
