@@ -190,3 +190,25 @@ def test_a_failed_preview_does_not_allow_activation(draft):
     RulesetPreview.objects.create(ruleset=draft, revision=draft.revision, status="failed", error="x")
     with pytest.raises(ValidationError):
         ruleset_activation_check(ruleset=draft)
+
+
+def test_a_save_while_the_preview_runs_stops_it(compared, settings, monkeypatch):
+    settings.TIDU = {**settings.TIDU, "RECOMPUTE_CHUNK_SIZE": 1}
+    preview = ruleset_preview_request(ruleset=compared)
+    real, reported = jobs.ruleset_preview, []
+
+    def saved_meanwhile(**kwargs):
+        inner = kwargs.pop("progress")
+
+        def progress(done, total):
+            reported.append(done)
+            if done == 1:  # someone saves the draft after the first id range
+                ruleset_definition_replace(ruleset=compared, definition=revenue_at_least(30_000_000))
+            inner(done, total)
+
+        return real(**kwargs, progress=progress)
+
+    monkeypatch.setattr(jobs, "ruleset_preview", saved_meanwhile)
+    stopped = ruleset_preview_compute(preview_id=preview.pk)
+    assert stopped.status == "failed" and "第 2 次修订" in stopped.error and not stopped.result
+    assert reported == [0, 1]  # the other id ranges were not read

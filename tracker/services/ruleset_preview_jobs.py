@@ -87,17 +87,19 @@ def ruleset_preview_compute(*, preview_id: int) -> RulesetPreview | None:
     ruleset = preview.ruleset
     if ruleset.status != Ruleset.Status.DRAFT or ruleset.revision != preview.revision:
         # Saved again (or activated) since it was requested: what it would compute is not that revision.
-        return _failed(
-            preview,
-            _("认定标准已再次修改（当前为第 %(current)s 次修订），未计算第 %(revision)s 次修订的预览。")
-            % {"current": ruleset.revision, "revision": preview.revision},
-        )
+        return _failed(preview, _superseded_message(ruleset.revision, preview.revision))
 
     def progress(done: int, total: int) -> None:
         RulesetPreview.objects.filter(pk=preview_id).update(done=done, total=total, heartbeat_at=timezone.now())
+        # Saved again meanwhile: the new revision has a preview of its own; free the worker for it.
+        current = Ruleset.objects.filter(pk=ruleset.pk).values_list("revision", "status").first()
+        if current != (preview.revision, Ruleset.Status.DRAFT):
+            raise Superseded(current[0] if current else preview.revision)
 
     try:
         result = ruleset_preview(draft=ruleset, progress=progress)
+    except Superseded as moved:
+        return _failed(preview, _superseded_message(moved.revision, preview.revision))
     except ValidationError as error:  # the engine rejects the definition: named by node and path
         return _failed(preview, "；".join(error.messages))
     except Exception as error:
@@ -123,6 +125,21 @@ def ruleset_activation_check(*, ruleset: Ruleset) -> None:
             % {"revision": ruleset.revision},
             code="preview_missing",
         )
+
+
+class Superseded(Exception):
+    """The draft was saved again (or activated) while its preview was being computed."""
+
+    def __init__(self, revision: int):
+        super().__init__(revision)
+        self.revision = revision
+
+
+def _superseded_message(current: int, revision: int) -> str:
+    return _("认定标准已再次修改（当前为第 %(current)s 次修订），未计算第 %(revision)s 次修订的预览。") % {
+        "current": current,
+        "revision": revision,
+    }
 
 
 def _failed(preview: RulesetPreview, message: str) -> RulesetPreview:
