@@ -117,3 +117,34 @@ def test_it_resolves_tier_dependencies_with_the_rulesets_in_force(tier, enterpri
     ruleset(tier, 15_000_000)  # the prerequisite: specialized_sme at 15m
     preview = ruleset_preview(draft=draft(little_giant, definition=requires_tier(tier.code)), as_of=AS_OF)
     assert preview["eligible_draft"] == 2  # 15m and 25m: the prerequisite decides, not the 10m test
+
+
+def rank_at_most(rank: int) -> dict:
+    return {
+        "id": "rank", "kind": "test", "label": {"zh": "集群内营收排名", "en": "Rank"}, "reference": "test",
+        "variable": "revenue_rank_in_cluster", "op": "lte", "threshold": rank,
+    }
+
+
+def test_a_per_cluster_tier_is_compared_per_membership_with_revenue_ranks(enterprises):
+    from tests.factories import ChainSegmentFactory, ClusterFactory
+
+    cluster_tier = TierFactory(code="chain_leader", name_zh="链主企业", ladder_order=9, per_cluster=True)
+    cluster = ClusterFactory()
+    segment = ChainSegmentFactory(cluster=cluster)
+    for revenue in (12_000_000, 25_000_000):
+        enterprises[revenue].memberships.create(cluster=cluster, segment=segment)
+    preview = ruleset_preview(draft=draft(cluster_tier, definition=rank_at_most(1)), as_of=AS_OF)
+    assert (preview["evaluated"], preview["gained"]) == (2, 1)  # one row per membership; the first in revenue
+    [top] = preview["examples"]["gained"]
+    assert (top["id"], top["cluster_id"]) == (enterprises[25_000_000].pk, cluster.pk)
+
+
+def test_a_tier_evaluated_per_enterprise_reads_no_cluster_revenues(tier, enterprises, monkeypatch):
+    from tracker.services import ruleset_preview as module
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the snapshot of every member's revenue was read")
+
+    monkeypatch.setattr(module, "ClusterRevenueRanks", unread)
+    assert ruleset_preview(draft=draft(tier, 10_000_000), as_of=AS_OF)["eligible_draft"] == 3

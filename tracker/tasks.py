@@ -135,3 +135,11 @@ def exports_clean_task() -> None:
     from tracker.services.exports import exports_clean
 
     exports_clean()
+
+
+@shared_task
+def ruleset_preview_task(preview_id: int) -> None:
+    """A draft's preview against the ruleset in force (its progress and result are on the draft's page)."""
+    from tracker.services.ruleset_preview_jobs import ruleset_preview_compute
+
+    ruleset_preview_compute(preview_id=preview_id)

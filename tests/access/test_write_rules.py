@@ -8,7 +8,7 @@ from django.urls import reverse
 from tests.access.conftest import HOME, OTHER, admin_client
 from tests.api.conftest import token_client, user_with_perms
 from tests.factories import make_uscc, region
-from tracker.models import AnnualMetrics, Designation, Enterprise, Region, Ruleset
+from tracker.models import AnnualMetrics, Designation, Enterprise, Region, Ruleset, RulesetPreview
 from tracker.services.designations import designation_create, designation_delete, designation_update
 from tracker.services.enterprises import enterprise_create, enterprise_update
 from tracker.services.metrics import metrics_create
@@ -80,6 +80,8 @@ def test_province_staff_save_ruleset_drafts_only(world):
     response = admin_client(world, "province_staff").post(page, data)
     assert response.status_code == 200 and "status" in response.context["adminform"].form.errors
     assert Ruleset.objects.get(pk=draft.pk).status == "draft"
+    # Activation takes a finished preview of the revision stored (tests/admin/test_ruleset_preview_admin.py).
+    RulesetPreview.objects.create(ruleset=draft, revision=draft.revision, status="done")
     response = admin_client(world, "province_admin").post(page, data)
     assert response.status_code == 302
     assert Ruleset.objects.get(pk=draft.pk).status == "active"

@@ -119,7 +119,7 @@ def test_it_points_to_the_open_full_run_instead_of_starting_another(staff_client
     assert reverse("admin:tracker_evaluationrun_change", args=[open_run.pk]) in response.content.decode()
 
 
-def test_it_previews_a_draft_against_the_active_ruleset(staff_client, world):
+def test_it_previews_a_draft_against_the_active_ruleset(staff_client, world, django_capture_on_commit_callbacks):
     definition = copy.deepcopy(DEFINITION)
     definition["children"][0]["threshold"] = 5_000_000  # above the world's 2.5m R&D expense
     draft = Ruleset.objects.create(
@@ -129,13 +129,16 @@ def test_it_previews_a_draft_against_the_active_ruleset(staff_client, world):
         status=Ruleset.Status.DRAFT,
         definition=definition,
     )
-    response = staff_client.post(
-        reverse("admin:tracker_ruleset_changelist"),
-        {"action": "preview_against_active", "_selected_action": [draft.pk]},
-    )
-    assert response.status_code == 200
-    assert response.context["previews"][0]["draft"] == "MIIT-2022-63-draft"
-    assert "预览与现行标准的差异" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:tracker_ruleset_changelist"),
+            {"action": "preview_against_active", "_selected_action": [draft.pk]},
+        )
+    assert response["Location"] == reverse("admin:tracker_ruleset_preview", args=[draft.pk])
+    page = staff_client.get(response["Location"])
+    result = page.context["preview"].result
+    assert (result["draft"], result["gained"]) == ("MIIT-2022-63-draft", 0)  # a raised threshold gains no one
+    assert "草稿与现行标准的差异" in page.content.decode()
 
 
 def test_a_result_keeps_its_address_across_recomputes(staff_client, evaluated):

@@ -50,8 +50,11 @@ def test_the_table_shows_thresholds_in_the_units_staff_read(admin_client, draft)
     assert '研发费用不低于100万元</textarea>' in content and "附件2 条件(二)" in content
 
 
-def test_saving_the_table_changes_only_the_typed_threshold_and_shows_the_preview(admin_client, draft):
-    response = post_table(admin_client, draft, **{"0-threshold": "150"})
+def test_saving_the_table_changes_only_the_typed_threshold_and_shows_the_preview(
+    admin_client, draft, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # tasks run eagerly, as in the embedded demo
+        response = post_table(admin_client, draft, **{"0-threshold": "150"})
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:tracker_ruleset_preview", args=[draft.pk])
     draft.refresh_from_db()
@@ -62,7 +65,8 @@ def test_saving_the_table_changes_only_the_typed_threshold_and_shows_the_preview
     assert draft.history.first().history_user.username == "admin"
     preview = admin_client.get(response["Location"])
     assert preview.status_code == 200
-    assert preview.context["previews"][0]["draft"] == draft.version
+    shown = preview.context["preview"]
+    assert (shown.status, shown.revision, shown.result["draft"]) == ("done", 2, draft.version)
     assert "preview-gained" in preview.content.decode()
 
 
@@ -171,6 +175,8 @@ def test_an_uploaded_yaml_replaces_the_definition_and_shows_the_preview(admin_cl
     assert response["Location"] == reverse("admin:tracker_ruleset_preview", args=[draft.pk])
     draft.refresh_from_db()
     assert draft.definition["children"][0]["threshold"] == 2_000_000
+    # Queued for the new revision (the request's transaction is the test's: the task is not run here).
+    assert list(draft.previews.values_list("revision", "status")) == [(2, "queued")]
 
 
 def test_an_active_ruleset_is_copied_as_a_new_draft_with_a_new_effective_date(admin_client, world):

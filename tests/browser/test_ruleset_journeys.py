@@ -41,10 +41,21 @@ def test_a_new_version_of_the_criteria_from_the_table(page, staff, in_force):
     revenue_row = page.locator("tr.criterion", has=page.locator("code", has_text="revenue")).first
     revenue_row.locator("input.threshold-number").fill("2000")
     page.click("#criteria-save")
-    expect(page.locator("#preview-next")).to_be_visible()
+    # Tasks run eagerly without a broker (as in the embedded demo): the preview is there at once.
+    expect(page.locator("#preview-result")).to_be_visible()
+    expect(page.locator("#preview-next")).to_contain_text("确认无误后，可在编辑页将状态改为“生效”")
     page.shots("preview-after-saving")
     draft = Ruleset.objects.get(version="JS-2027-01")
     assert draft.revision == 2
+
+    page.click("text=前往生效")
+    expect(page.locator("#ruleset-preview-state")).to_contain_text("第 2 次修订")
+    page.select_option("#id_status", "active")
+    page.shots("activating-a-previewed-draft")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    draft.refresh_from_db()
+    assert draft.status == "active"
 
 
 def test_a_yaml_with_a_structural_error_is_refused_with_its_path(page, staff, in_force, tmp_path):

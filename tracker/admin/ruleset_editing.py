@@ -2,7 +2,9 @@
 
 - ``criteria/``: the table (tracker/admin/ruleset_criteria.py); saving shows the preview.
 - ``upload/`` and ``yaml/``: the whole definition as a YAML file, uploaded or downloaded.
-- ``preview/``: who the draft would make eligible or not, against the ruleset in force.
+- ``preview/``: who the draft would make eligible or not, against the ruleset in force: computed in the
+  background (tracker/services/ruleset_preview_jobs.py), queued by every save of the criteria; the page
+  shows its progress, refreshing itself, then its result.
 - ``copy/``: a new draft from any ruleset, with its own version name and effective date.
 
 Only a draft's criteria change, and only for users who may change rulesets (``has_change_permission``
@@ -25,9 +27,10 @@ from django.utils.translation import gettext_lazy
 
 from tracker.admin.ruleset_criteria import CriteriaFormSet, table_lines
 from tracker.models import Ruleset
+from tracker.selectors.rulesets import shown_preview
 from tracker.services.ruleset_criteria import changes_text, criterion_rows, ruleset_criteria_update
 from tracker.services.ruleset_errors import DefinitionInvalid
-from tracker.services.ruleset_preview import ruleset_preview
+from tracker.services.ruleset_preview_jobs import ruleset_preview_request
 from tracker.services.ruleset_yaml import MAX_BYTES, definition_yaml, ruleset_yaml_upload
 from tracker.services.rulesets import draft_version, ruleset_copy_as_draft
 
@@ -138,24 +141,35 @@ class RulesetEditingMixin:
             % {"count": len(changes), "revision": ruleset.revision, "changes": changes_text(changes)},
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:tracker_ruleset_preview", args=[ruleset.pk]))
+        return self._preview_queued(request, ruleset)
 
     # -- the draft against the ruleset in force ----------------------------------------------
 
-    def draft_preview_view(self, request, pk):
-        ruleset = self._draft(request, pk)
-        previews, errors = [], []
+    def _preview_queued(self, request, ruleset: Ruleset) -> HttpResponseRedirect:
+        """Queue the preview of the draft's current revision and go to its page (where it shows at once
+        when tasks run eagerly, as in the embedded demo)."""
         try:
-            previews.append({"ruleset": ruleset, **ruleset_preview(draft=ruleset)})
-        except ValidationError as error:
-            errors.extend(error.messages)
+            ruleset_preview_request(ruleset=ruleset, user=request.user)
+        except ValidationError as error:  # activated meanwhile: nothing left to preview
+            self.message_user(request, "；".join(error.messages), messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:tracker_ruleset_change", args=[ruleset.pk]))
+        return HttpResponseRedirect(reverse("admin:tracker_ruleset_preview", args=[ruleset.pk]))
+
+    def draft_preview_view(self, request, pk):
+        """The latest preview of the draft: progress while it runs (the page refreshes itself), then the
+        result; POST queues a new one (a double click joins the one already queued)."""
+        ruleset = self._draft(request, pk)
+        if request.method == "POST":
+            return self._preview_queued(request, ruleset)
+        preview = shown_preview(ruleset)
+        outdated = preview is not None and preview.revision != ruleset.revision
         context = self._context(
             request,
             ruleset,
             _("草稿与现行标准的差异：%(ruleset)s") % {"ruleset": ruleset},
-            previews=previews,
-            errors=errors,
-            single=True,
+            preview=preview,
+            outdated=outdated,
+            current=preview is not None and not outdated and preview.status == preview.Status.DONE,
             can_publish=request.user.has_perm(PUBLISH_PERMISSION),
         )
         return TemplateResponse(request, "admin/tracker/ruleset/preview.html", context)
@@ -199,7 +213,7 @@ class RulesetEditingMixin:
                         % {"name": upload.name, "revision": ruleset.revision},
                         messages.SUCCESS,
                     )
-                    return HttpResponseRedirect(reverse("admin:tracker_ruleset_preview", args=[ruleset.pk]))
+                    return self._preview_queued(request, ruleset)
         else:
             form = DefinitionUploadForm()
         context = self._context(

@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.template.response import TemplateResponse
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -12,8 +14,12 @@ from tracker.admin.history import HistoryAdmin
 from tracker.admin.ruleset_editing import PUBLISH_PERMISSION, RulesetEditingMixin
 from tracker.admin.ruleset_table import definition_table
 from tracker.models import Ruleset
-from tracker.services.ruleset_preview import ruleset_preview
+from tracker.selectors.rulesets import shown_preview
+from tracker.services.ruleset_preview_jobs import ruleset_activation_check, ruleset_preview_request
 from tracker.services.rulesets import ruleset_copy_as_draft, ruleset_validate
+
+# What a preview compared besides the criteria: changing them with the activation leaves it unseen.
+COMPARED_FIELDS = ("tier", "jurisdiction")
 
 
 class RulesetForm(forms.ModelForm):
@@ -45,6 +51,8 @@ class RulesetForm(forms.ModelForm):
         if status and status != Ruleset.Status.DRAFT and not self.user.has_perm(PUBLISH_PERMISSION):
             # Province staff draft criteria; making them binding is the province administrator's act.
             self.add_error("status", _("您只能保存草稿；认定标准生效或废止须由省级管理员办理。"))
+        elif status == Ruleset.Status.ACTIVE and self.instance.status != Ruleset.Status.ACTIVE:
+            self._activation_check()
         if "definition" in cleaned:
             tier = cleaned.get("tier")
             try:
@@ -53,6 +61,16 @@ class RulesetForm(forms.ModelForm):
             except ValidationError as exc:
                 self.add_error("definition", exc.message_dict["definition"])
         return cleaned
+
+    def _activation_check(self) -> None:
+        """The province administrator activates a draft having seen its preview: one of the revision
+        stored now (``self.instance`` is still the stored row here), with the same tier and region."""
+        try:
+            if self.instance.pk is not None and set(COMPARED_FIELDS) & set(self.changed_data):
+                raise ValidationError(_("层级或适用地区已改变：请先保存草稿，重新计算差异预览后再使之生效。"))
+            ruleset_activation_check(ruleset=self.instance)
+        except ValidationError as exc:
+            self.add_error("status", exc.messages)
 
 
 @admin.register(Ruleset)
@@ -73,9 +91,9 @@ class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
     autocomplete_fields = ["jurisdiction"]
     ordering = ["tier", "-effective_from", "version"]
     actions = ["copy_as_draft", "retire", "preview_against_active"]
-    readonly_fields = ["definition_display", "revision", "created_by", "created_at"]
+    readonly_fields = ["preview_display", "definition_display", "revision", "created_by", "created_at"]
     fieldsets = [
-        (None, {"fields": ["tier", "version", "status", "mode", "jurisdiction"]}),
+        (None, {"fields": ["tier", "version", "status", "preview_display", "mode", "jurisdiction"]}),
         (_("施行期间"), {"fields": ["effective_from", "effective_to", "granted_from", "granted_to"]}),
         (_("政策依据"), {"fields": ["reference"]}),
         (_("认定条件"), {"fields": ["definition_display", "definition"]}),
@@ -90,14 +108,37 @@ class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(name, opts) for name, opts in self.fieldsets if name != _("记录")]
+            return [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f != "preview_display"]})
+                for name, opts in self.fieldsets
+                if name != _("记录")
+            ]
         # A stored ruleset's criteria are shown as a table; a draft's change through the criteria table or
         # a YAML upload (tracker/admin/ruleset_editing.py), which check the revision: this form does not
         # carry the definition, so saving its metadata cannot write back criteria saved meanwhile.
+        hidden = {"definition"} if obj.status == Ruleset.Status.DRAFT else {"definition", "preview_display"}
         return [
-            (name, {**opts, "fields": [f for f in opts["fields"] if f != "definition"]})
-            for name, opts in self.fieldsets
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]}) for name, opts in self.fieldsets
         ]
+
+    @admin.display(description=_("差异预览"))
+    def preview_display(self, ruleset: Ruleset):
+        """Where the draft's preview stands, beside the status the province administrator changes."""
+        preview = shown_preview(ruleset)
+        link = reverse("admin:tracker_ruleset_preview", args=[ruleset.pk])
+        if preview is None:
+            return format_html('<a href="{}">{}</a>', link, _("尚未计算，生效前须先计算"))
+        if preview.revision != ruleset.revision:
+            text = _("第 %(revision)s 次修订的预览，已过时") % {"revision": preview.revision}
+        elif preview.status == preview.Status.DONE:
+            text = _("新符合 %(gained)s 家，不再符合 %(lost)s 家（第 %(revision)s 次修订）") % {
+                "gained": preview.result.get("gained"),
+                "lost": preview.result.get("lost"),
+                "revision": preview.revision,
+            }
+        else:
+            text = preview.get_status_display()
+        return format_html('<a href="{}" id="ruleset-preview-state">{}</a>', link, text)
 
     @admin.display(description=_("认定条件（表格）"))
     def definition_display(self, ruleset: Ruleset):
@@ -124,6 +165,9 @@ class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
         if fields:
             obj.revision += 1
             obj.save(update_fields=[*fields, "revision"])
+            if obj.status == Ruleset.Status.DRAFT:
+                # A new revision: its preview, so that it is ready when the draft is to be activated.
+                ruleset_preview_request(ruleset=obj, user=request.user)
 
     @admin.action(description=_("复制为新草稿"), permissions=["add"])
     def copy_as_draft(self, request, queryset):
@@ -155,22 +199,23 @@ class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
     # draft criteria (province roles), not for a city's read-only users who may view rulesets.
     @admin.action(description=_("预览与现行标准的差异"), permissions=["change"])
     def preview_against_active(self, request, queryset):
-        """An intermediate page: per selected draft, who would gain or lose eligibility."""
-        drafts = list(queryset.filter(status=Ruleset.Status.DRAFT).select_related("tier", "jurisdiction"))
+        """Queue each selected draft's preview; one draft: to its page, several: links to theirs."""
+        drafts = list(queryset.filter(status=Ruleset.Status.DRAFT).select_related("tier"))
         if not drafts:
             self.message_user(request, _("请选择草稿状态的认定标准。"), messages.WARNING)
             return None
-        previews, errors = [], []
         for draft in drafts:
-            try:
-                previews.append({"ruleset": draft, **ruleset_preview(draft=draft)})
-            except ValidationError as exc:
-                errors.append(f"{draft.version}：{'；'.join(exc.messages)}")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("预览与现行标准的差异"),
-            "previews": previews,
-            "errors": errors,
-        }
-        return TemplateResponse(request, "admin/tracker/ruleset/preview.html", context)
+            ruleset_preview_request(ruleset=draft, user=request.user)
+        if len(drafts) == 1:
+            return HttpResponseRedirect(reverse("admin:tracker_ruleset_preview", args=[drafts[0].pk]))
+        links = format_html_join(
+            "、",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:tracker_ruleset_preview", args=[d.pk]), str(d)) for d in drafts),
+        )
+        self.message_user(
+            request,
+            format_html("{}{}", _("已开始计算差异预览，完成后可在各草稿的预览页查看："), links),
+            messages.SUCCESS,
+        )
+        return None

@@ -15,7 +15,7 @@ from tracker.models.metrics import AnnualMetrics
 from tracker.models.offices import Role, RoleGrant, UserOffice
 from tracker.models.regions import Region
 from tracker.models.reports import ReportSubscription, TierReport
-from tracker.models.rulesets import Ruleset
+from tracker.models.rulesets import Ruleset, RulesetPreview
 from tracker.models.tiers import Tier
 from tracker.models.tokens import ApiToken
 
@@ -41,6 +41,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "Ruleset",
+    "RulesetPreview",
     "RunChunk",
     "Tier",
     "TierChange",

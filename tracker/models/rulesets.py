@@ -79,3 +79,63 @@ class Ruleset(models.Model):
             errors["granted_to"] = _("适用认定日期止不能早于适用认定日期起。")
         if errors:
             raise ValidationError(errors)
+
+
+class RulesetPreview(models.Model):
+    """What one revision of a draft would change against the ruleset in force: computed in the background
+    (tracker/services/ruleset_preview_jobs.py), because over every stored enterprise it takes longer than
+    a page may. The draft's pages show the latest one; one of an older revision is shown as outdated."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("计算中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    OPEN = (Status.QUEUED, Status.RUNNING)
+
+    ruleset = models.ForeignKey(
+        Ruleset, verbose_name=_("认定标准"), on_delete=models.CASCADE, related_name="previews"
+    )
+    revision = models.PositiveIntegerField(_("修订号"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    # Written with every slice: a running preview silent for longer than a task may live has died.
+    heartbeat_at = models.DateTimeField(_("最近进展"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done = models.PositiveIntegerField(_("已评价企业"), default=0)
+    total = models.PositiveIntegerField(_("企业总数"), default=0)
+    # ``ruleset_preview``'s answer as JSON: the counts, the versions compared, the dates, the examples.
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+
+    class Meta:
+        verbose_name = _("认定标准预览")
+        verbose_name_plural = _("认定标准预览")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["ruleset", "-requested_at"], name="rulesetpreview_latest")]
+        constraints = [
+            # The same draft and revision is never computed twice at once (the request also checks, on
+            # the locked ruleset row; this is the backstop).
+            models.UniqueConstraint(
+                fields=["ruleset", "revision"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="rulesetpreview_one_open_per_revision",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ruleset} #{self.revision} {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

@@ -15,7 +15,7 @@ import yaml
 from django.conf import settings
 
 from tracker import rules
-from tracker.models import Ruleset
+from tracker.models import Ruleset, RulesetPreview
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 
@@ -95,3 +95,13 @@ def near_miss_rule() -> rules.NearMiss:
     return rules.NearMiss(
         tolerance=settings.TIDU["NEAR_MISS_TOLERANCE"], max_failing=settings.TIDU["NEAR_MISS_MAX_FAILING"]
     )
+
+
+def shown_preview(ruleset: Ruleset) -> RulesetPreview | None:
+    """The preview a draft's pages show: the latest of its current revision; without one, the latest
+    finished one of an earlier revision (shown as outdated); None when it was never previewed."""
+    previews = RulesetPreview.objects.filter(ruleset_id=ruleset.pk).select_related("requested_by")
+    current = previews.filter(revision=ruleset.revision).first()
+    if current is not None:
+        return current
+    return previews.filter(status=RulesetPreview.Status.DONE).first()

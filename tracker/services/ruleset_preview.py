@@ -8,6 +8,7 @@ rulesets are evaluated vectorised by the engine, with the other tiers' rulesets 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 from django.conf import settings
@@ -26,9 +27,16 @@ from tracker.services.ruleset_errors import DefinitionInvalid
 EXAMPLES = 10
 
 
-def ruleset_preview(*, draft: Ruleset, as_of: dt.date | None = None, limit: int | None = None) -> dict:
+def ruleset_preview(
+    *,
+    draft: Ruleset,
+    as_of: dt.date | None = None,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
     """Compare ``draft`` with the active ruleset of its tier in force on ``as_of`` (new applications,
     the draft's jurisdiction or national) over the first ``limit`` stored enterprises (all by default).
+    ``progress(done, total)``, when given, is told after each id range how many enterprises were read.
 
     Returns counts — evaluated, eligible_active, eligible_draft, gained (not eligible under the active
     ruleset, eligible under the draft), lost — and up to EXAMPLES enterprises gained and lost.
@@ -52,9 +60,15 @@ def ruleset_preview(*, draft: Ruleset, as_of: dt.date | None = None, limit: int 
 
     totals = {"evaluated": 0, "eligible_active": 0, "eligible_draft": 0, "gained": 0, "lost": 0}
     examples: dict[str, list[tuple[int, int | None]]] = {"gained": [], "lost": []}
-    ranks = ClusterRevenueRanks()
     per_cluster = per_cluster_tiers()
-    for part in _slices(limit):
+    # Only a per-cluster tier reads the membership rows and their revenue ranks: for the others the
+    # snapshot of every member's revenue (seconds at a million enterprises) would be read for nothing.
+    ranks = ClusterRevenueRanks() if tier in per_cluster else Unranked()
+    slices, total = _slices(limit)
+    done = 0
+    if progress is not None:
+        progress(done, total)
+    for part, size in slices:
         chunk = load_chunk_facts(
             part=part, fiscal_year=fiscal_year, as_of=as_of, cluster_ranks=ranks, per_cluster=per_cluster
         )
@@ -68,20 +82,11 @@ def ruleset_preview(*, draft: Ruleset, as_of: dt.date | None = None, limit: int 
             # A regional draft only applies to enterprises registered in that region.
             keep = np.flatnonzero([str(code).startswith(region_prefix(region)) for code in region_codes])
             facts, ids, clusters = facts.take(keep), ids[keep], clusters[keep]
-        if not facts.n:
-            continue
-        after = _eligible(draft_engine, dependencies, facts, as_of, fiscal_year)
-        before = _eligible(active, dependencies, facts, as_of, fiscal_year) if active else np.zeros(facts.n, bool)
-        gained, lost = after & ~before, before & ~after
-        totals["evaluated"] += int(facts.n)
-        totals["eligible_active"] += int(before.sum())
-        totals["eligible_draft"] += int(after.sum())
-        totals["gained"] += int(gained.sum())
-        totals["lost"] += int(lost.sum())
-        for key, mask in (("gained", gained), ("lost", lost)):
-            room = EXAMPLES - len(examples[key])
-            rows = np.flatnonzero(mask)[:room]
-            examples[key] += [(int(ids[r]), int(clusters[r]) or None) for r in rows]
+        if facts.n:
+            _compare(draft_engine, active, dependencies, facts, as_of, fiscal_year, ids, clusters, totals, examples)
+        done += size
+        if progress is not None:
+            progress(done, total)
 
     return {
         "tier": tier,
@@ -92,6 +97,32 @@ def ruleset_preview(*, draft: Ruleset, as_of: dt.date | None = None, limit: int 
         **totals,
         "examples": _named(examples),
     }
+
+
+def _compare(draft_engine, active, dependencies, facts, as_of, fiscal_year, ids, clusters, totals, examples) -> None:
+    """Evaluate one slice under both rulesets and add what changed to ``totals`` and ``examples``."""
+    after = _eligible(draft_engine, dependencies, facts, as_of, fiscal_year)
+    before = _eligible(active, dependencies, facts, as_of, fiscal_year) if active else np.zeros(facts.n, bool)
+    gained, lost = after & ~before, before & ~after
+    totals["evaluated"] += int(facts.n)
+    totals["eligible_active"] += int(before.sum())
+    totals["eligible_draft"] += int(after.sum())
+    totals["gained"] += int(gained.sum())
+    totals["lost"] += int(lost.sum())
+    for key, mask in (("gained", gained), ("lost", lost)):
+        room = EXAMPLES - len(examples[key])
+        rows = np.flatnonzero(mask)[:room]
+        examples[key] += [(int(ids[r]), int(clusters[r]) or None) for r in rows]
+
+
+class Unranked:
+    """Revenue ranks nobody reads: NaN, without reading any member's revenue (a ``RevenueRanks``)."""
+
+    def rank(self, fiscal_year: int, cluster_ids: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+        return np.full(len(cluster_ids), np.nan)
+
+    def revenue_of(self, fiscal_year: int, enterprise_ids: np.ndarray) -> np.ndarray:
+        return np.full(len(enterprise_ids), np.nan)
 
 
 def _dependencies(catalog, rulesets, tier, as_of, region) -> dict[str, rules.Ruleset]:
@@ -121,16 +152,20 @@ def _eligible(ruleset, dependencies, facts, as_of, fiscal_year) -> np.ndarray:
     return outcomes[ruleset.tier].status == rules.ELIGIBLE
 
 
-def _slices(limit: int | None):
-    """Id ranges of RECOMPUTE_CHUNK_SIZE enterprises, the first ``limit`` enterprises at most."""
+def _slices(limit: int | None) -> tuple[list[tuple[Slice, int]], int]:
+    """Id ranges of RECOMPUTE_CHUNK_SIZE enterprises (each with its count), the first ``limit``
+    enterprises at most; and how many enterprises that is."""
     size = settings.TIDU["RECOMPUTE_CHUNK_SIZE"]
     sql = f"SELECT id FROM {Enterprise._meta.db_table} ORDER BY id"
     params = None
     if limit is not None:
         sql, params = sql + " LIMIT %s", [int(limit)]
     ids = fetch_columns(sql, params, [("id", "int8")])["id"]
+    parts = []
     for start in range(0, len(ids), size):
-        yield Slice(int(ids[start]), int(ids[min(start + size, len(ids)) - 1]))
+        end = min(start + size, len(ids))
+        parts.append((Slice(int(ids[start]), int(ids[end - 1])), end - start))
+    return parts, len(ids)
 
 
 def _named(examples: dict[str, list[tuple[int, int | None]]]) -> dict[str, list[dict]]:
