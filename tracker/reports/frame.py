@@ -19,6 +19,7 @@ from tracker.reports import lists
 from tracker.reports.collect import to_collect
 from tracker.reports.scope import RegionTable, ReportScope, resolve_scope
 from tracker.reports.sections import OVERVIEW_MEASURES, Measures, OverviewRow, ReportFrame
+from tracker.reports.shared import SharedLists
 from tracker.reports.source import Source, load_source
 
 
@@ -57,11 +58,13 @@ def build_frame(
     table: RegionTable | None = None,
     run_info: tuple | None = None,
     gap_reader=None,
+    shared_lists: SharedLists | None = None,
 ) -> ReportFrame:
     """The report of ``region`` (a code; None: the province) for ``report_date``.
 
     ``previous`` is the scope's previous report (deltas, the changes' window); ``source``, ``table``,
-    ``run_info`` and ``gap_reader`` let the nightly build share one aggregation between its 14 scopes.
+    ``run_info``, ``gap_reader`` and ``shared_lists`` let the nightly build share one aggregation and one
+    reading of each list between its 14 scopes.
     """
     table = table or RegionTable.load()
     scope = resolve_scope(region, table)
@@ -79,7 +82,7 @@ def build_frame(
     tier_names = dict(tiers)
     clusters = list(Cluster.objects.order_by("group", "code"))
     context = lists.ListContext.of(scope=scope, table=table, run=run, tier_names=tier_names,
-                                   gap_reader=gap_reader, previous_data_date=previous_data_date)
+                                   gap_reader=gap_reader, previous_data_date=previous_data_date, shared=shared_lists)
     frame = ReportFrame(
         scope=scope.scope,
         report_date=report_date,
