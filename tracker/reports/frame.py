@@ -131,43 +131,47 @@ def _count_results(cells: dict, key, status: str, near_miss: bool, n: int) -> No
 
 
 def _count_titles(cells: dict, keys_of, source: Source) -> None:
-    """Held, at risk, and the eligible results already held or on their way (not candidates)."""
-    for title in source.titles:
-        for key in keys_of(title.tier_id, title.cluster_id, title.enterprise_id, title.region_id):
+    """Held, at risk, and the eligible results already held or on their way (not candidates).
+    ``keys_of(tier, cluster, memberships, region)``: the cells a title counts in."""
+    for (tier, cluster, region, held, status, members), n in source.title_groups.items():
+        for key in keys_of(tier, cluster, members, region):
             cell = cells[key]
-            if title.held:
-                cell["held"] += 1
-                if title.status != ResultStatus.ELIGIBLE:
-                    cell["at_risk"] += 1
-            if title.status == ResultStatus.ELIGIBLE:
-                cell["candidates"] -= 1
-    for measure, rows in (("review_due", source.review_due), ("expired", source.expired)):
-        for tier, cluster, enterprise, region in rows:
-            for key in keys_of(tier, cluster, enterprise, region):
-                cells[key][measure] += 1
+            if held:
+                cell["held"] += n
+                if status != ResultStatus.ELIGIBLE:
+                    cell["at_risk"] += n
+            if status == ResultStatus.ELIGIBLE:
+                cell["candidates"] -= n
+    for measure, groups in (("review_due", source.review_due_groups), ("expired", source.expired_groups)):
+        for (tier, cluster, region, members), n in groups.items():
+            for key in keys_of(tier, cluster, members, region):
+                cells[key][measure] += n
 
 
 def _overview_regions(source, scope: ReportScope, table, tiers, previous) -> list[OverviewRow]:
     cells: dict = defaultdict(_empty)
     names: dict[str, str] = {}
+    areas: dict[int, str] = {}
 
     def area(region_id):
-        code, name = scope.area_of(table, region_id)
-        names[code] = name
-        return code
+        if region_id not in areas:
+            code, name = scope.area_of(table, region_id)
+            names[code] = name
+            areas[region_id] = code
+        return areas[region_id]
 
     for tier, region, status, near_miss, n in source.results:
         if scope.contains(region):
             _count_results(cells, (tier, area(region)), status, near_miss, n)
     for cell in cells.values():
         cell["candidates"] += cell["eligible"]
-    _count_titles(cells, lambda t, c, e, r: [(t, area(r))] if scope.contains(r) else [], source)
+    _count_titles(cells, lambda t, c, m, r: [(t, area(r))] if scope.contains(r) else [], source)
     before = _previous_cells(previous.overview_regions if previous else None)
     rows = []
     for code, name in tiers:
-        areas = sorted(a for t, a in cells if t == code)
+        areas_of_tier = sorted(a for t, a in cells if t == code)
         total = _empty()
-        for a in areas:
+        for a in areas_of_tier:
             total.update(cells[(code, a)])
             rows.append(_row(code, name, a, names[a], "", cells[(code, a)], before, previous))
         rows.append(_row(code, name, "", _("合计"), "", total, before, previous, is_total=True))
@@ -182,12 +186,12 @@ def _overview_clusters(source, scope: ReportScope, tiers, clusters, previous) ->
     for cell in cells.values():
         cell["candidates"] += cell["eligible"]
 
-    def keys_of(tier, cluster, enterprise, region):
+    def keys_of(tier, cluster, members, region):
         if not scope.contains(region):
             return []
         if cluster is not None:
             return [(tier, cluster)]
-        return [(tier, c) for c, _segment in source.memberships.get(enterprise, [])]
+        return [(tier, c) for c, _segment in members]
 
     _count_titles(cells, keys_of, source)
     before = _previous_cells(previous.overview_clusters if previous else None)

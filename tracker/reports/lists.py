@@ -161,15 +161,15 @@ def coverage(source, scope: ReportScope, clusters: list[Cluster]) -> list[Cluste
     """Per cluster and chain segment: chain leaders, little giants, single champions, 专精特新 held by
     members registered in the scope. A row with none of them is highlighted."""
     counts: dict = defaultdict(lambda: defaultdict(int))  # (cluster, segment or 0) → tier → count
-    for title in source.titles:
-        if not title.held or not scope.contains(title.region_id):
+    for (tier, title_cluster, region, held, _status, members), n in source.title_groups.items():
+        if not held or not scope.contains(region):
             continue
-        for cluster, segment in source.memberships.get(title.enterprise_id, []):
-            if title.cluster_id is not None and title.cluster_id != cluster:
+        for cluster, segment in members:
+            if title_cluster is not None and title_cluster != cluster:
                 continue
-            counts[(cluster, 0)][title.tier_id] += 1
+            counts[(cluster, 0)][tier] += n
             if segment:
-                counts[(cluster, segment)][title.tier_id] += 1
+                counts[(cluster, segment)][tier] += n
     segments = defaultdict(list)
     for segment in ChainSegment.objects.order_by("cluster_id", "position", "sort_order"):
         segments[segment.cluster_id].append(segment)

@@ -9,8 +9,9 @@ designations, which are few next to the results, with the status of each one's c
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
@@ -41,6 +42,31 @@ class Source:
     memberships: dict[int, list[tuple[int, int | None]]]  # enterprise → (cluster, segment), designated ones
     review_due: list[tuple[str, int | None, int, int]] = field(default_factory=list)  # tier, cluster, ent, region
     expired: list[tuple[str, int | None, int, int]] = field(default_factory=list)
+
+    # The titles counted alike, with how many: the overview and the coverage of every scope walk these
+    # few thousand groups instead of every designated enterprise once per scope and table.
+    @cached_property
+    def title_groups(self) -> Counter:
+        """(tier, cluster, region, held, status, memberships) → number of titles."""
+        return Counter(
+            (t.tier_id, t.cluster_id, t.region_id, t.held, t.status, tuple(self.memberships.get(t.enterprise_id, ())))
+            for t in self.titles
+        )
+
+    @cached_property
+    def review_due_groups(self) -> Counter:
+        """(tier, cluster, region, memberships) → number of designations due for review."""
+        return self._grouped(self.review_due)
+
+    @cached_property
+    def expired_groups(self) -> Counter:
+        return self._grouped(self.expired)
+
+    def _grouped(self, rows) -> Counter:
+        return Counter(
+            (tier, cluster, region, tuple(self.memberships.get(enterprise, ())))
+            for tier, cluster, enterprise, region in rows
+        )
 
 
 def _results(region_code: str | None):
