@@ -77,21 +77,22 @@ def _results(region_code: str | None):
 def load_source(*, data_date: dt.date, previous_data_date: dt.date | None, region_code: str | None = None) -> Source:
     """The aggregates of the province (``region_code`` None) or of one region, in a handful of queries."""
     results = _results(region_code)
-    grouped = (
+    # One pass for the region table and the per-cluster tier's column of the cluster table: grouped
+    # by cluster too (only the per-cluster tier's results name one), then summed over it here.
+    grouped: Counter = Counter()
+    by_own_cluster = []
+    for tier, cluster, region, status, near_miss, n in (
         results.order_by()
-        .values_list("tier_id", "enterprise__region_id", "status", "near_miss")
+        .values_list("tier_id", "cluster_id", "enterprise__region_id", "status", "near_miss")
         .annotate(n=Count("id"))
-    )
-    # Enterprise tiers count in every cluster the enterprise belongs to; a per-cluster tier's result
-    # names its cluster itself.
+    ):
+        grouped[(tier, region, status, near_miss)] += n
+        if cluster is not None:
+            by_own_cluster.append((tier, cluster, region, status, near_miss, n))
+    # Enterprise tiers count in every cluster the enterprise belongs to.
     by_membership = (
         results.filter(cluster__isnull=True).order_by()
         .values_list("tier_id", "enterprise__memberships__cluster_id", "enterprise__region_id", "status", "near_miss")
-        .annotate(n=Count("id"))
-    )
-    by_own_cluster = (
-        results.filter(cluster__isnull=False).order_by()
-        .values_list("tier_id", "cluster_id", "enterprise__region_id", "status", "near_miss")
         .annotate(n=Count("id"))
     )
     designations = Designation.objects.all()
@@ -134,8 +135,8 @@ def load_source(*, data_date: dt.date, previous_data_date: dt.date | None, regio
     return Source(
         data_date=data_date,
         previous_data_date=previous_data_date,
-        results=list(grouped),
-        cluster_results=[row for row in by_membership if row[1] is not None] + list(by_own_cluster),
+        results=[(*key, n) for key, n in grouped.items()],
+        cluster_results=[row for row in by_membership if row[1] is not None] + by_own_cluster,
         titles=list(keys.values()),
         memberships=dict(memberships),
         review_due=list(due),
