@@ -130,11 +130,11 @@ def _count_results(cells: dict, key, status: str, near_miss: bool, n: int) -> No
         cell["near_miss"] += n
 
 
-def _count_titles(cells: dict, keys_of, source: Source) -> None:
-    """Held, at risk, and the eligible results already held or on their way (not candidates).
-    ``keys_of(tier, cluster, memberships, region)``: the cells a title counts in."""
-    for (tier, cluster, region, held, status, members), n in source.title_groups.items():
-        for key in keys_of(tier, cluster, members, region):
+def _count_titles(cells: dict, title_groups, due_groups, keys_of) -> None:
+    """Held, at risk, and the eligible results already held or on their way (not candidates), then
+    the designations due and run out. The groups are ``Source``'s: (tier, cluster, region, …, n)."""
+    for (tier, cluster, region, held, status, *rest), n in title_groups.items():
+        for key in keys_of(tier, cluster, region, *rest):
             cell = cells[key]
             if held:
                 cell["held"] += n
@@ -142,9 +142,9 @@ def _count_titles(cells: dict, keys_of, source: Source) -> None:
                     cell["at_risk"] += n
             if status == ResultStatus.ELIGIBLE:
                 cell["candidates"] -= n
-    for measure, groups in (("review_due", source.review_due_groups), ("expired", source.expired_groups)):
-        for (tier, cluster, region, members), n in groups.items():
-            for key in keys_of(tier, cluster, members, region):
+    for measure, groups in due_groups:
+        for (tier, cluster, region, *rest), n in groups.items():
+            for key in keys_of(tier, cluster, region, *rest):
                 cells[key][measure] += n
 
 
@@ -165,7 +165,11 @@ def _overview_regions(source, scope: ReportScope, table, tiers, previous) -> lis
             _count_results(cells, (tier, area(region)), status, near_miss, n)
     for cell in cells.values():
         cell["candidates"] += cell["eligible"]
-    _count_titles(cells, lambda t, c, m, r: [(t, area(r))] if scope.contains(r) else [], source)
+    by_region = Counter()
+    for (tier, region, held, status), n in source.region_title_groups.items():
+        by_region[(tier, None, region, held, status)] += n
+    _count_titles(cells, by_region, [(m, source.due_groups(m, clusters=False)) for m in ("review_due", "expired")],
+                  lambda t, c, r, *_: [(t, area(r))] if scope.contains(r) else [])
     before = _previous_cells(previous.overview_regions if previous else None)
     rows = []
     for code, name in tiers:
@@ -186,14 +190,15 @@ def _overview_clusters(source, scope: ReportScope, tiers, clusters, previous) ->
     for cell in cells.values():
         cell["candidates"] += cell["eligible"]
 
-    def keys_of(tier, cluster, members, region):
+    def keys_of(tier, cluster, region, clusters_of_enterprise):
         if not scope.contains(region):
             return []
         if cluster is not None:
             return [(tier, cluster)]
-        return [(tier, c) for c, _segment in members]
+        return [(tier, c) for c in clusters_of_enterprise]
 
-    _count_titles(cells, keys_of, source)
+    _count_titles(cells, source.cluster_title_groups,
+                  [(m, source.due_groups(m, clusters=True)) for m in ("review_due", "expired")], keys_of)
     before = _previous_cells(previous.overview_clusters if previous else None)
     rows = []
     for code, name in tiers:

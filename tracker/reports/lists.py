@@ -161,8 +161,8 @@ def coverage(source, scope: ReportScope, clusters: list[Cluster]) -> list[Cluste
     """Per cluster and chain segment: chain leaders, little giants, single champions, 专精特新 held by
     members registered in the scope. A row with none of them is highlighted."""
     counts: dict = defaultdict(lambda: defaultdict(int))  # (cluster, segment or 0) → tier → count
-    for (tier, title_cluster, region, held, _status, members), n in source.title_groups.items():
-        if not held or not scope.contains(region):
+    for (tier, title_cluster, region, members), n in source.held_title_groups.items():
+        if not scope.contains(region):
             continue
         for cluster, segment in members:
             if title_cluster is not None and title_cluster != cluster:

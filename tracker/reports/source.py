@@ -44,29 +44,43 @@ class Source:
     expired: list[tuple[str, int | None, int, int]] = field(default_factory=list)
 
     # The titles counted alike, with how many: the overview and the coverage of every scope walk these
-    # few thousand groups instead of every designated enterprise once per scope and table.
+    # groups instead of every designated enterprise once per scope and table. Each table keys them by
+    # only what it reads, so that the groups are few.
     @cached_property
-    def title_groups(self) -> Counter:
-        """(tier, cluster, region, held, status, memberships) → number of titles."""
-        return Counter(
-            (t.tier_id, t.cluster_id, t.region_id, t.held, t.status, tuple(self.memberships.get(t.enterprise_id, ())))
-            for t in self.titles
-        )
+    def region_title_groups(self) -> Counter:
+        """(tier, region, held, status) → number of titles."""
+        return Counter((t.tier_id, t.region_id, t.held, t.status) for t in self.titles)
 
     @cached_property
-    def review_due_groups(self) -> Counter:
-        """(tier, cluster, region, memberships) → number of designations due for review."""
-        return self._grouped(self.review_due)
+    def cluster_title_groups(self) -> Counter:
+        """(tier, cluster, region, held, status, clusters of the enterprise) → number of titles."""
+        return Counter((t.tier_id, t.cluster_id, t.region_id, t.held, t.status, self._clusters(t.enterprise_id))
+                       for t in self.titles)
 
     @cached_property
-    def expired_groups(self) -> Counter:
-        return self._grouped(self.expired)
+    def held_title_groups(self) -> Counter:
+        """(tier, cluster, region, (cluster, segment) memberships of the enterprise) → titles held."""
+        return Counter((t.tier_id, t.cluster_id, t.region_id, tuple(self.memberships.get(t.enterprise_id, ())))
+                       for t in self.titles if t.held)
 
-    def _grouped(self, rows) -> Counter:
-        return Counter(
-            (tier, cluster, region, tuple(self.memberships.get(enterprise, ())))
-            for tier, cluster, enterprise, region in rows
-        )
+    def due_groups(self, measure: str, *, clusters: bool) -> Counter:
+        """(tier, cluster, region, clusters of the enterprise or ()) → designations due for review
+        (``measure`` "review_due") or run out ("expired")."""
+        key = (measure, clusters)
+        if key not in self._due_groups:
+            rows = self.review_due if measure == "review_due" else self.expired
+            self._due_groups[key] = Counter(
+                (tier, cluster, region, self._clusters(enterprise) if clusters else ())
+                for tier, cluster, enterprise, region in rows
+            )
+        return self._due_groups[key]
+
+    def _clusters(self, enterprise_id: int) -> tuple[int, ...]:
+        return tuple(c for c, _segment in self.memberships.get(enterprise_id, ()))
+
+    @cached_property
+    def _due_groups(self) -> dict:
+        return {}
 
 
 def _results(region_code: str | None):
