@@ -172,7 +172,9 @@ def test_the_frame_is_set_based_its_query_count_does_not_grow_with_the_rows(prov
     EligibilityResult.objects.filter(status="not_eligible").update(near_miss=True)
     with CaptureQueriesContext(connection) as large:
         build_frame(report_date=DAY1, region="3205")
-    assert len(large.captured_queries) == len(small.captured_queries) < 80
+    # Not more queries (fewer when the longer lists already hold the enterprises another list names:
+    # their official columns are read once, tracker/reports/refs.py RefReader).
+    assert len(large.captured_queries) <= len(small.captured_queries) < 80
 
 
 def test_caps_are_recorded_in_truncated(province, monkeypatch):

@@ -27,7 +27,13 @@ def test_it_is_text_in_chinese_with_the_scope_and_a_tier(stale_pdf, tmp_path):
     text = "".join(pdftotext(stale_pdf, tmp_path))
     assert "江苏省梯度培育日报" in text
     assert "专精特新中小企业" in text
-    assert "苏州市" in text and "南京恒瑞科技有限公司" in text.replace(" ", "")
+    assert "苏州市" in text
+    # A name wraps within its column (fixed widths): read in drawing order, its lines follow each other.
+    path = tmp_path / "raw.pdf"
+    path.write_bytes(stale_pdf)
+    raw = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    assert "南京恒瑞科技有限公司" in raw.replace(" ", "").replace("\n", "")
 
 
 def test_every_page_has_the_scope_the_data_date_a_page_number_and_the_stale_note(stale_pdf, tmp_path):

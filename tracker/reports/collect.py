@@ -2,7 +2,8 @@
 missing — the list a city bureau sends out to collect.
 
 The insufficient results are grouped in the database by region, ruleset and unknown-criteria bitmap
-(a few thousand groups at a million enterprises), with the enterprise ids of each group; each
+(a few thousand groups at a million enterprises), with the enterprise ids of each group — once for
+all the scopes built together (``shared.py``): a scope keeps the groups of its regions. Each
 distinct bitmap is decoded once into what it lacks: the fact itself for a criterion on a base fact,
 the derived quantity (and so the facts behind it) otherwise.
 """
@@ -17,8 +18,6 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from tracker.models import Ruleset
-from tracker.models.evaluation import ResultStatus
-from tracker.reports.refs import enterprise_refs
 from tracker.reports.sections import DataToCollectCity, DataToCollectRow, MissingFact
 from tracker.rules import unpack_bits
 from tracker.rules.definition import TestNode, iter_nodes
@@ -46,19 +45,21 @@ def _lacking(engine, bitmap: bytes) -> list[str]:
 
 
 def _groups(results) -> list[tuple]:
-    """(region, ruleset, bitmap, tier, enterprise ids) per distinct group; grouped by PostgreSQL, or
-    in memory on the embedded SQLite of the demo."""
+    """(region, ruleset, bitmap, tier, enterprise ids as an array) per distinct group; grouped by
+    PostgreSQL, or in memory on the embedded SQLite of the demo."""
     columns = ("enterprise__region_id", "ruleset_id", "unknown_nodes", "tier_id")
     if connection.vendor == "postgresql":
-        return list(results.values_list(*columns).annotate(ids=ArrayAgg("enterprise_id")))
-    grouped = defaultdict(list)
-    for *key, enterprise in results.values_list(*columns, "enterprise_id"):
-        grouped[(key[0], key[1], bytes(key[2] or b""), key[3])].append(enterprise)
-    return [(*key, ids) for key, ids in grouped.items()]
+        rows = results.values_list(*columns).annotate(ids=ArrayAgg("enterprise_id"))
+    else:
+        grouped = defaultdict(list)
+        for *key, enterprise in results.values_list(*columns, "enterprise_id"):
+            grouped[(key[0], key[1], bytes(key[2] or b""), key[3])].append(enterprise)
+        rows = [(*key, ids) for key, ids in grouped.items()]
+    return [(*key, np.asarray(ids, dtype=np.int64)) for *key, ids in rows]
 
 
 def to_collect(context) -> tuple[list[DataToCollectCity], list[DataToCollectRow]]:
-    groups = _groups(context.results().filter(status=ResultStatus.INSUFFICIENT_DATA).order_by())
+    groups = [g for g in context.shared.insufficient_groups(_groups) if context.scope.contains(g[0])]
     rulesets = {pk: engine_ruleset(r) for pk, r in
                 Ruleset.objects.select_related("jurisdiction").in_bulk({g[1] for g in groups}).items()}
     decoded: dict[tuple[int, bytes], list[str]] = {}
@@ -71,9 +72,9 @@ def to_collect(context) -> tuple[list[DataToCollectCity], list[DataToCollectRow]
         code, name = context.scope.area_of(context.table, region)
         names[code] = name
         area = per_area[code]
-        area["ids"].append(np.asarray(ids, dtype=np.int64))
+        area["ids"].append(ids)
         for label in decoded[key]:
-            area["facts"][label].append(np.asarray(ids, dtype=np.int64))
+            area["facts"][label].append(ids)
     cities = []
     everyone = []
     for code in sorted(per_area):
@@ -91,9 +92,16 @@ def to_collect(context) -> tuple[list[DataToCollectCity], list[DataToCollectRow]
     listed = all_ids[:cap]
     tiers: dict[int, list[str]] = defaultdict(list)
     missing: dict[int, list[str]] = defaultdict(list)
-    for _region, ruleset, bitmap, tier, ids in groups:
-        inside = np.asarray(ids, dtype=np.int64)
-        inside = inside[np.isin(inside, listed)]
+    # Which groups hold a listed enterprise: one membership test over every group's ids at once.
+    sizes = [len(g[4]) for g in groups]
+    if sizes and sum(sizes):
+        flat = np.concatenate([g[4] for g in groups])
+        hit = np.isin(flat, listed)
+        starts = np.cumsum([0, *sizes])
+        hits = [flat[starts[i]:starts[i + 1]][hit[starts[i]:starts[i + 1]]] for i in range(len(groups))]
+    else:
+        hits = [np.empty(0, dtype=np.int64) for _g in groups]
+    for (_region, ruleset, bitmap, tier, _ids), inside in zip(groups, hits, strict=True):
         for pk in inside.tolist():
             name = context.tier_names.get(tier, tier)
             if name not in tiers[pk]:
@@ -101,7 +109,7 @@ def to_collect(context) -> tuple[list[DataToCollectCity], list[DataToCollectRow]
             for label in decoded[(ruleset, bytes(bitmap or b""))]:
                 if label not in missing[pk]:
                     missing[pk].append(label)
-    refs = enterprise_refs(listed.tolist(), context.table)
+    refs = context.refs(listed.tolist())
     rows = [DataToCollectRow(refs[pk], "、".join(tiers[pk]), "、".join(missing[pk]) or _("—"))
             for pk in listed.tolist() if pk in refs]
     return cities, rows

@@ -19,6 +19,7 @@ from tracker.reports import lists
 from tracker.reports.collect import to_collect
 from tracker.reports.scope import RegionTable, ReportScope, resolve_scope
 from tracker.reports.sections import OVERVIEW_MEASURES, Measures, OverviewRow, ReportFrame
+from tracker.reports.shared import SharedLists
 from tracker.reports.source import Source, load_source
 
 
@@ -57,11 +58,13 @@ def build_frame(
     table: RegionTable | None = None,
     run_info: tuple | None = None,
     gap_reader=None,
+    shared_lists: SharedLists | None = None,
 ) -> ReportFrame:
     """The report of ``region`` (a code; None: the province) for ``report_date``.
 
     ``previous`` is the scope's previous report (deltas, the changes' window); ``source``, ``table``,
-    ``run_info`` and ``gap_reader`` let the nightly build share one aggregation between its 14 scopes.
+    ``run_info``, ``gap_reader`` and ``shared_lists`` let the nightly build share one aggregation and one
+    reading of each list between its 14 scopes.
     """
     table = table or RegionTable.load()
     scope = resolve_scope(region, table)
@@ -79,7 +82,7 @@ def build_frame(
     tier_names = dict(tiers)
     clusters = list(Cluster.objects.order_by("group", "code"))
     context = lists.ListContext.of(scope=scope, table=table, run=run, tier_names=tier_names,
-                                   gap_reader=gap_reader, previous_data_date=previous_data_date)
+                                   gap_reader=gap_reader, previous_data_date=previous_data_date, shared=shared_lists)
     frame = ReportFrame(
         scope=scope.scope,
         report_date=report_date,
@@ -127,44 +130,52 @@ def _count_results(cells: dict, key, status: str, near_miss: bool, n: int) -> No
         cell["near_miss"] += n
 
 
-def _count_titles(cells: dict, keys_of, source: Source) -> None:
-    """Held, at risk, and the eligible results already held or on their way (not candidates)."""
-    for title in source.titles:
-        for key in keys_of(title.tier_id, title.cluster_id, title.enterprise_id, title.region_id):
+def _count_titles(cells: dict, title_groups, due_groups, keys_of) -> None:
+    """Held, at risk, and the eligible results already held or on their way (not candidates), then
+    the designations due and run out. The groups are ``Source``'s: (tier, cluster, region, …, n)."""
+    for (tier, cluster, region, held, status, *rest), n in title_groups.items():
+        for key in keys_of(tier, cluster, region, *rest):
             cell = cells[key]
-            if title.held:
-                cell["held"] += 1
-                if title.status != ResultStatus.ELIGIBLE:
-                    cell["at_risk"] += 1
-            if title.status == ResultStatus.ELIGIBLE:
-                cell["candidates"] -= 1
-    for measure, rows in (("review_due", source.review_due), ("expired", source.expired)):
-        for tier, cluster, enterprise, region in rows:
-            for key in keys_of(tier, cluster, enterprise, region):
-                cells[key][measure] += 1
+            if held:
+                cell["held"] += n
+                if status != ResultStatus.ELIGIBLE:
+                    cell["at_risk"] += n
+            if status == ResultStatus.ELIGIBLE:
+                cell["candidates"] -= n
+    for measure, groups in due_groups:
+        for (tier, cluster, region, *rest), n in groups.items():
+            for key in keys_of(tier, cluster, region, *rest):
+                cells[key][measure] += n
 
 
 def _overview_regions(source, scope: ReportScope, table, tiers, previous) -> list[OverviewRow]:
     cells: dict = defaultdict(_empty)
     names: dict[str, str] = {}
+    areas: dict[int, str] = {}
 
     def area(region_id):
-        code, name = scope.area_of(table, region_id)
-        names[code] = name
-        return code
+        if region_id not in areas:
+            code, name = scope.area_of(table, region_id)
+            names[code] = name
+            areas[region_id] = code
+        return areas[region_id]
 
     for tier, region, status, near_miss, n in source.results:
         if scope.contains(region):
             _count_results(cells, (tier, area(region)), status, near_miss, n)
     for cell in cells.values():
         cell["candidates"] += cell["eligible"]
-    _count_titles(cells, lambda t, c, e, r: [(t, area(r))] if scope.contains(r) else [], source)
+    by_region = Counter()
+    for (tier, region, held, status), n in source.region_title_groups.items():
+        by_region[(tier, None, region, held, status)] += n
+    _count_titles(cells, by_region, [(m, source.due_groups(m, clusters=False)) for m in ("review_due", "expired")],
+                  lambda t, c, r, *_: [(t, area(r))] if scope.contains(r) else [])
     before = _previous_cells(previous.overview_regions if previous else None)
     rows = []
     for code, name in tiers:
-        areas = sorted(a for t, a in cells if t == code)
+        areas_of_tier = sorted(a for t, a in cells if t == code)
         total = _empty()
-        for a in areas:
+        for a in areas_of_tier:
             total.update(cells[(code, a)])
             rows.append(_row(code, name, a, names[a], "", cells[(code, a)], before, previous))
         rows.append(_row(code, name, "", _("合计"), "", total, before, previous, is_total=True))
@@ -179,14 +190,15 @@ def _overview_clusters(source, scope: ReportScope, tiers, clusters, previous) ->
     for cell in cells.values():
         cell["candidates"] += cell["eligible"]
 
-    def keys_of(tier, cluster, enterprise, region):
+    def keys_of(tier, cluster, region, clusters_of_enterprise):
         if not scope.contains(region):
             return []
         if cluster is not None:
             return [(tier, cluster)]
-        return [(tier, c) for c, _segment in source.memberships.get(enterprise, [])]
+        return [(tier, c) for c in clusters_of_enterprise]
 
-    _count_titles(cells, keys_of, source)
+    _count_titles(cells, source.cluster_title_groups,
+                  [(m, source.due_groups(m, clusters=True)) for m in ("review_due", "expired")], keys_of)
     before = _previous_cells(previous.overview_clusters if previous else None)
     rows = []
     for code, name in tiers:

@@ -94,16 +94,24 @@ def shortfall(item: dict, value: float | None) -> str:
 
 
 class GapReader:
-    """The gaps of many results at once. ``ranks`` is shared between the reports of one night."""
+    """The gaps of many results at once, kept by result id: the reports of one night share the reader
+    (and ``ranks``), and a result listed in the province's report and its city's is read once."""
 
     def __init__(self, *, as_of: dt.date, fiscal_year: int, per_cluster: frozenset[str],
                  ranks: ClusterRevenueRanks | None = None):
         self.as_of, self.fiscal_year, self.per_cluster = as_of, fiscal_year, per_cluster
         self.ranks = ranks or ClusterRevenueRanks()
         self.parameters = engine_parameters()
+        self.known: dict[int, list[CriterionGap]] = {}
 
     def gaps(self, results: list) -> dict[int, list[CriterionGap]]:
         """Result id → its failing criteria with values. ``results`` are EligibilityResult rows."""
+        missing = list({r.pk: r for r in results if r.pk not in self.known}.values())
+        if missing:
+            self.known.update(self._read(missing))
+        return {r.pk: self.known[r.pk] for r in results}
+
+    def _read(self, results: list) -> dict[int, list[CriterionGap]]:
         if not results:
             return {}
         criteria = failing_criteria(results)

@@ -1,8 +1,9 @@
 """The report's lists: changes, near misses, cluster coverage, data to collect, designations.
 
-Each list is one capped query in the scope plus one read of its enterprises' official columns
-(``refs``) and, where it shows gaps, one set-based read of their values (``gaps.GapReader``). What a
-cap leaves out is counted in ``truncated``.
+Each list is one capped query, ranked within the parts of the scopes built together (``shared.py``:
+the night's 14 reports read it once), plus one read of its enterprises' official columns (``refs``)
+and, where it shows gaps, one set-based read of their values (``gaps.GapReader``). What a cap leaves
+out is counted in ``truncated``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from tracker.models import ChainSegment, Cluster, Designation, EligibilityResult, EvaluationRun, TierChange
@@ -21,9 +22,10 @@ from tracker.models.evaluation import ResultStatus
 from tracker.pipeline.facts_loader import per_cluster_tiers
 from tracker.reports.flips import before_of, flipped_criteria
 from tracker.reports.gaps import GapReader
-from tracker.reports.refs import enterprise_refs
+from tracker.reports.refs import RefReader
 from tracker.reports.scope import RegionTable, ReportScope
 from tracker.reports.sections import ChangeRow, ClusterCoverageRow, DesignationRow, NearMissRow
+from tracker.reports.shared import SharedLists
 
 # Caps of the long lists: a report is read by people; the API and the admin lists hold the rest.
 CAPS = {"changes": 2000, "near_misses": 500, "to_collect": 2000, "designations": 2000}
@@ -41,20 +43,41 @@ class ListContext:
     tier_names: dict[str, str]
     gap_reader: GapReader
     previous_data_date: dt.date | None
+    shared: SharedLists
     truncated: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, *, scope, table, run, tier_names, gap_reader, previous_data_date) -> ListContext:
-        gap_reader = gap_reader or GapReader(
-            as_of=run.as_of, fiscal_year=run.fiscal_year, per_cluster=per_cluster_tiers()
-        )
-        return cls(scope, table, run, tier_names, gap_reader, previous_data_date)
+    def of(cls, *, scope, table, run, tier_names, gap_reader, previous_data_date, shared=None) -> ListContext:
+        """``shared``: the readings of the scopes built together; without it, this scope's own."""
+        if shared is None or scope.region_code not in shared.parts.scope_parts:
+            gap_reader = gap_reader or GapReader(
+                as_of=run.as_of, fiscal_year=run.fiscal_year, per_cluster=per_cluster_tiers()
+            )
+            shared = SharedLists(scopes=[scope], table=table, gap_reader=gap_reader)
+        return cls(scope, table, run, tier_names, shared.gap_reader, previous_data_date, shared)
+
+    @property
+    def refs(self) -> RefReader:
+        return self.shared.refs
 
     def within(self, qs):
         return qs if self.scope.scope.level == "province" else qs.within_region(self.scope.region_code)
 
     def results(self):
         return self.within(EligibilityResult.objects.current())
+
+    def ranked(self, section: str, key, qs, *, region_field: str, order_by: list) -> list:
+        """The scope's first rows of a capped list, from the one reading of the scopes built together
+        (``key`` names what ``qs`` selects); what the cap leaves out is noted."""
+        cap = CAPS[section]
+        picked, totals = self.shared.ranked(
+            (section, key), qs, region_field=region_field, order_by=order_by, cap=cap
+        ).for_scope(self.shared.parts.of_scope(self.scope), cap)
+        rows = picked.get((), [])
+        left = totals.get((), 0) - len(rows)
+        if left > 0:
+            self.truncated[section] = left
+        return rows
 
     def truncated_cap(self, section: str, total: int) -> int:
         """The cap of ``section``, noting what a list of ``total`` rows leaves out."""
@@ -63,19 +86,10 @@ class ListContext:
             self.truncated[section] = total - cap
         return cap
 
-    def capped(self, section: str, qs, total: int | None = None) -> list:
-        cap = CAPS[section]
-        rows = list(qs[:cap])
-        if len(rows) == cap:
-            left = (qs.count() if total is None else total) - cap
-            if left > 0:
-                self.truncated[section] = left
-        return rows
-
 
 def changes(context: ListContext, *, since) -> list[ChangeRow]:
     """Every tier gained or lost since the previous report (or, without one, in this report's run)."""
-    events = context.within(TierChange.objects.all())
+    events = TierChange.objects.all()  # scoped by ``context.ranked``
     if since is not None and since.run_id and since.run_id < context.run.pk:
         # Runs are numbered in order: the events of the runs after the previous report's, up to this
         # report's (on-change runs between nights included); events without a run by their time.
@@ -88,11 +102,12 @@ def changes(context: ListContext, *, since) -> list[ChangeRow]:
         events = events.none()  # the same run as the previous report: nothing has changed since
     else:
         events = events.filter(run_id=context.run.pk)
-    rows = context.capped("changes", events.order_by("-created_at", "-id").values(
-        "enterprise_id", "tier_id", "cluster_id", "change", "from_status", "to_status", "created_at"))
+    rows = context.ranked("changes", (since.run_id if since else None, context.run.pk), events.values(
+        "enterprise_id", "tier_id", "cluster_id", "change", "from_status", "to_status", "created_at"),
+        region_field="enterprise__region_id", order_by=[F("created_at").desc(), F("id").desc()])
     flipped = flipped_criteria(context, rows, before=before_of(context.run, since.run_id if since else None)) \
         if rows else {}
-    refs = enterprise_refs({r["enterprise_id"] for r in rows}, context.table)
+    refs = context.refs({r["enterprise_id"] for r in rows})
     clusters = dict(Cluster.objects.values_list("id", "name_zh"))
     statuses = dict(ResultStatus.choices)
     out = []
@@ -115,18 +130,17 @@ def changes(context: ListContext, *, since) -> list[ChangeRow]:
 
 def near_misses(context: ListContext, tiers) -> list[NearMissRow]:
     """Per tier, the closest first: the result's normalised shortfall, then the enterprise id."""
+    cap = CAPS["near_misses"]
+    by_tier, totals = context.shared.near_misses(cap).for_scope(context.shared.parts.of_scope(context.scope), cap)
     picked = []
     for code, _name in tiers:
-        qs = context.results().filter(tier_id=code, near_miss=True).order_by("shortfall", "enterprise_id", "cluster_id")
-        rows = list(qs.only("id", "enterprise_id", "tier_id", "cluster_id", "shortfall", "ruleset_id", "failed_nodes")
-                    [: CAPS["near_misses"]])
-        if len(rows) == CAPS["near_misses"]:
-            left = qs.count() - len(rows)
-            if left > 0:
-                context.truncated[f"near_misses:{code}"] = left
+        rows = by_tier.get((code,), [])
+        left = totals.get((code,), 0) - len(rows)
+        if left > 0:
+            context.truncated[f"near_misses:{code}"] = left
         picked += rows
     gaps = context.gap_reader.gaps(picked)
-    refs = enterprise_refs({r.enterprise_id for r in picked}, context.table)
+    refs = context.refs({r.enterprise_id for r in picked})
     clusters = dict(Cluster.objects.filter(pk__in={r.cluster_id for r in picked if r.cluster_id})
                     .values_list("id", "name_zh"))
     return [
@@ -141,15 +155,15 @@ def coverage(source, scope: ReportScope, clusters: list[Cluster]) -> list[Cluste
     """Per cluster and chain segment: chain leaders, little giants, single champions, 专精特新 held by
     members registered in the scope. A row with none of them is highlighted."""
     counts: dict = defaultdict(lambda: defaultdict(int))  # (cluster, segment or 0) → tier → count
-    for title in source.titles:
-        if not title.held or not scope.contains(title.region_id):
+    for (tier, title_cluster, region, members), n in source.held_title_groups.items():
+        if not scope.contains(region):
             continue
-        for cluster, segment in source.memberships.get(title.enterprise_id, []):
-            if title.cluster_id is not None and title.cluster_id != cluster:
+        for cluster, segment in members:
+            if title_cluster is not None and title_cluster != cluster:
                 continue
-            counts[(cluster, 0)][title.tier_id] += 1
+            counts[(cluster, 0)][tier] += n
             if segment:
-                counts[(cluster, segment)][title.tier_id] += 1
+                counts[(cluster, segment)][tier] += n
     segments = defaultdict(list)
     for segment in ChainSegment.objects.order_by("cluster_id", "position", "sort_order"):
         segments[segment.cluster_id].append(segment)
@@ -174,12 +188,14 @@ def designations(context: ListContext) -> list[DesignationRow]:
     expired = Q(valid_until__gte=since, valid_until__lt=data_date) & ~Q(status=DesignationStatus.REVOKED) & ~Q(
         status__in=[DesignationStatus.CANDIDATE, DesignationStatus.PUBLICIZED]
     )
-    qs = context.within(Designation.objects.all()).filter(
+    qs = Designation.objects.filter(
         (held & (Q(status=DesignationStatus.REVIEW_DUE) | Q(valid_until__lte=horizon))) | expired
-    ).order_by("batch", "document_no", "valid_until", "id")
-    rows = context.capped("designations", qs.values(
-        "enterprise_id", "tier_id", "batch", "document_no", "recognized_on", "valid_until", "status"))
-    refs = enterprise_refs({r["enterprise_id"] for r in rows}, context.table)
+    )
+    rows = context.ranked("designations", (data_date, since), qs.values(
+        "enterprise_id", "tier_id", "batch", "document_no", "recognized_on", "valid_until", "status"),
+        region_field="enterprise__region_id",
+        order_by=[F("batch").asc(), F("document_no").asc(), F("valid_until").asc(), F("id").asc()])
+    refs = context.refs({r["enterprise_id"] for r in rows})
     labels = dict(DesignationStatus.choices)
     out = []
     for r in rows:

@@ -26,3 +26,19 @@ def enterprise_refs(ids, table: RegionTable) -> dict[int, EnterpriseRef]:
         out[pk] = EnterpriseRef(pk, name, uscc, table.name(city), table.name(county) if county else "",
                                 "、".join(clusters[pk]))
     return out
+
+
+class RefReader:
+    """``enterprise_refs`` that keeps what it read: the reports built together ask for the same
+    enterprises again (a city's lists are mostly the province's), and each is read once."""
+
+    def __init__(self, table: RegionTable):
+        self.table = table
+        self.known: dict[int, EnterpriseRef] = {}
+
+    def __call__(self, ids) -> dict[int, EnterpriseRef]:
+        ids = set(ids)
+        missing = ids - self.known.keys()
+        if missing:
+            self.known.update(enterprise_refs(missing, self.table))
+        return {pk: self.known[pk] for pk in ids if pk in self.known}

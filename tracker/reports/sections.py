@@ -191,7 +191,7 @@ class ReportFrame:
     truncated: dict[str, int] = field(default_factory=dict)  # section → rows left out of a capped list
 
     def to_json(self) -> dict[str, Any]:
-        return _encode(dataclasses.asdict(self))
+        return _encode(self)
 
     def head(self, rows: int) -> ReportFrame:
         """The frame with each long list cut to its first ``rows`` rows, what was cut counted in
@@ -210,7 +210,20 @@ class ReportFrame:
         return _build(cls, data)
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _encode(value: Any) -> Any:
+    """JSON of a frame: what ``dataclasses.asdict`` gives, dates as ISO text — walked directly, without
+    the deep copy of every value ``asdict`` makes (seconds for a province's frame)."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: _encode(getattr(value, name)) for name in names}
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):

@@ -9,8 +9,9 @@ designations, which are few next to the results, with the status of each one's c
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
@@ -42,6 +43,45 @@ class Source:
     review_due: list[tuple[str, int | None, int, int]] = field(default_factory=list)  # tier, cluster, ent, region
     expired: list[tuple[str, int | None, int, int]] = field(default_factory=list)
 
+    # The titles counted alike, with how many: the overview and the coverage of every scope walk these
+    # groups instead of every designated enterprise once per scope and table. Each table keys them by
+    # only what it reads, so that the groups are few.
+    @cached_property
+    def region_title_groups(self) -> Counter:
+        """(tier, region, held, status) → number of titles."""
+        return Counter((t.tier_id, t.region_id, t.held, t.status) for t in self.titles)
+
+    @cached_property
+    def cluster_title_groups(self) -> Counter:
+        """(tier, cluster, region, held, status, clusters of the enterprise) → number of titles."""
+        return Counter((t.tier_id, t.cluster_id, t.region_id, t.held, t.status, self._clusters(t.enterprise_id))
+                       for t in self.titles)
+
+    @cached_property
+    def held_title_groups(self) -> Counter:
+        """(tier, cluster, region, (cluster, segment) memberships of the enterprise) → titles held."""
+        return Counter((t.tier_id, t.cluster_id, t.region_id, tuple(self.memberships.get(t.enterprise_id, ())))
+                       for t in self.titles if t.held)
+
+    def due_groups(self, measure: str, *, clusters: bool) -> Counter:
+        """(tier, cluster, region, clusters of the enterprise or ()) → designations due for review
+        (``measure`` "review_due") or run out ("expired")."""
+        key = (measure, clusters)
+        if key not in self._due_groups:
+            rows = self.review_due if measure == "review_due" else self.expired
+            self._due_groups[key] = Counter(
+                (tier, cluster, region, self._clusters(enterprise) if clusters else ())
+                for tier, cluster, enterprise, region in rows
+            )
+        return self._due_groups[key]
+
+    def _clusters(self, enterprise_id: int) -> tuple[int, ...]:
+        return tuple(c for c, _segment in self.memberships.get(enterprise_id, ()))
+
+    @cached_property
+    def _due_groups(self) -> dict:
+        return {}
+
 
 def _results(region_code: str | None):
     qs = EligibilityResult.objects.current()
@@ -51,21 +91,22 @@ def _results(region_code: str | None):
 def load_source(*, data_date: dt.date, previous_data_date: dt.date | None, region_code: str | None = None) -> Source:
     """The aggregates of the province (``region_code`` None) or of one region, in a handful of queries."""
     results = _results(region_code)
-    grouped = (
+    # One pass for the region table and the per-cluster tier's column of the cluster table: grouped
+    # by cluster too (only the per-cluster tier's results name one), then summed over it here.
+    grouped: Counter = Counter()
+    by_own_cluster = []
+    for tier, cluster, region, status, near_miss, n in (
         results.order_by()
-        .values_list("tier_id", "enterprise__region_id", "status", "near_miss")
+        .values_list("tier_id", "cluster_id", "enterprise__region_id", "status", "near_miss")
         .annotate(n=Count("id"))
-    )
-    # Enterprise tiers count in every cluster the enterprise belongs to; a per-cluster tier's result
-    # names its cluster itself.
+    ):
+        grouped[(tier, region, status, near_miss)] += n
+        if cluster is not None:
+            by_own_cluster.append((tier, cluster, region, status, near_miss, n))
+    # Enterprise tiers count in every cluster the enterprise belongs to.
     by_membership = (
         results.filter(cluster__isnull=True).order_by()
         .values_list("tier_id", "enterprise__memberships__cluster_id", "enterprise__region_id", "status", "near_miss")
-        .annotate(n=Count("id"))
-    )
-    by_own_cluster = (
-        results.filter(cluster__isnull=False).order_by()
-        .values_list("tier_id", "cluster_id", "enterprise__region_id", "status", "near_miss")
         .annotate(n=Count("id"))
     )
     designations = Designation.objects.all()
@@ -108,8 +149,8 @@ def load_source(*, data_date: dt.date, previous_data_date: dt.date | None, regio
     return Source(
         data_date=data_date,
         previous_data_date=previous_data_date,
-        results=list(grouped),
-        cluster_results=[row for row in by_membership if row[1] is not None] + list(by_own_cluster),
+        results=[(*key, n) for key, n in grouped.items()],
+        cluster_results=[row for row in by_membership if row[1] is not None] + by_own_cluster,
         titles=list(keys.values()),
         memberships=dict(memberships),
         review_due=list(due),

@@ -29,6 +29,7 @@ from tracker.reports.frame import NoResults, build_frame, report_run
 from tracker.reports.gaps import GapReader
 from tracker.reports.scope import RegionTable, city_codes, resolve_scope
 from tracker.reports.sections import PAGE_ROWS, ReportFrame
+from tracker.reports.shared import SharedLists
 from tracker.reports.source import load_source
 
 logger = logging.getLogger(__name__)
@@ -114,8 +115,8 @@ def summary_of(frame: ReportFrame) -> dict:
 
 def reports_build_nightly(*, run_id: int | None, report_date: dt.date | None = None) -> list[TierReport]:
     """The province's, every city's and each subscribed county's report of the night of ``run_id`` (or
-    of ``report_date``, when the deadline passed without a completed run), sharing one aggregation;
-    then the notices."""
+    of ``report_date``, when the deadline passed without a completed run), sharing one aggregation and
+    one reading of each list (tracker/reports/shared.py); then the notices."""
     run = EvaluationRun.objects.filter(pk=run_id).first() if run_id else None
     report_date = report_date or (run.as_of if run else timezone.localdate())
     run_info = report_run(report_date)
@@ -128,9 +129,12 @@ def reports_build_nightly(*, run_id: int | None, report_date: dt.date | None = N
     source = load_source(data_date=run_info[0].as_of, previous_data_date=before.data_date if before else None)
     gap_reader = GapReader(as_of=run_info[0].as_of, fiscal_year=run_info[0].fiscal_year,
                            per_cluster=per_cluster_tiers())
-    shared = {"source": source, "table": table, "run_info": run_info, "gap_reader": gap_reader}
+    codes = [None, *city_codes(), *subscribed_counties()]
+    lists = SharedLists(scopes=[resolve_scope(code, table) for code in codes], table=table, gap_reader=gap_reader)
+    shared = {"source": source, "table": table, "run_info": run_info, "gap_reader": gap_reader,
+              "shared_lists": lists}
     reports = []
-    for code in [None, *city_codes(), *subscribed_counties()]:
+    for code in codes:
         try:
             reports.append(report_build(report_date=report_date, region_code=code, nightly=True, shared=shared))
         except NoResults:

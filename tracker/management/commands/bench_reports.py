@@ -21,8 +21,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{r['enterprises']:,} enterprises, {r['results']:,} current results")
         for name, seconds, size in r["reports"]:
             self.stdout.write(f"  {name:<8} {seconds:>7.2f} s  {size / 1e6:>6.2f} MB of JSON")
-        self.stdout.write(f"14 reports (one shared aggregation): {r['nightly_seconds']:.1f} s")
+        self.stdout.write(f"14 reports (one shared reading): {r['nightly_seconds']:.1f} s "
+                          f"(this process's CPU {r['nightly_cpu_seconds']:.1f} s)")
         self.stdout.write(f"province xlsx: {r['xlsx_seconds']:.1f} s, {r['xlsx_bytes'] / 1e6:.1f} MB, "
                           f"peak RSS {r['xlsx_peak_mib']} MiB (+{r['xlsx_growth_mib']} MiB while writing)")
-        self.stdout.write(f"{r['pdf_city']} PDF: {r['pdf_seconds']:.1f} s, {r['pdf_bytes'] / 1e6:.1f} MB")
+        self.stdout.write(f"{r['pdf_city']} PDF: {r['pdf_seconds']:.1f} s (CPU {r['pdf_cpu_seconds']:.1f} s), "
+                          f"{r['pdf_bytes'] / 1e6:.1f} MB")
         self.stdout.write(f"load {load()}")
