@@ -10,6 +10,7 @@ from tracker.models.designations import Designation
 from tracker.models.enterprises import ClusterMembership, Enterprise
 from tracker.models.evaluation import EligibilityResult, EvaluationRun, InputDigest, RunChunk, TierChange
 from tracker.models.imports import ImportJob
+from tracker.models.member_revenue import MemberRevenue
 from tracker.models.metrics import AnnualMetrics
 from tracker.models.offices import Role, RoleGrant, UserOffice
 from tracker.models.regions import Region
@@ -32,6 +33,7 @@ __all__ = [
     "EvaluationRun",
     "ImportJob",
     "InputDigest",
+    "MemberRevenue",
     "NationalRecognition",
     "Objection",
     "Region",
