@@ -53,27 +53,30 @@ ORDER BY m.enterprise_id, a.fiscal_year, m.cluster_id
 
 # PostgreSQL. Metrics refresh once per statement (an INSERT, a COPY, an import's UPDATE … FROM, a
 # cascade's DELETE), set-based, from its transition tables: per row, 50,000 changed revenues took 40 s
-# instead of 5. An UPDATE's changed rows are found by EXCEPT, never by joining the old and new
-# transition tables: their row estimates come from the plan a connection cached on its first call,
-# and a nested loop planned for one row took minutes over 50,000. Memberships refresh per statement
-# on INSERT and DELETE; an update of a membership or an enterprise fires per row, and only when a
-# column the rows derive from changed (a WHEN clause, checked without calling the function), so
-# updates of segments, names and the like cost nothing.
+# instead of 5. Memberships refresh per statement on INSERT and DELETE; an update of a membership or
+# an enterprise fires per row, and only when a column the rows derive from changed (a WHEN clause,
+# checked without calling the function), so updates of segments, names and the like cost nothing.
+# Every query is planned for the rows at hand — the transition-table queries run by EXECUTE, the
+# refresh with custom plans: a plan a connection cached for one row (a nested loop over two transition
+# tables) took minutes over 50,000. An UPDATE's changed rows are found by EXCEPT, without a join.
 POSTGRESQL_FUNCTIONS = [
     f"""
 CREATE OR REPLACE FUNCTION tidu_member_revenue_refresh(ids bigint[], years smallint[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+  live bigint[];  -- those not archived, as the lock reads them (the latest committed version)
 BEGIN
   -- years NULL: every year of the enterprises ids; else the distinct pairs (ids[i], years[i]).
-  PERFORM 1 FROM tracker_enterprise WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
+  SELECT array_agg(x.id) INTO live FROM (
+    SELECT id, archived_at FROM tracker_enterprise WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE
+  ) x WHERE x.archived_at IS NULL;
   IF years IS NULL THEN
     DELETE FROM {TABLE} WHERE enterprise_id = ANY(ids);
     INSERT INTO {TABLE} ({COLUMNS})
     SELECT m.enterprise_id, a.fiscal_year, m.cluster_id, CAST(a.revenue AS DOUBLE PRECISION)
     FROM tracker_clustermembership m
-    JOIN tracker_enterprise e ON e.id = m.enterprise_id AND e.archived_at IS NULL
     JOIN tracker_annualmetrics a ON a.enterprise_id = m.enterprise_id AND a.revenue IS NOT NULL
-    WHERE m.enterprise_id = ANY(ids);
+    WHERE m.enterprise_id = ANY(live);
   ELSE
     DELETE FROM {TABLE} r USING unnest(ids, years) AS k(enterprise_id, fiscal_year)
     WHERE r.enterprise_id = k.enterprise_id AND r.fiscal_year = k.fiscal_year;
@@ -83,7 +86,7 @@ BEGIN
     JOIN tracker_annualmetrics a
       ON a.enterprise_id = k.enterprise_id AND a.fiscal_year = k.fiscal_year AND a.revenue IS NOT NULL
     JOIN tracker_clustermembership m ON m.enterprise_id = k.enterprise_id
-    JOIN tracker_enterprise e ON e.id = k.enterprise_id AND e.archived_at IS NULL;
+    WHERE k.enterprise_id = ANY(live);
   END IF;
 END $$""",
     """
@@ -94,22 +97,20 @@ DECLARE
   years smallint[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    SELECT array_agg(k.enterprise_id), array_agg(k.fiscal_year) INTO ids, years
-    FROM (SELECT DISTINCT enterprise_id, fiscal_year FROM new_rows WHERE revenue IS NOT NULL) k;
+    EXECUTE 'SELECT array_agg(k.enterprise_id), array_agg(k.fiscal_year) FROM (
+      SELECT DISTINCT enterprise_id, fiscal_year FROM new_rows WHERE revenue IS NOT NULL) k' INTO ids, years;
   ELSIF TG_OP = 'DELETE' THEN
-    SELECT array_agg(k.enterprise_id), array_agg(k.fiscal_year) INTO ids, years
-    FROM (SELECT DISTINCT enterprise_id, fiscal_year FROM old_rows WHERE revenue IS NOT NULL) k;
+    EXECUTE 'SELECT array_agg(k.enterprise_id), array_agg(k.fiscal_year) FROM (
+      SELECT DISTINCT enterprise_id, fiscal_year FROM old_rows WHERE revenue IS NOT NULL) k' INTO ids, years;
   ELSE  -- the rows whose enterprise, year or revenue changed: before and after
-    SELECT array_agg(k.enterprise_id), array_agg(k.fiscal_year) INTO ids, years
-    FROM (
+    EXECUTE 'SELECT array_agg(k.enterprise_id), array_agg(k.fiscal_year) FROM (
       SELECT DISTINCT c.enterprise_id, c.fiscal_year FROM (
         (SELECT id, enterprise_id, fiscal_year, revenue FROM old_rows
          EXCEPT ALL SELECT id, enterprise_id, fiscal_year, revenue FROM new_rows)
         UNION ALL
         (SELECT id, enterprise_id, fiscal_year, revenue FROM new_rows
          EXCEPT ALL SELECT id, enterprise_id, fiscal_year, revenue FROM old_rows)
-      ) c
-    ) k;
+      ) c) k' INTO ids, years;
   END IF;
   IF ids IS NOT NULL THEN
     PERFORM tidu_member_revenue_refresh(ids, years);
@@ -123,9 +124,9 @@ DECLARE
   ids bigint[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    SELECT array_agg(DISTINCT enterprise_id) INTO ids FROM new_rows;
+    EXECUTE 'SELECT array_agg(DISTINCT enterprise_id) FROM new_rows' INTO ids;
   ELSE
-    SELECT array_agg(DISTINCT enterprise_id) INTO ids FROM old_rows;
+    EXECUTE 'SELECT array_agg(DISTINCT enterprise_id) FROM old_rows' INTO ids;
   END IF;
   IF ids IS NOT NULL THEN
     PERFORM tidu_member_revenue_refresh(ids, NULL);
