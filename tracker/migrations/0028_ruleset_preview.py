@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0025_admin_page_speed'),
+        ('tracker', '0027_member_revenue'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,6 +11,7 @@ from tracker.models.enterprises import ClusterMembership, Enterprise
 from tracker.models.evaluation import EligibilityResult, EvaluationRun, InputDigest, RunChunk, TierChange
 from tracker.models.exports import ExportJob
 from tracker.models.imports import ImportJob
+from tracker.models.member_revenue import MemberRevenue
 from tracker.models.metrics import AnnualMetrics
 from tracker.models.offices import Role, RoleGrant, UserOffice
 from tracker.models.regions import Region
@@ -34,6 +35,7 @@ __all__ = [
     "ExportJob",
     "ImportJob",
     "InputDigest",
+    "MemberRevenue",
     "NationalRecognition",
     "Objection",
     "Region",

@@ -179,14 +179,11 @@ class AnnualMetrics(models.Model):
         indexes = [
             # What changed since a moment: incremental runs and the cluster revenue snapshot's patches.
             models.Index(fields=["updated_at"], name="metrics_updated_at"),
-            # Each cluster member's revenue in a year without visiting the table: an edit's revenue
-            # ranks are counted over the members of its clusters (tracker/pipeline/counted_ranks.py).
-            models.Index(fields=["fiscal_year", "enterprise"], include=["revenue"], name="metrics_year_revenue"),
             # The admin's list, newest year first (ordering -fiscal_year, -id): without it each page
             # sorted every row (6.4 s at a million enterprises).
             models.Index(fields=["fiscal_year", "id"], name="metrics_year_id"),
-            # A chain leader's rank in its cluster, counted for one result's explanation
-            # (pipeline.counted_ranks.revenue_rank: the members of a year with a larger revenue).
+            # A year's revenues from the index alone: the worker's cluster revenue snapshot
+            # (tracker/pipeline/cluster_ranks.py) reads them so.
             models.Index(fields=["fiscal_year", "revenue", "enterprise"], name="metrics_revenue_in_year"),
         ]
 
