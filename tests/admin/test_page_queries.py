@@ -79,7 +79,7 @@ PAGES = [
     ("tier changes · cluster + date", f"{A}/tierchange/?cluster={{cluster}}&created_at__gte={{week}}", 13),
     ("tier changes · search", f"{A}/tierchange/?q=恒达", 13),
     ("tier change page", f"{A}/tierchange/{{change}}/change/", 10),
-    ("report page", f"{A}/tierreport/{{report}}/change/", 10),
+    ("report page", f"{A}/tierreport/{{report}}/change/", 11),  # + the reader's subscription to its scope
     ("reports", f"{A}/tierreport/", 11),
     ("batch page", f"{A}/designationbatch/{{batch}}/change/", 13),
     ("batches", f"{A}/designationbatch/", 10),
