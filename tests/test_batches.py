@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from tests.factories import DesignationFactory, EnterpriseFactory, RegionFactory, TierFactory, UserFactory
 from tracker.models import Designation, EligibilityResult, EvaluationRun, Ruleset
 from tracker.services import batches as services
+from tracker.services.enterprise_archive import enterprise_archive
 
 PUBLISHED = dt.date(2026, 7, 1)
 
@@ -126,3 +127,39 @@ def test_withdrawing_revokes_the_candidates(batch, tier, user):
     assert Designation.objects.get(enterprise=firm).status == "revoked"
     with pytest.raises(ValidationError):
         services.batch_publicize(batch=batch, user=user)
+
+
+def test_publishing_refuses_a_candidate_archived_during_the_notice_until_taken_off(batch, tier, user):
+    keeps, archived = EnterpriseFactory(), EnterpriseFactory(name="已注销科技有限公司")
+    for firm in (keeps, archived):
+        result(firm, tier, "eligible")
+    services.batch_candidates_add(batch=batch, candidates=[(keeps.pk, None), (archived.pk, None)], user=user)
+    services.batch_publicize(batch=batch, user=user)
+    enterprise_archive(enterprise=archived, user=user, reason="企业注销")
+    with pytest.raises(ValidationError, match=r"已注销科技有限公司.*已归档"):
+        services.batch_publish(batch=batch, user=user, published_on=PUBLISHED, document_no="苏工信中小〔2026〕1号")
+    assert set(Designation.objects.filter(designation_batch=batch).values_list("status", flat=True)) == {"publicized"}
+    objection = services.objection_record(
+        batch=batch, designation=Designation.objects.get(enterprise=archived), received_on=dt.date(2026, 6, 12),
+        objector="市工信局", content="企业已注销", user=user,
+    )
+    services.objection_resolve(objection=objection, resolution="upheld", user=user)
+    services.batch_publish(batch=batch, user=user, published_on=PUBLISHED, document_no="苏工信中小〔2026〕1号")
+    assert Designation.objects.get(enterprise=keeps).status == "active"
+    assert Designation.objects.get(enterprise=archived).status == "revoked"
+
+
+def test_a_review_batch_does_not_renew_an_archived_enterprises_title(tier, user):
+    held = DesignationFactory(tier=tier, status="review_due", recognized_on=dt.date(2023, 6, 1),
+                              valid_until=dt.date(2026, 5, 31))
+    review = services.batch_create(user=user, tier=tier, year=2026, name="2026年复核", kind="review",
+                                   publicity_start=dt.date(2026, 6, 1), publicity_end=dt.date(2026, 6, 7),
+                                   objection_contact="处室电话")
+    services.batch_reviews_add_due(batch=review, user=user)
+    services.review_record(review=review.reviews.get(), outcome="passed", user=user)
+    services.batch_publicize(batch=review, user=user)
+    enterprise_archive(enterprise=held.enterprise, user=user)
+    with pytest.raises(ValidationError, match="已归档"):
+        services.batch_publish(batch=review, user=user, published_on=PUBLISHED, document_no="苏工信中小〔2026〕9号")
+    held.refresh_from_db()
+    assert (held.status, held.valid_until) == ("review_due", dt.date(2026, 5, 31))

@@ -73,3 +73,17 @@ def test_changes_show_before_and_after_and_empty_cells_keep_values(suzhou, clust
     firm.refresh_from_db()
     assert firm.name == "新名称有限公司" and firm.main_product == "齿轮"
     assert firm.memberships.get().cluster == cluster
+
+
+def test_an_archived_enterprises_clusters_stay_but_its_profile_updates(suzhou, cluster):
+    firm = EnterpriseFactory(region=suzhou, name="已归档装备有限公司", main_product="齿轮",
+                             archived_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    plan = dry_run(workbook(["统一社会信用代码", "主导产品", "所属产业集群"], [firm.uscc, "轴承", "高端装备"]))
+    assert plan.error_lines() == [
+        "第 2 行，“所属产业集群”：“已归档装备有限公司”已归档（不在册），不能更改其所属集群；请先恢复该企业。"
+    ]
+    plan = dry_run(workbook(["统一社会信用代码", "主导产品"], [firm.uscc, "轴承"]))
+    assert plan.error_lines() == [] and plan.counts()["changed"] == 1
+    enterprises_write(plan, user=None, reason="test")
+    firm.refresh_from_db()
+    assert firm.main_product == "轴承" and not firm.memberships.exists()

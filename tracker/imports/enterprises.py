@@ -23,7 +23,7 @@ from tracker.imports.sheet import Column, Sheet
 from tracker.models import ChainSegment, Cluster, ClusterMembership, Enterprise, Region
 from tracker.models.enterprises import ENTERPRISE_RULES, Sector
 from tracker.models.row_rules import present, violations
-from tracker.services.common import region_write_error
+from tracker.services.common import memberships_archived_error, region_write_error
 
 KIND = "enterprises"
 NONE_WORDS = {"无", "-", "—"}
@@ -316,4 +316,14 @@ def _memberships(plan: Plan, values, stored_ids) -> tuple[dict, dict]:
         before = current.get(int(stored_ids[index]), {}) if stored_ids[index] else {}
         if stored_ids[index] and before != chosen:
             changes[index] = (BY_NAME["clusters"].header, describe(before), describe(chosen))
+    # As in the service (membership_set): an archived enterprise's clusters stay as they are.
+    changed_ids = sorted({int(stored_ids[i]) for i in changes})
+    archived = {}
+    for start in range(0, len(changed_ids), common.LOOKUP_CHUNK):
+        ids = changed_ids[start : start + common.LOOKUP_CHUNK]
+        archived.update(Enterprise.objects.filter(pk__in=ids, archived_at__isnull=False).values_list("pk", "name"))
+    for index in changes:
+        name = archived.get(int(stored_ids[index]))
+        if name is not None:
+            plan.reject(index, BY_NAME["clusters"].header, memberships_archived_error(name))
     return wanted, changes

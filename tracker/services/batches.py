@@ -325,6 +325,21 @@ def objection_resolve(*, objection: Objection, resolution: str, note: str = "", 
     return objection
 
 
+def _refuse_archived(designations: list[Designation]) -> None:
+    """An enterprise archived while its candidacy or 复核 was on notice is out of the register: publishing
+    must not make its title official (or renew it) unnoticed. Staff restore the enterprise or take it off
+    the list the way the notice provides for: an objection upheld."""
+    ids = {d.enterprise_id for d in designations}
+    names = list(
+        Enterprise.objects.filter(pk__in=ids, archived_at__isnull=False).order_by("name").values_list("name", flat=True)
+    )
+    if names:
+        raise ValidationError(
+            _("企业 %(names)s 已归档（不在册），不能发布其认定；请先恢复该企业，或登记异议并予以采纳，将其移出名单。")
+            % {"names": "、".join(names[:20])}
+        )
+
+
 @transaction.atomic
 def batch_publish(
     *,
@@ -348,6 +363,7 @@ def batch_publish(
     reason = _("发布：%(batch)s %(doc)s") % {"batch": batch, "doc": batch.document_no}
     if batch.kind == DesignationBatch.Kind.NEW:
         publicized = list(batch.designations.filter(status=DesignationStatus.PUBLICIZED))
+        _refuse_archived(publicized)
         problems = holding_overlaps(
             [Holding(d.pk, d.enterprise_id, d.tier_id, d.cluster_id, published_on, end, d.pk) for d in publicized]
         )
@@ -371,6 +387,7 @@ def batch_publish(
             raise ValidationError(_("还有未填写复核结果的认定。"))
         passed = [r.designation for r in reviews if r.outcome == BatchReview.Outcome.PASSED]
         failed = [r.designation for r in reviews if r.outcome == BatchReview.Outcome.FAILED]
+        _refuse_archived(passed)
         _move(passed, user=user, reason=reason, status=DesignationStatus.RENEWED, valid_until=end)
         _move(failed, user=user, reason=reason, status=DesignationStatus.REVOKED)
     batch.status, batch.published_on = Status.PUBLISHED, published_on

@@ -137,6 +137,11 @@ def archived_error(name: str) -> str:
     return _("“%(name)s”已归档（不在册），不能为其登记新的记录；如确需登记，请先恢复该企业。") % {"name": name}
 
 
+def memberships_archived_error(name: str) -> str:
+    """Why the clusters of the archived enterprise ``name`` stay as they are (the service and the importer)."""
+    return _("“%(name)s”已归档（不在册），不能更改其所属集群；请先恢复该企业。") % {"name": name}
+
+
 def enterprise_archived_check(*, enterprise, field: str = "enterprise") -> None:
     """Refuse a new record of an archived enterprise (a designation, a year of metrics): archived, it is
     out of the register until restored (services/enterprise_archive.py). Its stored records stay

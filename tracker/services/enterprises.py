@@ -10,6 +10,7 @@ from tracker.services.common import (
     apply_changes,
     enterprise_write_check,
     locked,
+    memberships_archived_error,
     refreshed,
     region_write_check,
     save_changes,
@@ -120,8 +121,7 @@ def membership_set(*, enterprise: Enterprise, memberships: list[dict]) -> bool:
         wanted[membership.cluster_id] = membership
     stored = dict(enterprise.memberships.values_list("cluster_id", "segment_id"))
     if enterprise.archived_at is not None and stored != {pk: m.segment_id for pk, m in wanted.items()}:
-        message = _("“%(name)s”已归档（不在册），不能更改其所属集群；请先恢复该企业。")
-        raise ValidationError({"memberships": message % {"name": enterprise.name}})
+        raise ValidationError({"memberships": memberships_archived_error(enterprise.name)})
     removed, _by_model = enterprise.memberships.exclude(cluster_id__in=wanted).delete()
     existing = {m.cluster_id: m for m in enterprise.memberships.all()}
     changed = bool(removed)
