@@ -82,6 +82,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'tidu.sqlite3'}")}
+# A web or worker process keeps its database connection between requests and tasks (checked before
+# reuse): opening a PostgreSQL connection costs more than an API lookup's seven queries together.
+# 0 closes it after every request, as Django does by default.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a demo recompute writes.
