@@ -24,6 +24,8 @@ INVALID_PAGE = _("页码无效：请使用正整数。")
 NO_SUCH_PAGE = _("第 %(page)s 页没有数据。")
 INVALID_PAGE_SIZE = _("每页条数须为正整数；超过 %(max)s 的按 %(max)s 条计。")
 PAGE_SIZE_PARAM = "page_size"
+CURSOR_AND_PAGE = _("cursor 与 page 不能同时使用：按游标翻页时请只传 cursor（下一页见响应中的 next）。")
+ONE_CURSOR = _("cursor 只能传一个。")
 
 
 def requested_page_size(request, *, default: int, maximum: int) -> int:
@@ -67,6 +69,12 @@ class StandardPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.cursor = None
         if self.cursor_query_param in request.query_params:
+            # One way through the list at a time: a page number beside a cursor, or two cursors, would
+            # be silently ignored (the cursor wins; DRF reads the last of repeated values).
+            if self.page_query_param in request.query_params:
+                raise ValidationError({self.page_query_param: [CURSOR_AND_PAGE]})
+            if len(request.query_params.getlist(self.cursor_query_param)) > 1:
+                raise ValidationError({self.cursor_query_param: [ONE_CURSOR]})
             self.cursor = IdCursorPagination()
             return self.cursor.paginate_queryset(queryset, request, view)
         self.request = request

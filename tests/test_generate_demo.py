@@ -1,11 +1,13 @@
 """Demo data: `generate_demo` writes plausible, valid, reproducible enterprises and metrics."""
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from tracker import uscc
 from tracker.demo.generator import demo_generate
+from tracker.demo.names import CLUSTER_PHRASES, NameSpace
 from tracker.models import AnnualMetrics, ClusterMembership, Designation, Enterprise
 from tracker.services.reference_data import reference_data_load
 
@@ -134,3 +136,21 @@ def test_replace_deletes_only_demo_enterprises(reference_data, django_user_model
     demo_generate(enterprises=20, seed=1, replace=True)
     assert Enterprise.objects.filter(pk=real.pk).exists()
     assert Enterprise.objects.count() == 21
+
+
+def test_the_name_space_reaches_ten_million_with_a_third_character_and_stays_unique():
+    space = NameSpace(list(CLUSTER_PHRASES))
+    # Around each block boundary, and 10M (the bench's size; 2.5M names per block).
+    serials = np.concatenate(
+        [np.arange(k * space.size - 3000, k * space.size + 3000) for k in (1, 2, 3)] + [np.arange(9_997_000, 10_000_000)]
+    )
+    first, second, phrase, block = space.parts(serials)
+    city = np.full(serials.size, "苏州", dtype=object)
+    names = space.names(city, first, second, phrase, block, np.zeros(serials.size, dtype=bool))
+    assert len(set(names)) == serials.size
+    assert set(block.tolist()) == {0, 1, 2, 3}
+    # The first block is what it always was: the same serial, the same two-character trade name.
+    low = np.arange(0, 1000)
+    assert space.parts(low)[3].max() == 0
+    with pytest.raises(ValueError, match="exhausted"):
+        space.parts(np.array([space.size * (len(space.third) + 1)]))

@@ -102,6 +102,14 @@ def test_a_cursor_walks_the_whole_list_in_id_order_at_the_same_cost_per_page(cli
     assert len(set(costs)) == 1  # the second page costs what the last does
 
 
+def test_a_cursor_goes_alone_a_page_number_or_a_second_cursor_beside_it_is_a_400(client, twelve):
+    both = client.get("/api/v1/enterprises/", {"cursor": "", "page": "-3"})
+    assert both.status_code == 400 and "page" in both.json(), both.content
+    two = client.get("/api/v1/enterprises/?cursor=abc&cursor=")
+    assert two.status_code == 400 and "cursor" in two.json(), two.content
+    assert client.get("/api/v1/enterprises/", {"cursor": ""}).status_code == 200
+
+
 LISTS = [
     ("/api/v1/enterprises/", {"tier": ["little_giant", "specialized_sme"], "cluster_id": [], "sector": "industry"}),
     ("/api/v1/enterprises/", {"region": "3205", "listed": "false"}),

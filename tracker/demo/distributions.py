@@ -85,7 +85,7 @@ def generate_batch(ctx: DemoContext, rng: np.random.Generator, serials: np.ndarr
 
     # --- enterprise ------------------------------------------------------------------------------
     region = rng.choice(len(ctx.region_ids), size=n, p=ctx.region_p)
-    first, second, phrase = ctx.names.parts(serials)
+    first, second, phrase, block = ctx.names.parts(serials)
     cluster = ctx.names.phrase_cluster[phrase]
     high_flyer = rng.random(n) < 0.003  # young, venture-backed, highly valued
     large = rng.random(n) < 0.0015  # groups with tens of billions of revenue, possible chain leaders
@@ -131,7 +131,7 @@ def generate_batch(ctx: DemoContext, rng: np.random.Generator, serials: np.ndarr
 
     region_id, region_code = ctx.registration(rng, region)
     usccs = demo_usccs(region_code, serials, rng.integers(0, 31, n))
-    names = ctx.names.names(ctx.city_names[region], first, second, phrase, joint_stock)
+    names = ctx.names.names(ctx.city_names[region], first, second, phrase, block, joint_stock)
     unknown_vc = rng.random(n) < 0.15
     enterprises = Table(
         {

@@ -1,7 +1,9 @@
 """Plausible Chinese company names: city + two-character trade name (字号) + industry phrase + legal form.
 
 Names are unique by construction: a serial number maps bijectively onto (first character, second
-character, industry phrase), and every phrase is distinct, so two serials never share a name.
+character, industry phrase), and every phrase is distinct, so two serials never share a name. Past
+that space (about 2.5M names) a serial takes a third trade-name character, one per further block of
+the same size: a character that begins no industry phrase, so "AB"+"X…" can never read as "ABX"+"…".
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ SECOND_CHARS = (
     "河山岳石金银铜铁钢玉珠宝锦绣纶纺织机电器仪表芯微纳晟昊旭睿哲思维度衡准精工匠艺佳优益"
     "云天地人杰俊英豪雄杉松柏桐榕竹兰梅菊莲荷舟帆楼阁亭台桥城"
 )
+
+
+# The third trade-name character of serials past the first block (10M enterprises use three blocks).
+THIRD_CHARS = "昇晖琪璟珑瑄琨炜烨熠灏淼焱鑫垚森晶磊品鼎"
 
 
 def _distinct(chars: str) -> tuple[str, ...]:
@@ -87,6 +93,7 @@ class NameSpace:
             owners.extend([index] * len(own))
         if len(set(phrases)) != len(phrases):
             raise ValueError("industry phrases must be distinct across clusters")
+        self.third = tuple(c for c in _distinct(THIRD_CHARS) if c not in {p[0] for p in phrases})
         self.phrases = np.array(phrases, dtype=object)
         self.phrase_cluster = np.array(owners, dtype=np.int64)
         self.size = len(FIRST) * len(SECOND) * len(phrases)
@@ -95,20 +102,29 @@ class NameSpace:
             multiplier += 2
         self._multiplier = multiplier
 
-    def parts(self, serials: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(first char index, second char index, phrase index) for each serial, unique per serial."""
-        if serials.size and int(serials.max()) >= self.size:
-            raise ValueError(f"demo name space exhausted ({self.size:,} names)")
-        index = serials.astype(np.int64) * self._multiplier % self.size  # < 2**63 for any realistic space
+    def parts(self, serials: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(first char, second char, phrase, block) indexes for each serial, unique per serial; block 0
+        has no third character, block k ≥ 1 the k-th of ``third``."""
+        block = serials.astype(np.int64) // self.size
+        if serials.size and int(block.max()) > len(self.third):
+            raise ValueError(f"demo name space exhausted ({self.size * (len(self.third) + 1):,} names)")
+        index = serials.astype(np.int64) % self.size * self._multiplier % self.size  # < 2**63
         first = index % len(FIRST)
         second = (index // len(FIRST)) % len(SECOND)
         phrase = index // (len(FIRST) * len(SECOND))
-        return first, second, phrase
+        return first, second, phrase, block
 
     def names(
-        self, city: np.ndarray, first: np.ndarray, second: np.ndarray, phrase: np.ndarray, joint_stock: np.ndarray
+        self,
+        city: np.ndarray,
+        first: np.ndarray,
+        second: np.ndarray,
+        phrase: np.ndarray,
+        block: np.ndarray,
+        joint_stock: np.ndarray,
     ) -> list[str]:
         first_chars = np.array(FIRST, dtype=object)[first]
         second_chars = np.array(SECOND, dtype=object)[second]
+        third_chars = np.array(("", *self.third), dtype=object)[block]
         forms = np.where(joint_stock, "股份有限公司", "有限公司").astype(object)
-        return (city + first_chars + second_chars + self.phrases[phrase] + forms).tolist()
+        return (city + first_chars + second_chars + third_chars + self.phrases[phrase] + forms).tolist()
