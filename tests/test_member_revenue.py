@@ -88,6 +88,29 @@ def test_it_matches_the_sources_after_a_demo_load_and_a_rebuild_gives_the_same_r
     assert kept() == loaded
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk path is PostgreSQL's (COPY)")
+def test_a_bulk_demo_load_fills_the_rows_once_and_leaves_the_triggers_on():
+    """``--replace`` takes the bulk path: the INSERT triggers are off during the COPY, the rows are filled
+    once at the end, and the triggers are on again afterwards (rolled back with the load on failure)."""
+    call_command("bootstrap", verbosity=0, stdout=io.StringIO())
+    outsider = EnterpriseFactory()
+    cluster = ClusterFactory()
+    ClusterMembership.objects.create(enterprise=outsider, cluster=cluster)
+    AnnualMetricsFactory(enterprise=outsider, fiscal_year=2024, revenue=5e8)
+    call_command("generate_demo", enterprises=80, seed=4, replace=True, stdout=io.StringIO())
+    loaded = kept()
+    assert len(loaded) > 100 and loaded == from_sources()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE 'member_revenue_%%' AND NOT tgisinternal"
+        )
+        states = dict(cursor.fetchall())
+    assert len(states) >= 7 and set(states.values()) == {"O"}, states
+    firm = Enterprise.objects.filter(memberships__isnull=False).exclude(pk=outsider.pk).first()
+    AnnualMetrics.objects.create(enterprise=firm, fiscal_year=2015, revenue=123)  # a trigger sees it
+    assert kept() == from_sources()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
 @pytest.mark.django_db(transaction=True)
 def test_a_membership_added_while_another_transaction_changes_the_revenue_carries_the_new_revenue():

@@ -26,6 +26,7 @@ from tracker.models import (
     Region,
     Tier,
 )
+from tracker.models.member_revenue import ENTERPRISE_RANGE_ROWS, bulk_insert_triggers
 
 BATCH_SIZE = 50_000  # enterprises per generated batch; part of what a seed reproduces
 # From this many enterprises on, PostgreSQL loads run with the foreign keys dropped and re-validated once.
@@ -69,7 +70,7 @@ def demo_generate(
         first_serial = next_demo_serial()
         batches = _batches(ctx, rng, first_serial, enterprises)
         if writer.uses_copy():
-            _write_copy(batches, enterprises, now, counts, progress, started)
+            _write_copy(batches, enterprises, now, counts, progress, started, bulk=bulk)
         else:
             for batch in batches:
                 for key, value in writer.write_orm(batch, now=now).items():
@@ -87,12 +88,17 @@ def _batches(ctx, rng, first_serial: int, enterprises: int) -> Iterator[DemoBatc
         yield generate_batch(ctx, rng, np.arange(first_serial + start, first_serial + start + size))
 
 
-def _write_copy(batches, enterprises, now, counts, progress, started) -> None:
+def _write_copy(batches, enterprises, now, counts, progress, started, *, bulk: bool) -> None:
     """COPY batch k while a thread generates batch k+1: the server parses, Python builds the next text.
 
-    The thread never touches the database; ids are taken from the sequence up front.
+    The thread never touches the database; ids are taken from the sequence up front. A bulk load fills
+    the member revenues (``MemberRevenue``) once at the end instead of by trigger per batch.
     """
     ids = writer.allocate_enterprise_ids(enterprises)
+    if bulk:
+        with connection.cursor() as cursor:
+            for statement in bulk_insert_triggers(enabled=False):
+                cursor.execute(statement)
     queue: Queue = Queue(maxsize=2)
 
     def produce():
@@ -116,6 +122,12 @@ def _write_copy(batches, enterprises, now, counts, progress, started) -> None:
             counts[key] += rows
         _report(progress, counts, enterprises, started)
     producer.join()
+    if bulk:
+        with connection.cursor() as cursor:
+            if ids.size:
+                cursor.execute(ENTERPRISE_RANGE_ROWS, [int(ids.min()), int(ids.max())])
+            for statement in bulk_insert_triggers(enabled=True):
+                cursor.execute(statement)
 
 
 def _report(progress, counts, enterprises, started) -> None:
