@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # the services' own checks (the USCC rule, the designation lifecycle) to whole columns. A worker's
 # bootstep and the beat scheduler are process hooks registered by config, so they are entry points.
 LAYERS = [
-    ("engine and leaf utilities", ["tracker.rules", "tracker.uscc", "tracker.xlsx"]),
+    ("engine and leaf utilities", ["tracker.rules", "tracker.uscc", "tracker.xlsx", "tracker.text",
+                                   "tracker.online_migrations"]),
     ("models", ["tracker.models"]),
     ("observability", ["tracker.observability"]),
     ("selectors", ["tracker.selectors"]),

@@ -4,7 +4,8 @@ openpyxl in write-only mode, so a sheet of 100,000 rows streams instead of build
 value. A string that starts like a formula is written as text: a workbook of imported or typed data
 must never compute anything when staff open it. A control character that the xlsx format cannot hold
 (U+0001–U+0008, U+000B, U+000C, U+000E–U+001F: openpyxl refuses the whole workbook over one, which made
-an export or a report's download a 500) is written as U+FFFD, so the cell shows where it stood.
+an export or a report's download a 500) is written as U+FFFD, so the cell shows where it stood; new
+text cannot hold one (tracker/text.py), so this concerns what was stored before that check.
 
 A table can freeze its header row, put a filter on it, give columns a number format (万元, %, dates)
 and shade or embolden single rows (``Styled``); the filter's range is set once the rows have streamed,

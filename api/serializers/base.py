@@ -3,7 +3,8 @@
 - A key the resource does not have is an error naming it (``niche_snce``), never silently dropped:
   dropping it loses the data the client meant to send.
 - A NUL character in any string is refused with its own message, before any field looks it up
-  (PostgreSQL cannot store or compare it, so a code lookup with one would fail in the database).
+  (PostgreSQL cannot store or compare it, so a code lookup with one would fail in the database); any
+  other control character likewise, naming it (tracker/text.py: an xlsx cell cannot hold one).
 - A date that matches the format but does not exist (2026-02-30) says so, instead of "wrong format".
 - A string field takes a string, a boolean field true or false, a whole number a number, a related
   object its code as a string or its id as a number: DRF's would take the JSON number 0 and store "0"
@@ -21,37 +22,39 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import relations, serializers
 
+from tracker.text import control_character_message
+
 # Keys a browser form adds to a write (the browsable API), not fields of any resource.
 FORM_KEYS = frozenset({"csrfmiddlewaretoken"})
-NUL_MESSAGE = _("不能包含空字符（NUL，\\u0000）。")
 UNKNOWN_MESSAGE = _("未知字段：该资源没有此字段，请检查拼写。")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-def _has_nul(value) -> bool:
+def _control_message(value) -> str | None:
+    """The message for the first control character anywhere in ``value`` (nested too), or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return control_character_message(value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        value = [part for pair in value.items() for part in pair]
     if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+        return next((m for m in map(_control_message, value) if m), None)
+    return None
 
 
 def check_keys(fields, data) -> None:
-    """Raise a ValidationError naming each unknown key and each key whose value holds a NUL."""
+    """Raise a ValidationError naming each unknown key and each key whose value holds a control character."""
     if not hasattr(data, "keys"):
         return
     errors = {}
     for key in data.keys():  # noqa: SIM118 (a QueryDict is not iterated like a dict)
         if key in FORM_KEYS:
             continue
-        if _has_nul(key):
-            errors[repr(key)[1:-1]] = [NUL_MESSAGE]
+        if message := _control_message(key):
+            errors[repr(key)[1:-1]] = [message]
         elif key not in fields:
             errors[key] = [UNKNOWN_MESSAGE]
-        elif _has_nul(data.getlist(key) if hasattr(data, "getlist") else data[key]):
-            errors[key] = [NUL_MESSAGE]
+        elif message := _control_message(data.getlist(key) if hasattr(data, "getlist") else data[key]):
+            errors[key] = [message]
     if errors:
         raise serializers.ValidationError(errors)
 

@@ -90,7 +90,12 @@ def render(figures: dict) -> str:
     for name, part in t_io["read_inputs"]["parts"].items():
         lines.append(f"  {name:<42}{part['seconds']:>10.2f}  {part['bytes'] / 1e6:>10.1f}MB")
     if t_io["write"] is not None:
-        row("T_write (COPY results → staging with indexes)", t_io["write"]["seconds"], t_io["write"]["rows"])
+        write = t_io["write"]
+        sampled = write.get("rows_copied", write["rows"]) != write["rows"]
+        label = "T_write (COPY results → staging with indexes)"
+        if sampled:
+            label += f", scaled from {write['rows_copied']:,} rows in {write['seconds_measured']:.2f} s"
+        row(label, write["seconds"], write["rows"])
         row("T_io = read + write", t_io["seconds"])
     row("  (info) read stored results' hashes", t_io["read_results"]["seconds"])
     if t_io["write_bare"] is not None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from tracker import uscc
 from tracker.models.row_rules import present
+from tracker.text import control_character_message
 
 WAN = 10_000
 NUMERIC_KINDS = ("int", "year", "number", "money", "usd", "ratio")
@@ -237,7 +238,10 @@ def _text(value, column: Column) -> str:
         value = int(value)
     if isinstance(value, dt.datetime | dt.date):
         value = value.isoformat()[:10]
-    return str(value).strip()
+    text = str(value).strip()
+    if message := control_character_message(text, xlsx_escapes=True):
+        raise ValueError(message)
+    return text
 
 
 def _uscc(value, column: Column) -> str:

@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from tracker.models.scoping import ProgrammeQuerySet, RegionScopedQuerySet
 from tracker.models.versioning import version_field
+from tracker.text import validate_no_control_characters
 
 
 class DesignationBatchQuerySet(ProgrammeQuerySet):
@@ -52,12 +53,17 @@ class DesignationBatch(models.Model):
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.NEW)
     tier = models.ForeignKey("tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT)
     year = models.PositiveSmallIntegerField(_("年度"))
-    name = models.CharField(_("批次名称"), max_length=64, help_text=_("如“2026年第一批”。"))
-    document_no = models.CharField(_("文号"), max_length=128, blank=True)
+    name = models.CharField(
+        _("批次名称"), max_length=64, help_text=_("如“2026年第一批”。"), validators=[validate_no_control_characters]
+    )
+    document_no = models.CharField(_("文号"), max_length=128, blank=True, validators=[validate_no_control_characters])
     publicity_start = models.DateField(_("公示开始"), null=True, blank=True)
     publicity_end = models.DateField(_("公示截止"), null=True, blank=True)
     objection_contact = models.TextField(
-        _("异议受理"), blank=True, help_text=_("受理异议的处室、地址和电话；异议须以书面形式、署真实姓名提出。")
+        _("异议受理"),
+        blank=True,
+        help_text=_("受理异议的处室、地址和电话；异议须以书面形式、署真实姓名提出。"),
+        validators=[validate_no_control_characters],
     )
     published_on = models.DateField(_("发布日期"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
@@ -95,7 +101,7 @@ class BatchReview(models.Model):
         "tracker.Designation", verbose_name=_("认定记录"), on_delete=models.PROTECT, related_name="reviews"
     )
     outcome = models.CharField(_("复核结果"), max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
-    note = models.TextField(_("说明"), blank=True)
+    note = models.TextField(_("说明"), blank=True, validators=[validate_no_control_characters])
     history = HistoricalRecords()
 
     objects = BatchEntryQuerySet.as_manager()
@@ -124,10 +130,12 @@ class Objection(models.Model):
         "tracker.Designation", verbose_name=_("认定记录"), on_delete=models.PROTECT, related_name="objections"
     )
     received_on = models.DateField(_("收到日期"))
-    objector = models.CharField(_("异议人"), max_length=128, help_text=_("书面异议须署真实姓名。"))
-    content = models.TextField(_("异议内容"))
+    objector = models.CharField(
+        _("异议人"), max_length=128, help_text=_("书面异议须署真实姓名。"), validators=[validate_no_control_characters]
+    )
+    content = models.TextField(_("异议内容"), validators=[validate_no_control_characters])
     resolution = models.CharField(_("处理结果"), max_length=16, choices=Resolution.choices, default=Resolution.PENDING)
-    resolution_note = models.TextField(_("处理说明"), blank=True)
+    resolution_note = models.TextField(_("处理说明"), blank=True, validators=[validate_no_control_characters])
     history = HistoricalRecords()
 
     objects = BatchEntryQuerySet.as_manager()

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tracker.text import validate_no_control_characters
+
 
 class Cluster(models.Model):
     """A strategic-emerging-industry cluster of Jiangsu's "51010" system (editable data, not an enum)."""
@@ -11,17 +13,19 @@ class Cluster(models.Model):
         FUTURE = "future", _("引领突破的未来产业集群")
 
     code = models.SlugField(_("代码"), max_length=64, unique=True)
-    name_zh = models.CharField(_("中文名称"), max_length=64)
-    name_en = models.CharField(_("英文名称"), max_length=128, blank=True)
+    name_zh = models.CharField(_("中文名称"), max_length=64, validators=[validate_no_control_characters])
+    name_en = models.CharField(_("英文名称"), max_length=128, blank=True, validators=[validate_no_control_characters])
     group = models.CharField(_("集群类别"), max_length=32, choices=Group.choices)
     name_confirmed = models.BooleanField(
         _("名称已核实"), default=False, help_text=_("未核实的名称来自公开资料推测，请以省级文件为准修改。")
     )
-    operating_org = models.CharField(_("运营机构"), max_length=128, blank=True)
+    operating_org = models.CharField(
+        _("运营机构"), max_length=128, blank=True, validators=[validate_no_control_characters]
+    )
     core_regions = models.ManyToManyField(
         "tracker.Region", verbose_name=_("核心承载区"), blank=True, related_name="core_clusters"
     )
-    reference = models.TextField(_("依据"), blank=True)
+    reference = models.TextField(_("依据"), blank=True, validators=[validate_no_control_characters])
 
     class Meta:
         verbose_name = _("产业集群")
@@ -42,7 +46,7 @@ class ChainSegment(models.Model):
 
     cluster = models.ForeignKey(Cluster, verbose_name=_("产业集群"), on_delete=models.CASCADE, related_name="segments")
     position = models.CharField(_("链条位置"), max_length=16, choices=Position.choices)
-    name = models.CharField(_("环节名称"), max_length=64)
+    name = models.CharField(_("环节名称"), max_length=64, validators=[validate_no_control_characters])
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -63,13 +67,13 @@ class NationalRecognition(models.Model):
         ADVANCED_MANUFACTURING = "advanced_manufacturing", _("国家先进制造业集群")
 
     kind = models.CharField(_("类别"), max_length=32, choices=Kind.choices)
-    name = models.CharField(_("名称"), max_length=128)
-    batch = models.CharField(_("批次"), max_length=32, blank=True)
+    name = models.CharField(_("名称"), max_length=128, validators=[validate_no_control_characters])
+    batch = models.CharField(_("批次"), max_length=32, blank=True, validators=[validate_no_control_characters])
     regions = models.ManyToManyField("tracker.Region", verbose_name=_("所在地区"), related_name="recognitions")
     clusters = models.ManyToManyField(
         Cluster, verbose_name=_("对应的 51010 集群"), blank=True, related_name="national_recognitions"
     )
-    reference = models.TextField(_("依据"), blank=True)
+    reference = models.TextField(_("依据"), blank=True, validators=[validate_no_control_characters])
 
     class Meta:
         verbose_name = _("国家级集群认定")

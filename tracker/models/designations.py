@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from tracker.models.row_rules import RowRule, check_instance, plausible_date_rule, present
 from tracker.models.scoping import RegionScopedQuerySet
 from tracker.models.versioning import version_field
+from tracker.text import validate_no_control_characters
 
 
 class DesignationStatus(models.TextChoices):
@@ -117,7 +118,7 @@ class Designation(models.Model):
     )
     # The free text stays for historical lists imported without a batch object; a designation made in a
     # batch links to it and carries its name here too, so every list reads the same column.
-    batch = models.CharField(_("批次"), max_length=64, blank=True)
+    batch = models.CharField(_("批次"), max_length=64, blank=True, validators=[validate_no_control_characters])
     designation_batch = models.ForeignKey(
         "tracker.DesignationBatch",
         verbose_name=_("认定批次"),
@@ -126,13 +127,13 @@ class Designation(models.Model):
         on_delete=models.PROTECT,
         related_name="designations",
     )
-    document_no = models.CharField(_("文号"), max_length=128, blank=True)
+    document_no = models.CharField(_("文号"), max_length=128, blank=True, validators=[validate_no_control_characters])
     recognized_on = models.DateField(_("认定日期"), null=True, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=DesignationStatus.choices, default=DesignationStatus.CANDIDATE
     )
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), blank=True, validators=[validate_no_control_characters])
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     version = version_field()
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -145,7 +146,9 @@ class Designation(models.Model):
         verbose_name_plural = _("认定记录")
         ordering = ["-recognized_on", "id"]
         indexes = [
-            models.Index(fields=["tier", "status"]),
+            # A tier's designations in a status, newest first (the API's and the admin's order): read in
+            # index order and stopped at the page, not sorted (36,000 active 专精特新 at 1M: 70 ms).
+            models.Index(fields=["tier", "status", "-recognized_on", "id"], name="designation_tier_status_recent"),
             models.Index(fields=["valid_until"]),
             # A 文号 typed in the admin's search box (tracker/admin/designations.py).
             models.Index(fields=["document_no"], name="designation_document_no"),

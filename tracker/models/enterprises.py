@@ -12,6 +12,7 @@ from tracker.models.row_rules import RowRule, check_instance, year_of
 from tracker.models.scoping import RegionScopedQuerySet
 from tracker.models.versioning import version_field
 from tracker.rules.fields import SECTOR_LABELS
+from tracker.text import NUL_MESSAGE, validate_no_control_characters
 
 
 def _bilingual(zh: str, en: str):
@@ -43,7 +44,7 @@ def validate_enterprise_key(key: str) -> None:
     """
     key = (key or "").strip()
     if "\x00" in key:
-        raise ValidationError(_("不能包含空字符（NUL，\\u0000）。"), code="null_characters_not_allowed")
+        raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
     if key.isascii() and ((key.isdigit() and len(key) < 18) or (len(key) == 18 and key.isalnum())):
         return
     raise ValidationError(
@@ -116,8 +117,9 @@ class Enterprise(models.Model):
         _("校验位例外说明"),
         blank=True,
         help_text=_("校验位不符但依法核发的代码（如早期试点地区），由有权限的人员填写理由后方可保存。"),
+        validators=[validate_no_control_characters],
     )
-    name = models.CharField(_("企业名称"), max_length=128, db_index=True)
+    name = models.CharField(_("企业名称"), max_length=128, db_index=True, validators=[validate_no_control_characters])
     # Indexed with the id below: scoping resolves a city to its enterprises' ids from the index alone.
     region = models.ForeignKey(
         "tracker.Region",
@@ -136,8 +138,12 @@ class Enterprise(models.Model):
         blank=True,
         validators=[MinValueValidator(1900), MaxValueValidator(2100)],
     )
-    main_product = models.CharField(_("主导产品"), max_length=128, blank=True)
-    product_code = models.CharField(_("统计用产品分类代码"), max_length=10, blank=True)
+    main_product = models.CharField(
+        _("主导产品"), max_length=128, blank=True, validators=[validate_no_control_characters]
+    )
+    product_code = models.CharField(
+        _("统计用产品分类代码"), max_length=10, blank=True, validators=[validate_no_control_characters]
+    )
     vc_backed = models.BooleanField(_("获专业投资机构投资"), null=True, blank=True)
     group_has_little_giant = models.BooleanField(
         _("同一集团已有小巨人"),

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tracker.text import validate_no_control_characters
+
 
 class Role(models.TextChoices):
     """The roles of DESIGN §7, each a Django group of the same name created by ``bootstrap``."""
@@ -27,7 +29,13 @@ class UserOffice(models.Model):
     region = models.ForeignKey(
         "tracker.Region", verbose_name=_("所属地区"), on_delete=models.PROTECT, related_name="offices"
     )
-    unit = models.CharField(_("工作单位"), max_length=128, blank=True, help_text=_("如：南京市工业和信息化局。"))
+    unit = models.CharField(
+        _("工作单位"),
+        max_length=128,
+        blank=True,
+        help_text=_("如：南京市工业和信息化局。"),
+        validators=[validate_no_control_characters],
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -48,7 +56,7 @@ class RoleGrant(models.Model):
     region = models.ForeignKey(
         "tracker.Region", verbose_name=_("所属地区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    unit = models.CharField(_("工作单位"), max_length=128, blank=True)
+    unit = models.CharField(_("工作单位"), max_length=128, blank=True, validators=[validate_no_control_characters])
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("授权人"),
@@ -59,7 +67,7 @@ class RoleGrant(models.Model):
         help_text=_("空表示由命令行授予。"),
     )
     granted_at = models.DateTimeField(_("授权时间"), auto_now_add=True)
-    note = models.CharField(_("说明"), max_length=200, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True, validators=[validate_no_control_characters])
 
     class Meta:
         verbose_name = _("角色授权记录")

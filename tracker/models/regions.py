@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracker.models.scoping import RegionScopedQuerySet
+from tracker.text import validate_no_control_characters
 
 
 class RegionQuerySet(RegionScopedQuerySet):
@@ -31,8 +32,8 @@ class Region(models.Model):
         unique=True,
         validators=[RegexValidator(r"^\d{6}$", _("行政区划代码应为 6 位数字（GB/T 2260）。"))],
     )
-    name = models.CharField(_("名称"), max_length=64)
-    name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
+    name = models.CharField(_("名称"), max_length=64, validators=[validate_no_control_characters])
+    name_en = models.CharField(_("英文名称"), max_length=64, blank=True, validators=[validate_no_control_characters])
     level = models.CharField(_("级别"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey(
         "self", verbose_name=_("上级区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
@@ -49,7 +50,7 @@ class Region(models.Model):
         related_name="predecessors",
         help_text=_("撤销后其行政区域并入的现行区划。"),
     )
-    note = models.CharField(_("变更说明"), max_length=200, blank=True)
+    note = models.CharField(_("变更说明"), max_length=200, blank=True, validators=[validate_no_control_characters])
 
     objects = RegionQuerySet.as_manager()
 

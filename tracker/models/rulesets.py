@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from tracker.models.versioning import version_field
+from tracker.text import validate_no_control_characters
 
 
 class Ruleset(models.Model):
@@ -23,7 +24,7 @@ class Ruleset(models.Model):
     tier = models.ForeignKey(
         "tracker.Tier", verbose_name=_("梯度层级"), on_delete=models.PROTECT, related_name="rulesets"
     )
-    version = models.CharField(_("版本"), max_length=64)
+    version = models.CharField(_("版本"), max_length=64, validators=[validate_no_control_characters])
     effective_from = models.DateField(_("施行日期"))
     effective_to = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("留空表示持续有效。"))
     mode = models.CharField(_("适用情形"), max_length=8, choices=Mode.choices, default=Mode.ANY)
@@ -48,7 +49,9 @@ class Ruleset(models.Model):
         help_text=_("留空表示全国适用。"),
     )
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.DRAFT)
-    reference = models.TextField(_("政策依据"), help_text=_("文号与条款。"))
+    reference = models.TextField(
+        _("政策依据"), help_text=_("文号与条款。"), validators=[validate_no_control_characters]
+    )
     definition = models.JSONField(_("认定条件"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
@@ -94,9 +97,7 @@ class RulesetPreview(models.Model):
 
     OPEN = (Status.QUEUED, Status.RUNNING)
 
-    ruleset = models.ForeignKey(
-        Ruleset, verbose_name=_("认定标准"), on_delete=models.CASCADE, related_name="previews"
-    )
+    ruleset = models.ForeignKey(Ruleset, verbose_name=_("认定标准"), on_delete=models.CASCADE, related_name="previews")
     revision = models.PositiveIntegerField(_("修订号"))
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     requested_by = models.ForeignKey(

@@ -10,9 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from tracker.text import validate_no_control_characters
+
 
 class ApiToken(AbstractAuthToken):
-    name = models.CharField(_("名称"), max_length=100, help_text=_("用途，如“南京市数据平台（生产）”。"))
+    name = models.CharField(
+        _("名称"),
+        max_length=100,
+        help_text=_("用途，如“南京市数据平台（生产）”。"),
+        validators=[validate_no_control_characters],
+    )
 
     class Meta:
         verbose_name = _("接口令牌")

@@ -1,0 +1,37 @@
+"""Migration operations that keep a large table writable while an index is built or dropped.
+
+On PostgreSQL an index is created and dropped CONCURRENTLY (at 1M, a plain CREATE INDEX on the
+metrics blocks their writes for 30–65 s); the embedded SQLite default takes the plain operation.
+A migration using them sets ``atomic = False`` (CONCURRENTLY cannot run inside a transaction).
+"""
+
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.db import migrations
+
+
+class AddIndexOnline(AddIndexConcurrently):
+    """CREATE INDEX CONCURRENTLY on PostgreSQL; a plain index on the embedded SQLite default."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexOnline(RemoveIndexConcurrently):
+    """DROP INDEX CONCURRENTLY on PostgreSQL; a plain drop on the embedded SQLite default."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return migrations.RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return migrations.RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
