@@ -136,8 +136,11 @@ def write_results(*, fiscal_year: int, indexed: bool = False, share: float = 1.0
             ) as copy:
                 for block in copy:
                     spool.write(block)
-            cursor.execute(f"SELECT count(*) FROM {table} WHERE {where}", params)
-            rows = cursor.fetchone()[0]
+            if share < 1:
+                cursor.execute(f"SELECT count(*) FROM {table} WHERE {where}", params)
+                rows = cursor.fetchone()[0]
+            else:
+                rows = total
         size = spool.tell()
         spool.seek(0)
         like = "INCLUDING DEFAULTS INCLUDING IDENTITY" + (" INCLUDING INDEXES" if indexed else "")
