@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tracker.models import AnnualMetrics, ClusterMembership, EvaluationRun
+from tracker.models import AnnualMetrics, ClusterMembership, Enterprise, EvaluationRun
 from tracker.pipeline import chunk as chunk_module
 from tracker.pipeline import cluster_ranks
 from tracker.pipeline.cluster_ranks import ClusterRevenueRanks
@@ -149,3 +149,74 @@ def test_the_patch_bound_is_the_oldest_open_transaction_not_a_fixed_margin(db):
     bound = cluster_ranks._saved_since_bound()
     # No other transaction open: seconds before the read, not the ten minutes it was.
     assert timezone.now() - dt.timedelta(minutes=1) < bound <= timezone.now() - cluster_ranks.PATCH_MARGIN
+
+
+def snapshot_of(ranks: ClusterRevenueRanks) -> dict:
+    return {
+        "rows": {name: column.tolist() for name, column in ranks._rows.items()},
+        "sorted": {cluster: values.tolist() for cluster, values in ranks._sorted.items()},
+        "members": ranks._members.tolist(),
+        "member_revenue": ranks._member_revenue.tolist(),
+    }
+
+
+def test_a_patched_snapshot_is_the_snapshot_read_afresh(clusters):
+    """Raised, tied, emptied and filled revenues, a membership added and one ended, an enterprise
+    archived: patching those members in place gives what a fresh read gives, row for row."""
+    revenue, members = clusters
+    AnnualMetrics.objects.update(updated_at=timezone.now() - dt.timedelta(minutes=3))
+    ranks = ClusterRevenueRanks()
+    assert ranks.for_run("nightly") is ranks
+    ranks.rank(FY, np.array([members[0][1]]), np.array([1.0]))  # the full run's read
+    ids = sorted({e for e, _ in members})
+    with_revenue = [e for e in ids if revenue.get(e) is not None]
+    raised, tied, emptied, added, ended, archived = with_revenue[:6]
+    filled = next(e for e in ids if revenue.get(e) is None)
+    metrics = AnnualMetrics.objects.filter(fiscal_year=FY)
+    metrics.filter(enterprise_id=raised).update(revenue=10**13)
+    metrics.filter(enterprise_id=tied).update(revenue=revenue[with_revenue[10]])
+    metrics.filter(enterprise_id=emptied).update(revenue=None, main_business_revenue=None)
+    metrics.filter(enterprise_id=filled).update(revenue=7)
+    clusters_of = dict(members)
+    other = next(c for _, c in members if c != clusters_of[added])
+    ClusterMembership.objects.get_or_create(enterprise_id=added, cluster_id=other)
+    ClusterMembership.objects.filter(enterprise_id=ended).delete()
+    Enterprise.objects.filter(pk=archived).update(archived_at=timezone.now())
+    touched = [raised, tied, emptied, filled, added, ended, archived]
+    listed = np.array(sorted(set(touched) | set(ids[-cluster_ranks.COUNTED_UP_TO:])))
+    assert ranks.for_run("incremental", enterprise_ids=listed) is ranks
+    fresh = ClusterRevenueRanks()
+    fresh.rank(FY, np.array([members[0][1]]), np.array([1.0]))
+    assert snapshot_of(ranks) == snapshot_of(fresh)
+    probes = np.array([0.0, 7.0, float(revenue[with_revenue[10]]), 10.0**13, 10.0**14])
+    for cluster in {c for _, c in members}:
+        np.testing.assert_array_equal(
+            ranks.rank(FY, np.full(len(probes), cluster), probes), fresh.rank(FY, np.full(len(probes), cluster), probes)
+        )
+    # A second patch of the same members in the same run changes nothing.
+    ranks.for_run("incremental", enterprise_ids=listed)
+    assert snapshot_of(ranks) == snapshot_of(fresh)
+
+
+def test_a_run_keeps_its_snapshot_to_its_end_and_the_next_one_reads_it_afresh_when_old(clusters, monkeypatch):
+    _, members = clusters
+    ranks = ClusterRevenueRanks(max_age_seconds=60)
+    read = []
+    real = cluster_ranks._member_revenues
+    monkeypatch.setattr(
+        cluster_ranks, "_member_revenues",
+        lambda fy, *, enterprise_ids: read.append(enterprise_ids is None) or real(fy, enterprise_ids=enterprise_ids),
+    )
+    clock = [1000.0]
+    monkeypatch.setattr(cluster_ranks.time, "monotonic", lambda: clock[0])
+    cluster = np.array([members[0][1]])
+    ranks.for_run("cold")
+    ranks.rank(FY, cluster, np.array([1.0]))
+    clock[0] += 3600  # a cold run at 10M outlasts the age
+    ranks.for_run("cold")
+    ranks.rank(FY, cluster, np.array([1.0]))
+    assert read == [True]
+    listed = np.array(sorted({e for e, _ in members}))[: cluster_ranks.COUNTED_UP_TO + 1]
+    ranks.for_run("incremental", enterprise_ids=listed)  # a new run, the snapshot too old to patch
+    ranks.rank(FY, cluster, np.array([1.0]))
+    assert read == [True, True]
