@@ -45,11 +45,11 @@ class ClusterRevenueRanks:
     since, and of any whose metrics were saved since the snapshot was read, are read again. A row
     saved by a transaction that committed after the read is picked up: "since" starts when the
     oldest transaction then open began. A patch costs the patched members and a copy of the arrays,
-    not a sort of the whole snapshot: an incremental run at 10M patches 12M memberships once per
-    chunk. A run that starts more than ``max_age_seconds`` after the read reads it afresh, which
-    bounds what a change made around the services (no ``updated_at``, no on-change run) can leave
-    stale; the nightly full run always reads it afresh, and a run keeps the snapshot it started with
-    to its end (a cold run at 10M outlasts the age).
+    not a sort of the whole snapshot (an incremental run patches it once per chunk: at 10M, 20 times
+    a snapshot of 13M memberships). A run that starts more than ``max_age_seconds`` after the read
+    reads it afresh, which bounds what a change made around the services (no ``updated_at``, no
+    on-change run) can leave stale; the nightly full run always reads it afresh, and a run keeps the
+    snapshot it started with to its end (a cold run at 10M outlasts the age).
     """
 
     def __init__(self, *, max_age_seconds: float = 1800.0):
