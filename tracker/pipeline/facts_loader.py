@@ -150,9 +150,10 @@ class Metrics:
     row_count: np.ndarray | None = None  # float64
 
 
-# PostgreSQL hashes a whole metrics row (every column, NULLs included) into an int8. The input
-# digests compare these, so a change is seen even when made around the services.
-METRICS_ROW_HASH = "hash_record_extended(m, 0)"
+# Each metrics row's hash of its year and metrics (NULLs included), kept with the row by PostgreSQL on
+# every write (migration 0032), so a change is seen even when made around the services. The input
+# digests combine them per enterprise.
+METRICS_ROW_HASH = "m.row_hash"
 
 
 def load_metrics(*, part: Slice, ids: np.ndarray, fiscal_year: int, fingerprint: bool = False) -> Metrics:

@@ -4,8 +4,10 @@ An enterprise's results depend on its profile (enterprise row, designations held
 date, cluster memberships and revenue ranks), its metrics over the assessment window, the ruleset
 chosen for each tier and a few settings. The digest folds all of these into one number per
 enterprise and fiscal year. The metrics — nine rows in ten of what a chunk reads — are fingerprinted
-by PostgreSQL itself (a hash of each row's content, combined per enterprise), so an enterprise whose
-digest matches the stored one costs a profile row and 16 bytes, and keeps its results untouched. A
+by PostgreSQL itself: each row keeps a hash of its content, which the unique index on (enterprise, year)
+carries, so the fingerprints are combined per enterprise from the index alone, without reading the
+rows. An enterprise whose digest matches the stored one costs a profile row and 16 bytes, and keeps
+its results untouched. A
 chunk with no stored digest at all (a first run) skips the check and takes the fingerprints from
 the metrics it reads anyway.
 
@@ -43,8 +45,9 @@ from tracker.pipeline.pgcopy import copy_in
 from tracker.rules import ENGINE_REVISION
 from tracker.selectors.rulesets import RulesetCatalog
 
-# Bump when what goes into a digest changes, so stored digests stop matching.
-DIGEST_FORMAT = 2
+# Bump when what goes into a digest changes, so stored digests stop matching. 3: the metrics row hash
+# covers the year and the metrics only (no id, no update time) and is stored with the row.
+DIGEST_FORMAT = 3
 
 
 def digests_apply(run: EvaluationRun) -> bool:
@@ -167,8 +170,20 @@ def _profile_hash(profiles: Profiles, fiscal_year, as_of, cluster_ranks, catalog
 
 def _metrics_fingerprints(part: Slice, ids: np.ndarray, fiscal_year: int) -> tuple[np.ndarray, np.ndarray]:
     """Per enterprise row, computed by the server without sending the rows: the XOR of each metrics
-    row's hash in the window, and the count (0 and 0 without metrics) — what ``load_metrics`` with
-    ``fingerprint=True`` computes from the rows it reads."""
+    row's stored hash in the window, and the count (0 and 0 without metrics) — what ``load_metrics``
+    with ``fingerprint=True`` computes from the rows it reads. An index-only scan of the unique index
+    (which includes the hash) where vacuum has marked the pages all-visible."""
+    sql, params = metrics_fingerprint_sql(part, fiscal_year)
+    data = fetch_columns(sql, params, [("enterprise_id", "int8"), ("hash", "int8"), ("rows", "int8")])
+    fingerprint = np.zeros(len(ids), dtype=np.int64)
+    count = np.zeros(len(ids))
+    rows, inside = _align(ids, data["enterprise_id"])
+    fingerprint[rows] = data["hash"][inside]
+    count[rows] = data["rows"][inside]
+    return fingerprint, count
+
+
+def metrics_fingerprint_sql(part: Slice, fiscal_year: int) -> tuple[str, list]:
     years = fiscal_years(fiscal_year)
     where, params = part.where("m.enterprise_id")
     sql = (
@@ -176,15 +191,7 @@ def _metrics_fingerprints(part: Slice, ids: np.ndarray, fiscal_year: int) -> tup
         f"FROM {AnnualMetrics._meta.db_table} m WHERE {where} AND m.fiscal_year BETWEEN %s AND %s "
         f"GROUP BY m.enterprise_id"
     )
-    data = fetch_columns(
-        sql, [*params, years[0], years[-1]], [("enterprise_id", "int8"), ("hash", "int8"), ("rows", "int8")]
-    )
-    fingerprint = np.zeros(len(ids), dtype=np.int64)
-    count = np.zeros(len(ids))
-    rows, inside = _align(ids, data["enterprise_id"])
-    fingerprint[rows] = data["hash"][inside]
-    count[rows] = data["rows"][inside]
-    return fingerprint, count
+    return sql, [*params, years[0], years[-1]]
 
 
 def _stored(part: Slice, ids: np.ndarray, fiscal_year: int) -> tuple[np.ndarray, np.ndarray]:
