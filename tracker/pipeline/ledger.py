@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tracker.models import EvaluationRun, RunChunk
 from tracker.observability import metrics
+from tracker.pipeline.result_indexes import DEFERRED, indexes_build_missing
 from tracker.pipeline.table_stats import analyze_after_write
 
 logger = logging.getLogger(__name__)
@@ -64,8 +65,9 @@ def chunk_give_up(*, chunk_id: int, reason: str, error: BaseException | None = N
 
 
 def run_completed(*, run_id: int) -> None:
-    """After a run closed (succeeded or failed): its metrics, one log line, and table statistics
-    refreshed when it rewrote a large share of the results."""
+    """After a run closed (succeeded or failed): its metrics, one log line, the results' secondary
+    indexes built when the run left them out, and table statistics refreshed when it rewrote a large
+    share of the results."""
     run = EvaluationRun.objects.filter(pk=run_id).first()
     if run is None:
         return
@@ -79,6 +81,11 @@ def run_completed(*, run_id: int) -> None:
         extra={"run_id": run.pk, "kind": run.kind, "status": run.status, "seconds": round(seconds, 3),
                "chunks": run.chunks_total, "evaluated": run.evaluated, "written": run.changed},
     )
+    if run.params.get(DEFERRED):
+        try:
+            indexes_build_missing()
+        except Exception:  # the sweeper builds them on its next pass
+            logger.exception("run %s: building the results' indexes failed", run.pk, extra={"run_id": run.pk})
     if run.status == EvaluationRun.Status.SUCCEEDED and run.changed:
         try:
             analyze_after_write(rows_written=run.changed)

@@ -21,6 +21,7 @@ from tracker.observability import metrics
 from tracker.observability.logs import log_context
 from tracker.pipeline.fetch import fetch_columns
 from tracker.pipeline.ledger import NEVER_FINISHED, chunk_give_up, run_completed
+from tracker.pipeline.result_indexes import DEFERRED, indexes_defer_if_empty, indexes_restore_unless_deferred
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,9 @@ def run_start(
     run.chunks_total = len(chunks)
     if not chunks:
         run.status, run.finished_at = EvaluationRun.Status.SUCCEEDED, timezone.now()
-    run.save(update_fields=["chunks_total", "status", "finished_at"])
+    elif is_full and not tiers and indexes_defer_if_empty():
+        run.params[DEFERRED] = True  # built again as the run closes (tracker/pipeline/result_indexes.py)
+    run.save(update_fields=["chunks_total", "status", "finished_at", "params"])
     if not chunks:
         transaction.on_commit(lambda: run_completed(run_id=run.pk))
     if dispatch and chunks:
@@ -185,6 +188,10 @@ def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
         )
         if closed:
             run_completed(run_id=run.pk)
+    try:
+        indexes_restore_unless_deferred()
+    except Exception:  # logged; the sweep itself has done its work, and the next one tries again
+        logger.exception("sweeper: building the results' missing indexes failed")
     return requeue
 
 
