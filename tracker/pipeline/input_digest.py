@@ -7,9 +7,8 @@ enterprise and fiscal year. The metrics — nine rows in ten of what a chunk rea
 by PostgreSQL itself: each row keeps a hash of its content, which the unique index on (enterprise, year)
 carries, so the fingerprints are combined per enterprise from the index alone, without reading the
 rows. An enterprise whose digest matches the stored one costs a profile row and 16 bytes, and keeps
-its results untouched. A
-chunk with no stored digest at all (a first run) skips the check and takes the fingerprints from
-the metrics it reads anyway.
+its results untouched. A chunk with no stored digest at all (a first run) skips the check and takes
+the fingerprints from the metrics it reads anyway.
 
 The digest is a pre-filter only: enterprises it flags are evaluated as before, and each result is
 still rewritten only when its own input hash changed. Used by full-tier runs on PostgreSQL; a run

@@ -4,8 +4,8 @@ A full run into an empty table — the first run of an install, `recompute --reb
 result once. Entering each row into the secondary indexes as it comes costs the write path most: the
 gap index is ordered by shortfall, so consecutive rows land on leaves all over it, and each leaf
 written after a checkpoint goes to the WAL whole. Built once at the end from the finished table
-(a sort, one sequential write) the same indexes cost a fraction (docs/benchmarks.md, "Cold into an
-empty table"). The unique index stays: it keeps one result per key and serves every chunk's read.
+(a sort, one sequential write) the same indexes cost a fraction (docs/benchmarks.md, "The raised
+targets at 1M"). The unique index stays: it keeps one result per key and serves every chunk's read.
 
 While they are missing the lists they serve (eligible, gaps, near misses) are slow, but there is
 nothing in them yet. The run that left them out builds them as it closes, whether it succeeded or
