@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
+from tracker.pipeline.fetch import fetch_columns, int8_array
 from tracker.pipeline.pgcopy import copy_in
 
 pytestmark = [
@@ -60,3 +61,16 @@ def test_mixed_layouts_keep_their_values_and_the_callers_order():
             assert got_amount == amount[pos]
         assert bytes(got_bits) == matrix[pos, : widths[pos]].tobytes()
         assert got_flag == flag[pos]
+
+
+def test_ids_as_an_array_literal_arrive_as_the_same_ids():
+    """The literal that replaces psycopg's element-by-element list adaptation (``int8_array``), in a
+    plain query and in a COPY, whose parameters psycopg quotes into the statement's text."""
+    ids = np.array([2**40 + 7, 1, 0, 5_000_000, 3], dtype=np.int64)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::int8[]", [int8_array(ids)])
+        assert cursor.fetchone()[0] == ids.tolist()
+        cursor.execute("SELECT cardinality(%s::int8[])", [int8_array(())])
+        assert cursor.fetchone()[0] == 0
+    got = fetch_columns("SELECT unnest(%s::int8[]) AS id", [int8_array(ids)], [("id", "int8")])
+    assert sorted(got["id"].tolist()) == sorted(ids.tolist())

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tracker.models import AnnualMetrics, ClusterMembership, Enterprise
 from tracker.pipeline.counted_ranks import CountedRanks
-from tracker.pipeline.fetch import fetch_columns, is_postgresql
+from tracker.pipeline.fetch import fetch_columns, int8_array, is_postgresql
 
 # A run listing at most this many enterprises (an edit, a small batch) has its ranks counted by the
 # server over the affected clusters (tracker/pipeline/counted_ranks.py) instead of from the snapshot.
@@ -212,7 +212,7 @@ def _member_revenues(fiscal_year: int, *, enterprise_ids: np.ndarray | None) -> 
             return {"cluster_id": np.empty(0, dtype=np.int64), "enterprise_id": np.empty(0, dtype=np.int64),
                     "revenue": np.empty(0)}
         if is_postgresql():
-            sql, params = sql + " AND m.enterprise_id = ANY(%s)", [*params, ids]
+            sql, params = sql + " AND m.enterprise_id = ANY(%s::int8[])", [*params, int8_array(ids)]
         else:
             sql, params = sql + f" AND m.enterprise_id IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
     return fetch_columns(sql, params, [("cluster_id", "int8"), ("enterprise_id", "int8"), ("revenue", "float8")])

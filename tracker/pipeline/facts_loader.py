@@ -11,7 +11,7 @@ from django.db import connection
 from tracker.models import AnnualMetrics, Cluster, ClusterMembership, Designation, Enterprise, Region, Tier
 from tracker.pipeline.cluster_ranks import RevenueRanks
 from tracker.pipeline.columns import ENTERPRISE_ATTRIBUTES, METRICS, encoded
-from tracker.pipeline.fetch import fetch_columns
+from tracker.pipeline.fetch import fetch_columns, int8_array
 from tracker.rules import FactTable
 from tracker.rules.facts import day_number
 from tracker.rules.fields import CLUSTER_GROUPS
@@ -95,7 +95,7 @@ class Slice:
     def where(self, column: str) -> tuple[str, list]:
         if self.enterprise_ids is not None:
             if connection.vendor == "postgresql":
-                return f"{column} = ANY(%s)", [list(self.enterprise_ids)]
+                return f"{column} = ANY(%s::int8[])", [int8_array(self.enterprise_ids)]
             marks = ", ".join(["%s"] * len(self.enterprise_ids))
             return f"{column} IN ({marks})", list(self.enterprise_ids)
         return f"{column} BETWEEN %s AND %s", [self.first_id, self.last_id]

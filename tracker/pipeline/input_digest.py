@@ -38,7 +38,7 @@ from tracker.pipeline.facts_loader import (
     fiscal_years,
     split_tiers,
 )
-from tracker.pipeline.fetch import fetch_columns, is_postgresql
+from tracker.pipeline.fetch import fetch_columns, int8_array, is_postgresql
 from tracker.pipeline.hashing import facts_fingerprint, mix_bits, mix_column
 from tracker.pipeline.pgcopy import copy_in
 from tracker.rules import ENGINE_REVISION
@@ -103,8 +103,8 @@ def digests_save(*, enterprise_ids: np.ndarray, digests: np.ndarray, fiscal_year
     table = InputDigest._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {table} WHERE fiscal_year = %s AND enterprise_id = ANY(%s)",
-            [fiscal_year, enterprise_ids.tolist()],
+            f"DELETE FROM {table} WHERE fiscal_year = %s AND enterprise_id = ANY(%s::int8[])",
+            [fiscal_year, int8_array(enterprise_ids)],
         )
     columns = [("enterprise_id", "int8"), ("fiscal_year", "int2"), ("digest", "int8")]
     data = {"enterprise_id": enterprise_ids, "fiscal_year": np.full(n, fiscal_year, dtype=np.int16), "digest": digests}

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from tracker.models import EligibilityResult, InputDigest, TierChange
 from tracker.pipeline.evaluation_plan import Evaluation, TierRows, result_key
 from tracker.pipeline.facts_loader import Slice
-from tracker.pipeline.fetch import fetch_columns, is_postgresql
+from tracker.pipeline.fetch import fetch_columns, int8_array, is_postgresql
 from tracker.pipeline.pgcopy import copy_in
 from tracker.rules import STATUS_NAMES
 
@@ -192,7 +192,7 @@ def _delete(ids: np.ndarray) -> None:
     table = EligibilityResult._meta.db_table
     with connection.cursor() as cursor:
         if is_postgresql():
-            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids.tolist()])
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s::int8[])", [int8_array(ids)])
         else:
             for start in range(0, len(ids), 500):
                 part = ids[start : start + 500].tolist()
