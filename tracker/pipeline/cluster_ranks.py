@@ -105,8 +105,8 @@ class ClusterRevenueRanks:
         return time.monotonic() - self._loaded_at < self.max_age_seconds
 
     def _forget(self) -> None:
-        # The snapshot: one row per membership with a revenue, sorted by enterprise (as read, then
-        # patched); each cluster's revenues ascending; each member's revenue.
+        # The snapshot: one row per membership with a revenue, sorted by enterprise and cluster (as
+        # read, then patched); each cluster's revenues ascending; each member's revenue.
         self._rows = {name: np.empty(0, dtype=np.int64) for name in ("cluster_id", "enterprise_id")}
         self._rows["revenue"] = np.empty(0)
         self._sorted: dict[int, np.ndarray] = {}
@@ -119,8 +119,7 @@ class ClusterRevenueRanks:
         self._forget()  # the old snapshot is not held beside the new one while it is read
         self._read_since, self._loaded_at = _saved_since_bound(), time.monotonic()
         rows = _member_revenues(fiscal_year, enterprise_ids=None)
-        order = np.argsort(rows["enterprise_id"], kind="stable")
-        self._rows = {name: column[order] for name, column in rows.items()}
+        self._rows = _by_member(rows)
         self._edited = set()
         self._year = fiscal_year
         self._index()
@@ -134,12 +133,10 @@ class ClusterRevenueRanks:
             enterprise_ids = np.union1d(enterprise_ids, np.fromiter(self._edited, dtype=np.int64))
             self._edited = set()
         ids = np.unique(enterprise_ids)
-        fresh = _member_revenues(self._year, enterprise_ids=ids)
-        order = np.argsort(fresh["enterprise_id"], kind="stable")
-        self._replace(ids, {name: column[order] for name, column in fresh.items()})
+        self._replace(ids, _by_member(_member_revenues(self._year, enterprise_ids=ids)))
 
     def _replace(self, ids: np.ndarray, fresh: dict[str, np.ndarray]) -> None:
-        """Swap the rows of members ``ids`` (sorted) for ``fresh`` (sorted by enterprise): each
+        """Swap the rows of members ``ids`` (sorted) for ``fresh`` (``_by_member``): each
         touched cluster loses the old revenues and gains the new ones in place, so the cost is the
         members patched plus copies of the arrays, never a sort of the whole snapshot."""
         rows = self._rows
@@ -177,6 +174,13 @@ class ClusterRevenueRanks:
         members = self._rows["enterprise_id"]
         first = np.flatnonzero(np.diff(members, prepend=members[:1] - 1)) if len(members) else members
         self._members, self._member_revenue = members[first], self._rows["revenue"][first]
+
+
+def _by_member(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rows in (enterprise, cluster) order: a snapshot read afresh and one patched are then the same
+    arrays, whatever order the database returned a member's clusters in."""
+    order = np.lexsort((rows["cluster_id"], rows["enterprise_id"]))
+    return {name: column[order] for name, column in rows.items()}
 
 
 def _positions(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
