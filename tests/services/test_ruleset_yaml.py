@@ -1,10 +1,12 @@
 """A draft's definition downloaded and uploaded as YAML."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from tracker.models import Ruleset
+from tracker.models import Ruleset, RulesetPreview
 from tracker.services.ruleset_errors import DefinitionInvalid
 from tracker.services.ruleset_yaml import definition_from_yaml, definition_yaml, ruleset_yaml_upload
 
@@ -95,9 +97,13 @@ def test_the_command_exports_and_replaces(draft, tmp_path, definition):
     path = tmp_path / "criteria.yaml"
     call_command("ruleset_yaml", draft.tier_id, draft.version, export=str(path))
     path.write_text(path.read_text(encoding="utf-8").replace("threshold: 1000000", "threshold: 2000000"), encoding="utf-8")
-    call_command("ruleset_yaml", draft.tier_id, draft.version, replace=str(path))
+    out = io.StringIO()
+    call_command("ruleset_yaml", draft.tier_id, draft.version, replace=str(path), stdout=out)
     draft.refresh_from_db()
     assert draft.definition["children"][0]["threshold"] == 2_000_000
+    # The new revision's preview is requested, as after an upload in the admin (activation needs it).
+    assert RulesetPreview.objects.filter(ruleset=draft, revision=draft.revision).count() == 1
+    assert f"差异预览（第 {draft.revision} 次修订）已排队" in out.getvalue()
     path.write_text(path.read_text(encoding="utf-8").replace("op: gte", "op: above", 1), encoding="utf-8")
     with pytest.raises(CommandError, match=r"YAML 路径 children\[0\]（节点 c2_rd_expense），第 \d+ 行：未知的运算符“above”"):
         call_command("ruleset_yaml", draft.tier_id, draft.version, replace=str(path))

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tracker.models import Ruleset
 from tracker.services.ruleset_errors import DefinitionInvalid
+from tracker.services.ruleset_preview_jobs import ruleset_preview_request
 from tracker.services.ruleset_yaml import definition_yaml, ruleset_yaml_upload
 
 
@@ -41,7 +42,14 @@ class Command(BaseCommand):
             raise CommandError(f"{path}：YAML 路径 {error.where or '根节点'}{line}：{error.text}") from None
         except ValidationError as error:
             raise CommandError(f"{path}：{'；'.join(error.messages)}") from None
-        if changed:
-            self.stdout.write(self.style.SUCCESS(f"已替换 {ruleset} 的认定条件（第 {ruleset.revision} 次修订）。"))
-        else:
+        if not changed:
             self.stdout.write("认定条件与文件相同，未做修改。")
+            return
+        self.stdout.write(self.style.SUCCESS(f"已替换 {ruleset} 的认定条件（第 {ruleset.revision} 次修订）。"))
+        # As after an upload in the admin: the new revision's preview, which activation requires.
+        preview = ruleset_preview_request(ruleset=ruleset)
+        preview.refresh_from_db()  # without a broker it has already run
+        self.stdout.write(
+            f"差异预览（第 {preview.revision} 次修订）已排队：{preview.get_status_display()}，"
+            f"在管理后台该草稿的“差异预览”页查看。"
+        )
