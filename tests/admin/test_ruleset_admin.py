@@ -109,3 +109,26 @@ def test_retire_marks_an_active_ruleset_retired(admin_client, world):
     )
     world["ruleset"].refresh_from_db()
     assert world["ruleset"].status == Ruleset.Status.RETIRED
+
+
+def test_a_form_opened_before_the_criteria_changed_is_refused_once(admin_client, world):
+    """Someone saves new criteria (a new revision) while this form is open: its save — which could be
+    the activation — is not written, says which revisions, and goes through when made again."""
+    draft = Ruleset.objects.create(
+        tier=world["tier"], version="draft-2", effective_from="2026-04-01", reference="x", definition=DEFINITION
+    )
+    url = reverse("admin:tracker_ruleset_change", args=[draft.pk])
+    form = admin_client.get(url).context["adminform"].form
+    assert form["base_revision"].value() == 1
+    Ruleset.objects.filter(pk=draft.pk).update(revision=2)  # the criteria table saved meanwhile
+    data = {**NEW_RULESET, "tier": draft.tier_id, "effective_from": "2026-05-01", "base_revision": 1}
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "您打开的是第 1 次修订，当前为第 2 次" in response.content.decode()
+    draft.refresh_from_db()
+    assert (str(draft.effective_from), draft.revision) == ("2026-04-01", 2)
+    again = response.context["adminform"].form["base_revision"].value()
+    assert again == "2"
+    assert admin_client.post(url, {**data, "base_revision": again}).status_code == 302
+    draft.refresh_from_db()
+    assert (str(draft.effective_from), draft.revision) == ("2026-05-01", 3)

@@ -24,6 +24,10 @@ COMPARED_FIELDS = ("tier", "jurisdiction")
 
 class RulesetForm(forms.ModelForm):
     user = None  # set per request by UserFormMixin
+    # The revision this form was opened at. A draft's criteria change elsewhere (the criteria table, a
+    # YAML upload, the command line) while this form is open: saving it — above all setting it to
+    # "生效" — must not apply to criteria its user has not seen.
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Ruleset
@@ -45,8 +49,14 @@ class RulesetForm(forms.ModelForm):
             "reference": forms.Textarea(attrs={"rows": 3, "cols": 120}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "base_revision" in self.fields:
+            self.fields["base_revision"].initial = self.instance.revision
+
     def clean(self):
         cleaned = super().clean()
+        self._revision_check(cleaned.get("base_revision"))
         status = cleaned.get("status")
         if status and status != Ruleset.Status.DRAFT and not self.user.has_perm(PUBLISH_PERMISSION):
             # Province staff draft criteria; making them binding is the province administrator's act.
@@ -61,6 +71,28 @@ class RulesetForm(forms.ModelForm):
             except ValidationError as exc:
                 self.add_error("definition", exc.message_dict["definition"])
         return cleaned
+
+    def _revision_check(self, seen: int | None) -> None:
+        """Refuse a save made on an earlier revision. The row is locked for the rest of the admin's
+        transaction, so no other save can slip between this check and this form's save."""
+        if self.instance.pk is None or seen is None:
+            return
+        stored = Ruleset.objects.select_for_update().filter(pk=self.instance.pk).values_list("revision", flat=True)
+        current = stored.first()
+        if current is None or current == seen:
+            return
+        # The next save is deliberate: it is made against the revision now shown.
+        data = self.data.copy()
+        data[self.add_prefix("base_revision")] = str(current)
+        self.data = data
+        raise ValidationError(
+            _(
+                "此认定标准已被他人修改（您打开的是第 %(seen)s 次修订，当前为第 %(current)s 次），本次保存未写入。"
+                "请先查看当前的认定条件和差异预览；如仍要保存，请再次提交。"
+            )
+            % {"seen": seen, "current": current},
+            code="stale",
+        )
 
     def _activation_check(self) -> None:
         """The province administrator activates a draft having seen its preview: one of the revision
@@ -106,6 +138,12 @@ class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not self.has_change_permission(request, obj):
+            form.base_fields.pop("base_revision", None)  # only where the form can be saved
+        return form
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [
@@ -117,9 +155,13 @@ class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
         # a YAML upload (tracker/admin/ruleset_editing.py), which check the revision: this form does not
         # carry the definition, so saving its metadata cannot write back criteria saved meanwhile.
         hidden = {"definition"} if obj.status == Ruleset.Status.DRAFT else {"definition", "preview_display"}
-        return [
+        fieldsets = [
             (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]}) for name, opts in self.fieldsets
         ]
+        if self.has_change_permission(request, obj):  # the revision the form is opened at, hidden
+            (name, opts), *rest = fieldsets
+            fieldsets = [(name, {**opts, "fields": [*opts["fields"], "base_revision"]}), *rest]
+        return fieldsets
 
     @admin.display(description=_("差异预览"))
     def preview_display(self, ruleset: Ruleset):
