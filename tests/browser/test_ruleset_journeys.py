@@ -87,3 +87,29 @@ def test_score_bands_and_items_are_rows_of_the_table(page, staff, in_force):
     expect(page.locator("tr.group", has_text="分档计分，满分 5 分").first).to_be_visible()
     expect(page.locator("tr.criterion", has_text="第2档").first).to_be_visible()
     page.shots("score-bands")
+
+
+def test_an_activation_opened_before_the_criteria_changed_is_refused_once(page, staff, in_force):
+    """The administrator opens the draft's page to activate it; meanwhile a colleague saves new
+    criteria. The activation is not written: the page names both revisions, and the status stays
+    draft until the new criteria have been seen (and previewed)."""
+    log_in(page)
+    page.goto(f"/admin/tracker/ruleset/{in_force.pk}/copy/")
+    page.click("text=创建草稿")
+    expect(page.locator("#criteria-form")).to_be_visible()
+    draft = Ruleset.objects.get(version=f"{in_force.version}-draft")
+    page.goto(f"/admin/tracker/ruleset/{draft.pk}/change/")
+    page.select_option("#id_status", "active")
+    # A colleague's save from the criteria table, while this page is open.
+    Ruleset.objects.filter(pk=draft.pk).update(revision=draft.revision + 1)
+    page.click("input[name=_save]")
+    expect(page.locator(".errornote")).to_be_visible()
+    expect(page.locator(".errorlist.nonfield")).to_contain_text(
+        f"您打开的是第 {draft.revision} 次修订，当前为第 {draft.revision + 1} 次"
+    )
+    page.shots("activation-refused-criteria-changed-meanwhile")
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    # Still the draft's editable page, the administrator's choice kept: submitting again is deliberate.
+    expect(page.locator("input[name=_save]")).to_be_visible()
+    expect(page.locator("#id_status")).to_have_value("active")

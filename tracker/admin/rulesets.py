@@ -132,9 +132,17 @@ class RulesetAdmin(RulesetEditingMixin, UserFormMixin, HistoryAdmin):
         (_("记录"), {"fields": ["revision", "created_by", "created_at"], "classes": ["collapse"]}),
     ]
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # The form validates into this same instance: a refused activation leaves "active" on it,
+            # and the page it comes back to must still be the draft's editable one.
+            obj.stored_status = obj.status
+        return obj
+
     def has_change_permission(self, request, obj=None):
         # An active (or retired) ruleset is immutable: new criteria mean a new version.
-        if obj is not None and obj.status != Ruleset.Status.DRAFT:
+        if obj is not None and getattr(obj, "stored_status", obj.status) != Ruleset.Status.DRAFT:
             return False
         return super().has_change_permission(request, obj)
 
