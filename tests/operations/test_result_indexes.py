@@ -12,6 +12,7 @@ from django.db import connection
 from tracker.models import EligibilityResult, EvaluationRun, RunChunk
 from tracker.pipeline.ledger import chunk_give_up
 from tracker.pipeline.result_indexes import DEFERRED, indexes_defer_if_empty, missing_indexes
+from tracker.pipeline.results_store import results_forget
 from tracker.services.runs import run_start, run_sync, runs_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,3 +86,20 @@ def test_a_reader_holding_the_table_keeps_the_indexes_in_place(population):
         reader.execute(f"SELECT count(*) FROM {EligibilityResult._meta.db_table}")  # holds its lock until commit
         assert indexes_defer_if_empty() is False
     assert missing() == []
+
+
+def test_forgetting_every_result_leaves_an_empty_small_table_for_the_rebuild(population):
+    """``recompute --rebuild`` forgets every result first: TRUNCATE, not a DELETE whose dead rows the
+    rebuild's first reads would have to step over."""
+    run_sync(run=run_start(kind=EvaluationRun.Kind.MANUAL, as_of=AS_OF, dispatch=False))
+    stored = EligibilityResult.objects.count()
+    assert stored > 0
+    assert results_forget() == stored
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size(%s), pg_relation_size(%s)", ["tracker_eligibilityresult",
+                                                                           "tracker_inputdigest"])
+        assert cursor.fetchone() == (0, 0)
+    run = run_start(kind=EvaluationRun.Kind.MANUAL, as_of=AS_OF, dispatch=False)
+    assert run.params[DEFERRED] is True
+    run_sync(run=run)
+    assert EligibilityResult.objects.count() == stored and missing() == []

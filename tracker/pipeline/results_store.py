@@ -262,11 +262,26 @@ def results_forget(*, fiscal_year: int | None = None) -> int:
     for them, so that the next full run evaluates those enterprises again. Returns results deleted."""
     results = EligibilityResult.objects.all()
     digests = InputDigest.objects.all()
+    if fiscal_year is None and is_postgresql():
+        return _truncate_all()
     if fiscal_year is not None:
         results, digests = results.filter(fiscal_year=fiscal_year), digests.filter(fiscal_year=fiscal_year)
     with transaction.atomic():
         digests.delete()  # neither model has dependants or signals: one DELETE statement each
         return results.delete()[0]
+
+
+def _truncate_all() -> int:
+    """Every result and digest gone at once. A DELETE of millions of rows would leave them dead in the
+    table until vacuum, and the rebuild that follows would read past them: its check that the table is
+    empty (tracker/pipeline/result_indexes.py), every chunk's read of its stored results. TRUNCATE
+    waits for the queries reading the tables to finish, and leaves them empty and small."""
+    tables = [EligibilityResult._meta.db_table, InputDigest._meta.db_table]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {tables[0]}")
+        count = cursor.fetchone()[0]
+        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+    return count
 
 
 def results_withdraw(*, enterprise_ids: list[int]) -> int:
