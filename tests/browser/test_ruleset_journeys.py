@@ -21,6 +21,17 @@ def in_force(transactional_db):
     return Ruleset.objects.filter(tier="specialized_sme", status="active", mode="new").latest("effective_from")
 
 
+def draft_opened(page, in_force) -> Ruleset:
+    """Log in, copy the ruleset in force as a draft (the default version and date), open its page."""
+    log_in(page)
+    page.goto(f"/admin/tracker/ruleset/{in_force.pk}/copy/")
+    page.click("text=创建草稿")
+    expect(page.locator("#criteria-form")).to_be_visible()
+    draft = Ruleset.objects.get(version=f"{in_force.version}-draft")
+    page.goto(f"/admin/tracker/ruleset/{draft.pk}/change/")
+    return draft
+
+
 def test_a_new_version_of_the_criteria_from_the_table(page, staff, in_force):
     log_in(page)
     page.goto(f"/admin/tracker/ruleset/{in_force.pk}/change/")
@@ -59,12 +70,7 @@ def test_a_new_version_of_the_criteria_from_the_table(page, staff, in_force):
 
 
 def test_a_yaml_with_a_structural_error_is_refused_with_its_path(page, staff, in_force, tmp_path):
-    log_in(page)
-    page.goto(f"/admin/tracker/ruleset/{in_force.pk}/copy/")
-    page.click("text=创建草稿")
-    expect(page.locator("#criteria-form")).to_be_visible()
-    draft = Ruleset.objects.get(version=f"{in_force.version}-draft")
-    page.goto(f"/admin/tracker/ruleset/{draft.pk}/change/")
+    draft_opened(page, in_force)
     with page.expect_download() as download:
         page.click("#ruleset-yaml")
     text = open(download.value.path(), encoding="utf-8").read()
@@ -93,12 +99,7 @@ def test_an_activation_opened_before_the_criteria_changed_is_refused_once(page, 
     """The administrator opens the draft's page to activate it; meanwhile a colleague saves new
     criteria. The activation is not written: the page names both revisions, and the status stays
     draft until the new criteria have been seen (and previewed)."""
-    log_in(page)
-    page.goto(f"/admin/tracker/ruleset/{in_force.pk}/copy/")
-    page.click("text=创建草稿")
-    expect(page.locator("#criteria-form")).to_be_visible()
-    draft = Ruleset.objects.get(version=f"{in_force.version}-draft")
-    page.goto(f"/admin/tracker/ruleset/{draft.pk}/change/")
+    draft = draft_opened(page, in_force)
     page.select_option("#id_status", "active")
     # A colleague's save from the criteria table, while this page is open.
     Ruleset.objects.filter(pk=draft.pk).update(revision=draft.revision + 1)
