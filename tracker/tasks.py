@@ -15,8 +15,9 @@ def process_chunk_task(self, chunk_id: int) -> None:
 
     - the connection dropped or the server gave up (OperationalError, InterfaceError): transient,
       retried with backoff;
-    - a unique violation on the results: a concurrent run wrote the same rows after this chunk read
-      them; retried at once, re-reading what is stored now;
+    - a unique violation on the results, or a stored result rewritten or removed (ResultsConflict):
+      a concurrent run wrote the same rows after this chunk read them; retried at once, re-reading
+      what is stored now;
     - any other IntegrityError: the data or the code is wrong and a retry would fail the same way,
       so the chunk and its run fail at once, naming the constraint;
     - anything else: the chunk fails; the sweeper tries it again later, up to the attempt cap.
@@ -27,6 +28,7 @@ def process_chunk_task(self, chunk_id: int) -> None:
     does not log the failure and its traceback again.
     """
     from tracker.pipeline.chunk import process_chunk
+    from tracker.pipeline.results_store import ResultsConflict
     from tracker.services import runs
 
     with runs.chunk_log_context(chunk_id=chunk_id):
@@ -38,8 +40,8 @@ def process_chunk_task(self, chunk_id: int) -> None:
             if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
                 raise self.retry(exc=exc, countdown=2**attempts) from exc
             raise Ignore() from None
-        except IntegrityError as exc:
-            conflict = getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION
+        except (IntegrityError, ResultsConflict) as exc:
+            conflict = isinstance(exc, ResultsConflict) or getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION
             attempts = runs.chunk_failed(chunk_id=chunk_id, error=exc, retrying=conflict, permanent=not conflict)
             if attempts is not None and self.request.retries < settings.TIDU["CHUNK_MAX_ATTEMPTS"]:
                 raise self.retry(exc=exc, countdown=0) from exc

@@ -30,11 +30,11 @@ def sync_run(*, kind="manual", as_of=AS_OF, **kwargs) -> EvaluationRun:
     return run_sync(run=run_start(kind=kind, as_of=as_of, dispatch=False, **kwargs))
 
 
-def result_ids() -> dict:
-    return {
-        (e, t, c): pk
-        for pk, e, t, c in EligibilityResult.objects.values_list("pk", "enterprise_id", "tier_id", "cluster_id")
-    }
+def result_versions() -> dict:
+    """Each result's row, the run that last wrote it and when, by its key: a rewrite in place keeps
+    the row and changes the other two."""
+    rows = EligibilityResult.objects.values_list("enterprise_id", "tier_id", "cluster_id", "pk", "run_id", "evaluated_at")
+    return {(e, t, c): version for e, t, c, *version in rows}
 
 
 def test_a_sync_run_stores_one_result_per_enterprise_tier_and_membership_equal_to_the_engine(demo, settings):
@@ -55,25 +55,25 @@ def test_a_sync_run_stores_one_result_per_enterprise_tier_and_membership_equal_t
 def test_a_rerun_with_nothing_changed_writes_nothing(demo):
     demo(80)
     sync_run()
-    before = result_ids()
+    before = result_versions()
     run = sync_run()
     assert run.status == EvaluationRun.Status.SUCCEEDED
     assert run.changed == 0 and run.evaluated == len(before)
-    assert result_ids() == before
+    assert result_versions() == before
     assert TierChange.objects.count() == 0
 
 
 def test_changing_one_enterprises_metrics_rewrites_only_its_rows(demo, django_capture_on_commit_callbacks):
     demo(80)
     sync_run()
-    before = result_ids()
+    before = result_versions()
     metrics = AnnualMetrics.objects.filter(fiscal_year=FY, rd_expense__isnull=False).order_by("pk").first()
     target = metrics.enterprise_id
     with django_capture_on_commit_callbacks(execute=True):
         metrics_services.metrics_update(metrics=metrics, rd_expense=metrics.rd_expense * 3 + 1)
     on_change = EvaluationRun.objects.get(kind=EvaluationRun.Kind.ON_CHANGE)
     assert on_change.status == EvaluationRun.Status.SUCCEEDED and not on_change.is_full
-    after = result_ids()
+    after = result_versions()
     assert set(after) == set(before)
     rewritten = {k for k in before if before[k] != after[k]}
     assert rewritten and {k[0] for k in rewritten} == {target}
@@ -126,10 +126,10 @@ def test_redelivered_chunks_change_nothing(demo, settings):
     chunk_ids = list(run.chunks.values_list("pk", flat=True))
     assert len(chunk_ids) == 3
     assert process_chunk(chunk_id=chunk_ids[0]) is True
-    ids = result_ids()
+    ids = result_versions()
     # The same message delivered again (the chunk is done): nothing happens.
     assert process_chunk(chunk_id=chunk_ids[0]) is False
-    assert result_ids() == ids
+    assert result_versions() == ids
     run.refresh_from_db()
     assert run.chunks_done == 1 and run.status == EvaluationRun.Status.RUNNING
     for chunk_id in chunk_ids[1:]:
@@ -138,21 +138,21 @@ def test_redelivered_chunks_change_nothing(demo, settings):
     run.refresh_from_db()
     assert (run.status, run.chunks_done, run.chunks_total) == (EvaluationRun.Status.SUCCEEDED, 3, 3)
     assert run.changed == EligibilityResult.objects.count()
-    ids = result_ids()
+    ids = result_versions()
     # A redelivery after the run closed changes nothing either; a missing chunk is ignored.
     assert process_chunk(chunk_id=chunk_ids[1]) is False
     assert process_chunk(chunk_id=max(chunk_ids) + 1000) is False
     run.refresh_from_db()
-    assert run.chunks_done == 3 and result_ids() == ids
+    assert run.chunks_done == 3 and result_versions() == ids
     assert_same(stored_results(fiscal_year=FY), expected_results(as_of=AS_OF))
 
 
 def test_a_chunk_whose_results_another_run_already_wrote_writes_nothing(demo):
     demo(40)
     sync_run(kind="nightly")
-    ids = result_ids()
+    ids = result_versions()
     run = sync_run(kind="manual")
-    assert run.changed == 0 and result_ids() == ids
+    assert run.changed == 0 and result_versions() == ids
 
 
 def test_runs_sweep_requeues_stale_chunks_and_closes_finished_runs(demo, settings):

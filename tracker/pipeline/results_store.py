@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import numpy as np
 from django.db import connection, transaction
@@ -13,6 +14,11 @@ from tracker.pipeline.facts_loader import Slice
 from tracker.pipeline.fetch import fetch_columns, int8_array, is_postgresql
 from tracker.pipeline.pgcopy import copy_in
 from tracker.rules import STATUS_NAMES
+
+
+class ResultsConflict(Exception):
+    """Stored results changed between a chunk's read and its write (another run wrote them)."""
+
 
 STATUS_CODES = {name: code for code, name in enumerate(STATUS_NAMES)}
 ELIGIBLE = STATUS_CODES["eligible"]
@@ -93,19 +99,21 @@ def replace_results(
     that have no row any more (the membership ended, no ruleset is in force); returns (results
     written or deleted, TierChange events: status flips and eligible results removed).
 
-    Must run inside the chunk's transaction. Old rows are deleted and new ones inserted (rather than
-    upserted) so one portable statement pair serves both the per-tier and the per-cluster keys.
+    Must run inside the chunk's transaction. A result that already has a row is rewritten in that
+    row (``_update``): on PostgreSQL most such rewrites change no indexed column and stay on their
+    page (HOT), so the five indexes are not touched, where a delete and an insert would add an entry
+    to each. Results without a row are inserted; on SQLite (the quickstart) the found ones are deleted
+    and inserted again.
     """
     gone = current.without(new.expected_keys, tiers)
-    stale_ids, changed, events = [current.ids[gone]], [], _removal_events(current, gone, fiscal_year, run_id)
-    removed = len(gone)
+    changed, events = [], _removal_events(current, gone, fiscal_year, run_id)
     for rows in new.rows:
         found, old_id, old_status = current.previous(rows.tier, rows.enterprise_ids, rows.cluster_ids)
-        differs = ~found | (current.hash_of(rows.tier, rows.enterprise_ids, rows.cluster_ids) != rows.input_hashes)
+        stored_hash = current.hash_of(rows.tier, rows.enterprise_ids, rows.cluster_ids)
+        differs = ~found | (stored_hash != rows.input_hashes)
         if not differs.any():
             continue
-        stale_ids.append(old_id[found & differs])
-        changed.append((rows, np.flatnonzero(differs)))
+        changed.append(_Changed(rows, np.flatnonzero(differs), old_id, stored_hash))
         flipped = found & differs & ((old_status == ELIGIBLE) != (rows.status == ELIGIBLE))
         for i in np.flatnonzero(flipped):
             events.append(
@@ -120,17 +128,21 @@ def replace_results(
                     run_id=run_id,
                 )
             )
-    stale = np.concatenate(stale_ids) if stale_ids else np.empty(0, dtype=np.int64)
+    table_rows = _result_rows(changed, current.tier_index)
+    stored = table_rows["id"] != 0  # the result has a row (its id); 0: a result new to the table
+    in_place = is_postgresql()
+    stale = current.ids[gone] if in_place else np.concatenate([current.ids[gone], table_rows["id"][stored]])
     if stale.size:
         _delete(stale)
-    tier_codes = sorted(current.tier_index, key=current.tier_index.get)
-    written = _insert(
-        _result_rows(changed, current.tier_index), tier_codes=tier_codes, fiscal_year=fiscal_year, run_id=run_id,
-        now=now,
-    )
+    stamp = {"tier_codes": sorted(current.tier_index, key=current.tier_index.get), "fiscal_year": fiscal_year,
+             "run_id": run_id, "now": now}
+    if in_place:
+        count = _update(_take(table_rows, stored), **stamp) + _insert(_take(table_rows, ~stored), **stamp)
+    else:
+        count = _insert(table_rows, **stamp)
     if events:
         TierChange.objects.bulk_create(events, batch_size=2000)
-    return written + removed, len(events)
+    return count + len(gone), len(events)
 
 
 def _removal_events(current: CurrentResults, gone: np.ndarray, fiscal_year: int, run_id: int | None) -> list:
@@ -153,24 +165,37 @@ def _removal_events(current: CurrentResults, gone: np.ndarray, fiscal_year: int,
     ]
 
 
-def _result_rows(changed: list[tuple[TierRows, np.ndarray]], tier_index: dict[str, int]) -> dict[str, np.ndarray]:
+class _Changed(NamedTuple):
+    """The rows of one tier whose result changed: their positions in ``rows``, and per row of
+    ``rows`` the stored result's id (0 when there is none) and the input hash it was stored with."""
+
+    rows: TierRows
+    positions: np.ndarray
+    stored_ids: np.ndarray
+    stored_hashes: np.ndarray
+
+
+def _result_rows(changed: list[_Changed], tier_index: dict[str, int]) -> dict[str, np.ndarray]:
     """The changed rows of every tier as one set of columns, sorted by enterprise: each enterprise's
     results are written next to each other, so rewriting one enterprise later touches one heap page
-    and one index leaf rather than one per tier."""
+    and one index leaf rather than one per tier. ``id`` and ``stored_hash`` say which stored row a
+    result replaces (0 and any value when none)."""
     if not changed:
-        return {"enterprise_id": np.empty(0, dtype=np.int64)}
-    width = max(max(rows.failed_bits.shape[1], rows.unknown_bits.shape[1]) for rows, _ in changed)
+        return {name: np.empty(0, dtype=np.int64) for name in ("id", "stored_hash", "enterprise_id")}
+    width = max(max(rows.failed_bits.shape[1], rows.unknown_bits.shape[1]) for rows, *_ in changed)
 
     def column(get) -> np.ndarray:
-        return np.concatenate([get(rows)[idx] for rows, idx in changed])
+        return np.concatenate([get(c.rows)[c.positions] for c in changed])
 
     def bits(get) -> np.ndarray:
-        padded = [np.pad(get(rows)[idx], ((0, 0), (0, width - get(rows).shape[1]))) for rows, idx in changed]
+        padded = [np.pad(get(c.rows)[c.positions], ((0, 0), (0, width - get(c.rows).shape[1]))) for c in changed]
         return np.concatenate(padded)
 
     data = {
+        "id": np.concatenate([c.stored_ids[c.positions] for c in changed]),
+        "stored_hash": np.concatenate([c.stored_hashes[c.positions] for c in changed]),
         "enterprise_id": column(lambda r: r.enterprise_ids),
-        "tier_index": np.concatenate([np.full(len(idx), tier_index[rows.tier]) for rows, idx in changed]),
+        "tier_index": np.concatenate([np.full(len(c.positions), tier_index[c.rows.tier]) for c in changed]),
         "cluster_id": column(lambda r: r.cluster_ids),
         "status": column(lambda r: r.status).astype(np.int64),
         "score": column(lambda r: r.score),
@@ -180,8 +205,8 @@ def _result_rows(changed: list[tuple[TierRows, np.ndarray]], tier_index: dict[st
         "ruleset_id": column(lambda r: r.ruleset_pks),
         "failed_nodes": bits(lambda r: r.failed_bits),
         "unknown_nodes": bits(lambda r: r.unknown_bits),
-        "failed_length": np.concatenate([np.full(len(idx), rows.failed_bits.shape[1]) for rows, idx in changed]),
-        "unknown_length": np.concatenate([np.full(len(idx), rows.unknown_bits.shape[1]) for rows, idx in changed]),
+        "failed_length": np.concatenate([np.full(len(c.positions), c.rows.failed_bits.shape[1]) for c in changed]),
+        "unknown_length": np.concatenate([np.full(len(c.positions), c.rows.unknown_bits.shape[1]) for c in changed]),
         "input_hash": column(lambda r: r.input_hashes),
     }
     order = np.lexsort((data["cluster_id"], data["tier_index"], data["enterprise_id"]))
@@ -207,6 +232,72 @@ RESULT_COLUMNS = [
 ]
 
 
+# What identifies a result: a rewrite in place leaves these columns as they are.
+RESULT_KEY = ("enterprise_id", "tier_id", "fiscal_year", "cluster_id")
+REWRITES = "tidu_result_rewrites"  # the transaction's staging table of the rows rewritten in place
+
+
+def _take(rows: dict[str, np.ndarray], which: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: values[which] for name, values in rows.items()}
+
+
+def _copy_columns(
+    rows: dict[str, np.ndarray], *, tier_codes: list[str], fiscal_year: int, run_id: int | None, now: dt.datetime
+) -> dict:
+    """The rows of ``_result_rows`` as ``copy_in`` takes them (tiers and statuses as codes into
+    ``tier_codes`` and STATUS_NAMES)."""
+    n = len(rows["enterprise_id"])
+    cluster = rows["cluster_id"].astype(np.float64)
+    return {
+        **rows,
+        "tier_id": (rows["tier_index"], tier_codes),
+        "status": (rows["status"], STATUS_NAMES),
+        "fiscal_year": np.full(n, fiscal_year, dtype=np.int16),
+        # Nullable ids travel as floats with NaN for NULL (ids stay far below 2**53).
+        "cluster_id": np.where(cluster == 0, np.nan, cluster),
+        "failed_nodes": (rows["failed_nodes"], rows["failed_length"]),
+        "unknown_nodes": (rows["unknown_nodes"], rows["unknown_length"]),
+        "run_id": np.full(n, np.nan if run_id is None else float(run_id)),
+        "evaluated_at": np.full(n, int(now.timestamp() * 1_000_000), dtype=np.int64),
+    }
+
+
+def _update(rows: dict[str, np.ndarray], **stamp) -> int:
+    """Rewrite stored results in their rows (PostgreSQL): the new values are copied into a temporary
+    table, then one ``UPDATE … FROM`` sets every column but the key. The stored rows are found by
+    their ids as an array (an index scan of the primary key whatever the planner guesses of the
+    unanalysed temporary table), and a column set to the value it had does not count as changed, so
+    a result whose status, gap and near-miss flag stay as they were is rewritten without touching an
+    index, when its page has room (HOT).
+
+    A row is rewritten only if it still holds the input hash the chunk read: another run that
+    rewrote or removed it since (a save's run beside the nightly) makes this chunk's view stale, and
+    ``ResultsConflict`` has the chunk read again, as a unique violation does for an inserted row."""
+    n = len(rows["id"])
+    if not n:
+        return 0
+    table = EligibilityResult._meta.db_table
+    assignments = ", ".join(f"{name} = s.{name}" for name, _ in RESULT_COLUMNS if name not in RESULT_KEY)
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        # It lives as long as the chunk's transaction (so it always has the table's current columns);
+        # emptied first, as a chunk may write several years in that transaction.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {REWRITES} (LIKE {table}, stored_hash bigint) ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {REWRITES}")
+        columns = [("id", "int8"), *RESULT_COLUMNS, ("stored_hash", "int8")]
+        copy_in(cursor, REWRITES, columns, _copy_columns(rows, **stamp), n)
+        cursor.execute(
+            f"UPDATE {table} r SET {assignments} FROM {REWRITES} s "
+            f"WHERE r.id = ANY(%s::int8[]) AND r.id = s.id AND r.input_hash = s.stored_hash",
+            [int8_array(rows["id"])],
+        )
+        if cursor.rowcount != n:
+            raise ResultsConflict(f"{n - cursor.rowcount} of {n} stored results were rewritten or removed meanwhile")
+    return n
+
+
 def _insert(
     rows: dict[str, np.ndarray], *, tier_codes: list[str], fiscal_year: int, run_id: int | None, now: dt.datetime
 ) -> int:
@@ -216,19 +307,7 @@ def _insert(
     if not n:
         return 0
     if is_postgresql():
-        cluster = rows["cluster_id"].astype(np.float64)
-        data = {
-            **rows,
-            "tier_id": (rows["tier_index"], tier_codes),
-            "status": (rows["status"], STATUS_NAMES),
-            "fiscal_year": np.full(n, fiscal_year, dtype=np.int16),
-            # Nullable ids travel as floats with NaN for NULL (ids stay far below 2**53).
-            "cluster_id": np.where(cluster == 0, np.nan, cluster),
-            "failed_nodes": (rows["failed_nodes"], rows["failed_length"]),
-            "unknown_nodes": (rows["unknown_nodes"], rows["unknown_length"]),
-            "run_id": np.full(n, np.nan if run_id is None else float(run_id)),
-            "evaluated_at": np.full(n, int(now.timestamp() * 1_000_000), dtype=np.int64),
-        }
+        data = _copy_columns(rows, tier_codes=tier_codes, fiscal_year=fiscal_year, run_id=run_id, now=now)
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:
             copy_in(cursor, EligibilityResult._meta.db_table, RESULT_COLUMNS, data, n)
