@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -256,6 +257,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
+# Two queues. The chunks of a full run (the nightly, the run after a new ruleset, a rebuild: 200 tasks
+# at 1M enterprises, 2,000 at 10M) wait on "bulk"; what a person waits for (a save's run, an import,
+# an export, a ruleset preview) and the reports on the default queue. A worker consumes both, by turns
+# (the Redis transport moves the queue it last took from to the back), so a save waits behind at most
+# one chunk per worker process rather than behind a whole run. `celery worker -Q bulk` makes a worker
+# that takes only the bulk (docs/operations.md, "More hosts").
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("bulk"))
 
 # Tidu's own knobs
 TIDU = {
@@ -266,6 +275,7 @@ TIDU = {
     "REVIEW_DUE_DAYS": env.int("TIDU_REVIEW_DUE_DAYS", default=90),
     # Lifetime of a new API token unless the creator says otherwise (admin, `api_token create --days`).
     "API_TOKEN_DAYS": env.int("TIDU_API_TOKEN_DAYS", default=90),
+    "BULK_QUEUE": "bulk",  # of CELERY_TASK_QUEUES: a full run's chunks
 }
 
 # Operations (issue 13): logs, metrics, heartbeats, health, the chunk attempt cap. One block, so that

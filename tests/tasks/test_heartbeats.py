@@ -81,6 +81,7 @@ def test_no_beat_is_a_failing_check(redis_broker):
 def test_queue_depth_counts_the_waiting_messages(redis_broker):
     redis_broker.lpush("celery", "m1", "m2")
     redis_broker.lpush("celery\x06\x163", "m3")  # kombu's list for priority 3
+    redis_broker.lpush("bulk", "b1")  # a full run's chunk
     redis_broker.hset("unacked", "tag", "m4")
-    assert queues.depths(redis_broker) == {"celery": 3}
+    assert queues.depths(redis_broker) == {"bulk": 1, "celery": 3}
     assert queues.unacked(redis_broker) == 1

@@ -259,6 +259,22 @@ def test_metrics_saved_through_the_api_reach_the_results_via_the_worker(populati
     assert set(after) == set(before)
 
 
+def test_a_save_during_a_full_run_is_not_queued_behind_its_chunks(population, broker, start_worker):
+    """A full run's chunks wait on the bulk queue, a save's run on the default one, and a worker takes
+    from the two by turns: the save is written after at most one of the full run's chunks, not after
+    all of them."""
+    full = run_start(kind="manual", as_of=AS_OF)
+    saved = run_start(kind="on_change", as_of=AS_OF, enterprise_ids=[Enterprise.objects.order_by("pk").last().pk])
+    assert full.chunks_total == ENTERPRISES // real.CHUNK_SIZE and saved.chunks_total == 1
+    assert (broker.llen("bulk"), broker.llen("celery")) == (full.chunks_total, 1)
+    worker = start_worker("a")
+    saved = wait_for_run(saved.pk, timeout=60, workers=[worker])
+    full = wait_for_run(full.pk, timeout=120, workers=[worker])
+    assert saved.status == full.status == EvaluationRun.Status.SUCCEEDED, (ledger(saved.pk), ledger(full.pk))
+    assert full.chunks.filter(finished_at__lt=saved.finished_at).count() <= 1
+    assert_same(stored_results(fiscal_year=FY), expected_results(as_of=AS_OF))
+
+
 def test_a_chunk_that_always_kills_its_worker_fails_the_run_instead_of_looping(population, start_worker):
     # Every pool process of this worker dies (SIGKILL, as the OOM killer does) inside any chunk, after
     # claiming it. Celery requeues the message of a lost worker at once: only the cap stops it.

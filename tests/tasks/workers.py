@@ -95,7 +95,7 @@ class Worker:
         }
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "--pool", "prefork", "-c", "1", "--loglevel", "INFO", "-Q", "celery",
+            [CELERY, "-A", "config", "worker", "--pool", "prefork", "-c", "1", "--loglevel", "INFO",
              "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )

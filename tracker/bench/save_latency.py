@@ -66,7 +66,7 @@ def _start_worker(source: Path, *, log) -> subprocess.Popen:
     log(f"  worker log: {output.name}")
     # A fixed argument list (no shell) with our own interpreter's celery.
     process = subprocess.Popen(  # noqa: S603
-        [CELERY, "-A", "config", "worker", "--pool", "prefork", "-c", "1", "--loglevel", "INFO", "-Q", "celery",
+        [CELERY, "-A", "config", "worker", "--pool", "prefork", "-c", "1", "--loglevel", "INFO",
          "-n", f"bench-save-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=source, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
     )

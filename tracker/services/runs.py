@@ -94,7 +94,7 @@ def run_start(
         transaction.on_commit(lambda: run_completed(run_id=run.pk))
     if dispatch and chunks:
         chunk_ids = [c.pk for c in chunks]
-        transaction.on_commit(lambda: dispatch_chunks(chunk_ids=chunk_ids))
+        transaction.on_commit(lambda: dispatch_chunks(chunk_ids=chunk_ids, full=is_full))
     return run
 
 
@@ -133,11 +133,15 @@ def _make_chunks(*, run: EvaluationRun, enterprise_ids: list[int] | None) -> lis
     return RunChunk.objects.bulk_create(chunks, batch_size=1000)
 
 
-def dispatch_chunks(*, chunk_ids: list[int]) -> None:
+def dispatch_chunks(*, chunk_ids: list[int], full: bool) -> None:
+    """Queue chunks: a full run's on the bulk queue, a run of listed enterprises' (a save, an
+    incremental) on the default one, so that they do not wait behind the thousands of a full run
+    (settings: CELERY_TASK_QUEUES)."""
     from tracker.tasks import process_chunk_task
 
+    queue = settings.TIDU["BULK_QUEUE"] if full else settings.CELERY_TASK_DEFAULT_QUEUE
     for chunk_id in chunk_ids:
-        process_chunk_task.delay(chunk_id)
+        process_chunk_task.apply_async(args=[chunk_id], queue=queue)
 
 
 def run_sync(*, run: EvaluationRun) -> EvaluationRun:
@@ -166,20 +170,21 @@ def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
     stale = list(
         open_chunks.filter(
             Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, run__started_at__lt=cutoff)
-        ).values_list("pk", "run_id", "attempts", "error_message")
+        ).values_list("pk", "run_id", "attempts", "error_message", "run__is_full")
     )
     cap = settings.TIDU["CHUNK_MAX_ATTEMPTS"]
-    for chunk_id, run_id, _attempts, error in (c for c in stale if c[2] >= cap):
+    for chunk_id, run_id, _attempts, error, _full in (c for c in stale if c[2] >= cap):
         with log_context(run_id=run_id, chunk_id=chunk_id):
             chunk_give_up(chunk_id=chunk_id, reason=error or NEVER_FINISHED)
         metrics.stale_chunks_swept_total.labels(action="gave_up").inc()
-    requeue = [chunk_id for chunk_id, _, attempts, _ in stale if attempts < cap]
+    requeue = {chunk_id: full for chunk_id, _, attempts, _, full in stale if attempts < cap}
     if requeue:
         # Push the claim forward so the next sweep does not queue the same chunk again at once.
         RunChunk.objects.filter(pk__in=requeue).update(claimed_at=timezone.now())
-        logger.warning("sweeper: re-queueing %s stale chunks", len(requeue), extra={"chunk_ids": requeue})
+        logger.warning("sweeper: re-queueing %s stale chunks", len(requeue), extra={"chunk_ids": list(requeue)})
         metrics.stale_chunks_swept_total.labels(action="requeued").inc(len(requeue))
-        dispatch_chunks(chunk_ids=requeue)
+        for full in (True, False):
+            dispatch_chunks(chunk_ids=[c for c, of_full in requeue.items() if of_full == full], full=full)
     for run in EvaluationRun.objects.filter(status=EvaluationRun.Status.RUNNING).exclude(
         chunks__status__in=[RunChunk.Status.PENDING, RunChunk.Status.RUNNING, RunChunk.Status.FAILED]
     ):
@@ -192,7 +197,7 @@ def runs_sweep(*, stale_after: dt.timedelta | None = None) -> list[int]:
         indexes_restore_unless_deferred()
     except Exception:  # logged; the sweep itself has done its work, and the next one tries again
         logger.exception("sweeper: building the results' missing indexes failed")
-    return requeue
+    return list(requeue)
 
 
 @contextmanager
