@@ -103,7 +103,8 @@ def test_the_command_exports_and_replaces(draft, tmp_path, definition):
     assert draft.definition["children"][0]["threshold"] == 2_000_000
     # The new revision's preview is requested, as after an upload in the admin (activation needs it).
     assert RulesetPreview.objects.filter(ruleset=draft, revision=draft.revision).count() == 1
-    assert f"差异预览（第 {draft.revision} 次修订）已排队" in out.getvalue()
+    preview = RulesetPreview.objects.get(ruleset=draft, revision=draft.revision)
+    assert f"差异预览（第 {draft.revision} 次修订）：{preview.get_status_display()}，" in out.getvalue()
     path.write_text(path.read_text(encoding="utf-8").replace("op: gte", "op: above", 1), encoding="utf-8")
     with pytest.raises(CommandError, match=r"YAML 路径 children\[0\]（节点 c2_rd_expense），第 \d+ 行：未知的运算符“above”"):
         call_command("ruleset_yaml", draft.tier_id, draft.version, replace=str(path))

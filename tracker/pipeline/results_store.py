@@ -100,10 +100,10 @@ def replace_results(
     written or deleted, TierChange events: status flips and eligible results removed).
 
     Must run inside the chunk's transaction. A result that already has a row is rewritten in that
-    row (``_update``): on PostgreSQL most such rewrites change no indexed column and stay on their
-    page (HOT), so the five indexes are not touched, where a delete and an insert would add an entry
-    to each. Results without a row are inserted; on SQLite (the quickstart) the found ones are deleted
-    and inserted again.
+    row (``_update``): on PostgreSQL a rewrite that changes no indexed column stays on its page, which
+    the table's fill factor keeps room on (HOT), and touches none of the five indexes, where a delete
+    and an insert would add an entry to each. Results without a row are inserted; on SQLite (the
+    quickstart) the found ones are deleted and inserted again.
     """
     gone = current.without(new.expected_keys, tiers)
     changed, events = [], _removal_events(current, gone, fiscal_year, run_id)

@@ -49,7 +49,8 @@ class Command(BaseCommand):
         # As after an upload in the admin: the new revision's preview, which activation requires.
         preview = ruleset_preview_request(ruleset=ruleset)
         preview.refresh_from_db()  # without a broker it has already run
+        # Queued to a worker, or (without a broker) already run: say which.
         self.stdout.write(
-            f"差异预览（第 {preview.revision} 次修订）已排队：{preview.get_status_display()}，"
+            f"差异预览（第 {preview.revision} 次修订）：{preview.get_status_display()}，"
             f"在管理后台该草稿的“差异预览”页查看。"
         )
