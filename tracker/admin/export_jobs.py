@@ -10,37 +10,27 @@ and written by tracker/services/exports.py.
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect, QueryDict
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, Http404, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tracker.admin.base import VisibleAdminMixin
+from tracker.admin.jobs import JobAdminMixin
 from tracker.models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class ExportJobAdmin(JobAdminMixin, admin.ModelAdmin):
     list_display = ["job_display", "status", "rows", "requested_by", "created_at", "finished_at", "expires_at",
                     "download"]
     list_display_links = None
     list_filter = ["status"]
     list_select_related = ["requested_by"]
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False  # a job is made by a list's export button
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    job_page = "admin:tracker_exportjob_status"  # a job is made by a list's export button
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -49,10 +39,6 @@ class ExportJobAdmin(VisibleAdminMixin, admin.ModelAdmin):
             path("<int:pk>/download/", view(self.download_view), name="tracker_exportjob_download"),
             *super().get_urls(),
         ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        job = self._job(request, object_id)
-        return HttpResponseRedirect(reverse("admin:tracker_exportjob_status", args=[job.pk]))
 
     @admin.display(description=_("导出"), ordering="pk")
     def job_display(self, job: ExportJob):
@@ -69,13 +55,6 @@ class ExportJobAdmin(VisibleAdminMixin, admin.ModelAdmin):
             return "—"
         url = reverse("admin:tracker_exportjob_download", args=[job.pk])
         return format_html('<a href="{}">{}</a>', url, job.filename)
-
-    def _job(self, request, pk) -> ExportJob:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        if not str(pk).isdigit():
-            raise Http404
-        return get_object_or_404(self.get_queryset(request), pk=pk)
 
     def status_view(self, request, pk):
         job = self._job(request, pk)

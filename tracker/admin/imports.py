@@ -10,14 +10,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from tracker import imports
-from tracker.admin.base import VisibleAdminMixin
+from tracker.admin.jobs import JobAdminMixin
 from tracker.admin.paginator import EstimatedCountPaginator
 from tracker.models import ImportJob
 from tracker.services import imports as import_services
@@ -40,7 +39,7 @@ class UploadForm(forms.Form):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class ImportJobAdmin(JobAdminMixin, admin.ModelAdmin):
     list_display = [
         "job_display", "kind", "status", "region", "created_by", "created_at", "counts", "committed_at", "downloads"
     ]
@@ -50,15 +49,7 @@ class ImportJobAdmin(VisibleAdminMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     change_list_template = "admin/tracker/importjob/change_list.html"
-
-    def has_add_permission(self, request):
-        return False  # uploads go through the upload page, not the model form
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    job_page = "admin:tracker_importjob_preview"  # uploads go through the upload page, not the model form
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -73,10 +64,6 @@ class ImportJobAdmin(VisibleAdminMixin, admin.ModelAdmin):
             path("<int:pk>/rejected/", view(self.rejected_view), name="tracker_importjob_rejected"),
             *super().get_urls(),
         ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        job = self._job(request, object_id)  # 403 without the permission, 404 outside the region
-        return HttpResponseRedirect(reverse("admin:tracker_importjob_preview", args=[job.pk]))
 
     @admin.display(description=_("导入"), ordering="pk")
     def job_display(self, job: ImportJob):
@@ -95,13 +82,6 @@ class ImportJobAdmin(VisibleAdminMixin, admin.ModelAdmin):
                 ' · <a href="{}">{}</a>', reverse("admin:tracker_importjob_rejected", args=[job.pk]), _("被拒绝的行")
             )
         return links
-
-    def _job(self, request, pk) -> ImportJob:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        if not str(pk).isdigit():
-            raise Http404
-        return get_object_or_404(self.get_queryset(request), pk=pk)
 
     def upload_view(self, request):
         if not request.user.has_perm("tracker.add_importjob"):
