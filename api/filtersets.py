@@ -271,6 +271,19 @@ class DesignationFilterSet(filters.FilterSet):
         return queryset.held_on(today).filter(valid_until__lte=today + timedelta(days=int(value)))
 
 
+class OrderingFilter(drf_filters.OrderingFilter):
+    """``?ordering=``, as DRF orders, except a term whose order the read layer defines (a view's
+    ``read_layer_orderings``: term → ``ordering(descending=…)``), when it comes first: the list is then
+    ordered as the admin's is, blanks and ties included (``-revenue``: largest first, no revenue last,
+    ties by id), which is also the order an index holds, and stable from page to page."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        first = ordering[0] if ordering else None
+        defined = getattr(view, "read_layer_orderings", {}).get(first.lstrip("-")) if isinstance(first, str) else None
+        return defined(descending=first.startswith("-")) if defined else ordering
+
+
 class SearchFilter(drf_filters.SearchFilter):
     """``?search=``: every word must match one of the view's ``search_fields``.
 

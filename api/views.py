@@ -40,6 +40,7 @@ from tracker.models import (
     Region,
     Tier,
 )
+from tracker.models.metrics import revenue_order
 from tracker.services.designations import designation_create, designation_delete, designation_update
 from tracker.services.enterprise_archive import enterprise_delete, enterprise_restore
 from tracker.services.enterprises import enterprise_create, enterprise_update
@@ -238,6 +239,7 @@ class AnnualMetricsViewSet(ServiceViewSet):
     filterset_class = AnnualMetricsFilterSet
     search_fields = ["enterprise__name", "enterprise__uscc"]
     ordering_fields = ["id", "enterprise", "fiscal_year", "revenue", "updated_at"]
+    read_layer_orderings = {"revenue": revenue_order}
     create_service = metrics_create
     update_service = metrics_update
     delete_service = metrics_delete

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tests.access.conftest import DEFINITION
 from tests.api.conftest import token_client, user_with_perms
 from tests.factories import ClusterFactory, DesignationFactory, EnterpriseFactory, TierFactory, region
+from tests.plans import plan_with_scans_and_sorts_priced_out
 from tracker.models import ClusterMembership, EligibilityResult, Ruleset
 from tracker.selectors import counts
 
@@ -137,12 +138,7 @@ def test_a_tiers_designations_in_a_status_are_read_in_the_lists_order_not_sorted
     # lets it stop at the page. With scans and sorts priced out, the plan shows which index serves it.
     body, sql = get(client, "/api/v1/designations/", tier="specialized_sme", status="active", page_size=5)
     page = next(q for q in sql if q.startswith('SELECT "tracker_designation"."id"'))
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(f"EXPLAIN {page}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_with_scans_and_sorts_priced_out(page)
     assert "designation_tier_status_recent" in plan, plan
     assert " Sort " not in plan and "Sort Key" not in plan, plan
     assert [d["recognized_on"] for d in body["results"]] == sorted(

@@ -11,6 +11,7 @@ from tracker.admin.money import WanYuanFormMixin
 from tracker.admin.search import EnterpriseSearchMixin
 from tracker.admin.versioning import VersionedAdminMixin, VersionedForm
 from tracker.models import AnnualMetrics
+from tracker.models.metrics import revenue_order
 from tracker.services import metrics as metrics_services
 from tracker.services.common import enterprise_archived_check
 
@@ -57,6 +58,7 @@ class AnnualMetricsAdmin(
     search_help_text = _("按企业名称或统一社会信用代码（前几位即可）搜索。")
     readonly_fields = ["updated_at", "distinctiveness_attested_by", "distinctiveness_attested_at"]
     ordering = ["-fiscal_year", "-id"]
+    read_layer_orderings = {"revenue_display": revenue_order}
     fieldsets = [
         (None, {"fields": ["enterprise", "fiscal_year", "source"]}),
         (
@@ -160,7 +162,7 @@ class AnnualMetricsAdmin(
 
     def get_sortable_by(self, request):
         """The year (index ``metrics_year_id``), and within a chosen year the revenue (index
-        ``metrics_revenue_in_year``); every year's 4.8 million rows by revenue took 1.2 s to sort."""
+        ``metrics_revenue_order``); every year's 4.8 million rows by revenue took 1.2 s to sort."""
         return ["fiscal_year", *(["revenue_display"] if request.GET.get("fiscal_year", "").isdigit() else [])]
 
     def save_model(self, request, obj, form, change):

@@ -68,8 +68,25 @@ class FactSource(models.TextChoices):
     PLATFORM = "platform", _("平台数据")
 
 
+def revenue_order(*, descending: bool) -> list:
+    """A year's metrics by revenue: largest first with the blanks after them, or the blanks first
+    and then the smallest — the two directions of one scan of ``metrics_revenue_order``, ties in id
+    order of the same direction. Missing is not zero, and "largest first" should open on the largest:
+    PostgreSQL's own descending order puts the blanks first, and the tie-break then sorted every blank
+    of the year before the first row could be shown (23,000 at 1M, 1.1 s at 10M)."""
+    revenue, pk = models.F("revenue"), models.F("id")
+    if descending:
+        return [revenue.desc(nulls_last=True), pk.desc()]
+    return [revenue.asc(nulls_first=True), pk.asc()]
+
+
 class MetricsQuerySet(RegionScopedQuerySet):
     region_lookup = "enterprise__region"
+
+    def by_revenue(self, *, descending: bool = True):
+        """Ordered by revenue as every list shows it (``revenue_order``): filter a year first, which
+        the index leads with."""
+        return self.order_by(*revenue_order(descending=descending))
 
 
 class AnnualMetrics(models.Model):
@@ -182,9 +199,16 @@ class AnnualMetrics(models.Model):
             # The admin's list, newest year first (ordering -fiscal_year, -id): without it each page
             # sorted every row (6.4 s at a million enterprises).
             models.Index(fields=["fiscal_year", "id"], name="metrics_year_id"),
-            # A year's revenues from the index alone: the worker's cluster revenue snapshot
+            # A year's metrics by revenue (``revenue_order``: largest first, blanks last, or the reverse),
+            # and its revenues from the index alone: the worker's cluster revenue snapshot
             # (tracker/pipeline/cluster_ranks.py) reads them so.
-            models.Index(fields=["fiscal_year", "revenue", "enterprise"], name="metrics_revenue_in_year"),
+            models.Index(
+                models.F("fiscal_year"),
+                models.F("revenue").desc(nulls_last=True),
+                models.F("id").desc(),
+                include=("enterprise",),
+                name="metrics_revenue_order",
+            ),
         ]
 
     def __str__(self) -> str:
