@@ -38,7 +38,7 @@ from api.serializers.simulation import positional_errors
 from api.views import ENTERPRISE_LOOKUP
 from tracker.models import EligibilityResult, Enterprise, Ruleset
 from tracker.models.designations import latest_grants
-from tracker.models.evaluation import ResultStatus
+from tracker.models.evaluation import ResultStatus, gap_order
 from tracker.selectors.explanations import explanation_for
 from tracker.selectors.results import failing_criteria
 from tracker.services.eligibility import enterprise_eligibility, evaluate_record, result_explanation
@@ -256,6 +256,7 @@ class ResultViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     search_fields = ["enterprise__name", "enterprise__uscc"]
     ordering_fields = ["id", "shortfall", "score", "failing_count", "evaluated_at", "fiscal_year"]
     ordering = ["enterprise_id", "tier_id", "id"]
+    read_layer_orderings = {"shortfall": gap_order}
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -281,7 +282,8 @@ class GapViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = GapFilterSet
     search_fields = ["enterprise__name", "enterprise__uscc"]
     ordering_fields = ["id", "shortfall", "failing_count", "score", "evaluated_at"]
-    ordering = ["shortfall", "failing_count", "id"]
+    ordering = gap_order()
+    read_layer_orderings = {"shortfall": gap_order}
 
     def get_serializer(self, *args, **kwargs):
         rows = args[0] if args else kwargs.get("instance")

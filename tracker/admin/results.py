@@ -32,7 +32,7 @@ from tracker.admin.links import result_url
 from tracker.admin.ordering import IndexedOrderChangeList
 from tracker.admin.search import EnterpriseSearchMixin
 from tracker.models import Designation, EligibilityResult, TierChange
-from tracker.models.evaluation import ResultStatus
+from tracker.models.evaluation import ResultStatus, gap_order
 from tracker.selectors.explanations import explanation_for
 from tracker.selectors.results import failing_criteria
 from tracker.services.eligibility import result_explanation
@@ -150,6 +150,7 @@ class EligibilityResultAdmin(EnterpriseSearchMixin, ResultRowColumns, ExportMixi
     ]
     list_display_links = None  # rows link by enterprise, tier and year (explanation_link), not by id
     changelist_class = FailingChangeList
+    read_layer_orderings = {"shortfall_display": gap_order}
     list_filter = [
         RegionFilter,
         CountyFilter,

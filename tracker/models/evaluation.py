@@ -132,6 +132,16 @@ class ResultStatus(models.TextChoices):
     INSUFFICIENT_DATA = "insufficient_data", _("数据不足")
 
 
+def gap_order(*, descending: bool = False) -> list:
+    """Gaps closest first: the smallest shortfall, then the fewest failing criteria, then id — the order
+    of the gap indexes (``result_gap_order``, ``result_near_miss_order``), so a page stops after its
+    rows; farthest first is the same scan backwards. A tie-break in another order (the admin's id
+    descending) had PostgreSQL sort a tie whole before the first page: at 1M, 16,882 of a tier's gaps
+    have a shortfall of 0 (a failed yes/no criterion), and a city's page checked each one's region."""
+    columns = [F("shortfall"), F("failing_count"), F("id")]
+    return [column.desc() if descending else column.asc() for column in columns]
+
+
 class EligibilityResultQuerySet(RegionScopedQuerySet):
     region_lookup = "enterprise__region"
 
