@@ -26,9 +26,26 @@ class _PlainOnSQLite:
 
 
 class AddIndexOnline(_PlainOnSQLite, AddIndexConcurrently):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL; a plain index on the embedded SQLite default."""
+    """CREATE INDEX CONCURRENTLY on PostgreSQL; a plain index on the embedded SQLite default — or
+    ``sqlite_index`` there, when the index says what SQLite cannot (its index keys take no NULLS
+    FIRST/LAST; it sorts the blanks lowest, so its DESC already puts them last)."""
 
     plain = migrations.AddIndex
+
+    def __init__(self, model_name, index, sqlite_index=None):
+        super().__init__(model_name, index)
+        self.sqlite_index = sqlite_index
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        return name, args, {**kwargs, **({"sqlite_index": self.sqlite_index} if self.sqlite_index else {})}
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql" or self.sqlite_index is None:
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.sqlite_index)
 
 
 class RemoveIndexOnline(_PlainOnSQLite, RemoveIndexConcurrently):

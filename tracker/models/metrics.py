@@ -83,11 +83,6 @@ def revenue_order(*, descending: bool) -> list:
 class MetricsQuerySet(RegionScopedQuerySet):
     region_lookup = "enterprise__region"
 
-    def by_revenue(self, *, descending: bool = True):
-        """Ordered by revenue as every list shows it (``revenue_order``): filter a year first, which
-        the index leads with."""
-        return self.order_by(*revenue_order(descending=descending))
-
 
 class AnnualMetrics(models.Model):
     """The facts of one enterprise for one fiscal year. Every field may be empty: missing is not zero.
