@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
 
 from django.db import connection
 
 GIB = 1024**3
+DAMON = Path("/sys/kernel/mm/damon/admin/kdamonds")
 
 
 def machine() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
+        cursor.execute("SHOW shared_buffers")
+        shared_buffers = cursor.fetchone()[0]
     memory = 0
     try:
         with open("/proc/meminfo") as handle:
@@ -24,9 +28,47 @@ def machine() -> dict:
         "nproc": os.cpu_count(),
         "memory_gib": round(memory / GIB, 1),
         "postgresql": pg,
+        "shared_buffers": shared_buffers,
+        "file_cache_paged_out_after_s": file_cache_paged_out_after(),
         "python": platform.python_version(),
         "database": connection.settings_dict.get("NAME"),
     }
+
+
+def file_cache_paged_out_after(root: Path = DAMON) -> float | None:
+    """Seconds after which this host's kernel pages out file pages nobody touched, or None.
+
+    Some virtual machines run a DAMON "pageout" scheme that evicts idle page cache to hand memory back
+    to the hypervisor. On such a host the page cache holds only what was read in the last minute or
+    so: PostgreSQL's reads of anything older go to the disk whatever the free memory, and only its
+    ``shared_buffers`` (mapped shared memory, which the scheme leaves alone) stays. The figures of a
+    bench depend on it, so the bench records it (docs/benchmarks.md, "What this host keeps in memory").
+    """
+    found = []
+    for daemon in sorted(root.glob("*")) if root.is_dir() else []:
+        if _read(daemon / "state") != "on":
+            continue
+        for context in sorted(daemon.glob("contexts/*")):
+            aggregation_us = _number(context / "monitoring_attrs/intervals/aggr_us")
+            for scheme in sorted(context.glob("schemes/*")):
+                if _read(scheme / "action") != "pageout":
+                    continue
+                min_age = _number(scheme / "access_pattern/age/min")
+                if aggregation_us is not None and min_age is not None:
+                    found.append(aggregation_us * min_age / 1_000_000)
+    return min(found) if found else None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+def _number(path: Path) -> float | None:
+    text = _read(path)
+    return float(text) if text.isdigit() else None
 
 
 def load() -> str:
@@ -76,6 +118,12 @@ def render(figures: dict) -> str:
         f"bench: N = {f['enterprises']:,} enterprises, as_of {f['as_of']}, fiscal year {f['fiscal_year']}",
         f"machine: {m['nproc']} cores, {m['memory_gib']} GiB, PostgreSQL {m['postgresql']}, Python {m['python']}, "
         f"database {m['database']}",
+        f"memory: shared_buffers {m['shared_buffers']}; "
+        + (
+            "the page cache is not paged out"
+            if m["file_cache_paged_out_after_s"] is None
+            else f"the kernel pages out file pages idle {m['file_cache_paged_out_after_s']:g} s (DAMON)"
+        ),
         "",
         f"{'measure':<44}{'seconds':>10}  {'rows':>12}  {'ratio':<26}load (1/5/15)",
     ]
