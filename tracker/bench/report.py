@@ -118,10 +118,10 @@ def render(figures: dict) -> str:
         f"bench: N = {f['enterprises']:,} enterprises, as_of {f['as_of']}, fiscal year {f['fiscal_year']}",
         f"machine: {m['nproc']} cores, {m['memory_gib']} GiB, PostgreSQL {m['postgresql']}, Python {m['python']}, "
         f"database {m['database']}",
-        f"memory: shared_buffers {m['shared_buffers']}; "
+        f"memory: shared_buffers {m.get('shared_buffers', '?')}; "
         + (
             "the page cache is not paged out"
-            if m["file_cache_paged_out_after_s"] is None
+            if m.get("file_cache_paged_out_after_s") is None
             else f"the kernel pages out file pages idle {m['file_cache_paged_out_after_s']:g} s (DAMON)"
         ),
         "",
