@@ -39,9 +39,9 @@ def file_cache_paged_out_after(root: Path = DAMON) -> float | None:
     """Seconds after which this host's kernel pages out file pages nobody touched, or None.
 
     Some virtual machines run a DAMON "pageout" scheme that evicts idle page cache to hand memory back
-    to the hypervisor. On such a host the page cache holds only what was read in the last minute or
-    so: PostgreSQL's reads of anything older go to the disk whatever the free memory, and only its
-    ``shared_buffers`` (mapped shared memory, which the scheme leaves alone) stays. The figures of a
+    to the hypervisor. On such a host the page cache holds what was read in the last minutes, not
+    what fits: PostgreSQL's reads of anything older go to the disk whatever the free memory, and only
+    its ``shared_buffers`` (mapped shared memory, which the scheme leaves alone) stays. The figures of a
     bench depend on it, so the bench records it (docs/benchmarks.md, "What this host keeps in memory").
     """
     found = []
