@@ -27,3 +27,13 @@ def test_no_damon_or_another_action_or_stopped_is_none(tmp_path):
         root = tmp_path / next(iter(options.values()))
         _scheme(root, **options)
         assert file_cache_paged_out_after(root) is None
+
+
+def test_the_text_report_says_what_memory_the_figures_had():
+    from tracker.bench.report import _memory_line
+
+    assert _memory_line({"nproc": 2}) == "memory: not recorded"
+    recorded = {"shared_buffers": "128MB", "file_cache_paged_out_after_s": 60.0}
+    assert _memory_line(recorded) == "memory: shared_buffers 128MB; the kernel pages out file pages idle 60 s (DAMON)"
+    recorded["file_cache_paged_out_after_s"] = None
+    assert _memory_line(recorded) == "memory: shared_buffers 128MB; no page-out of idle page cache found"

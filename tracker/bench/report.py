@@ -36,11 +36,12 @@ def machine() -> dict:
 
 
 def file_cache_paged_out_after(root: Path = DAMON) -> float | None:
-    """Seconds after which this host's kernel pages out file pages nobody touched, or None.
+    """Seconds after which this host's kernel pages out file pages nobody touched; None when no running
+    page-out scheme was found (none, or DAMON's sysfs not readable by this user).
 
     Some virtual machines run a DAMON "pageout" scheme that evicts idle page cache to hand memory back
     to the hypervisor. On such a host the page cache holds what was read in the last minutes, not
-    what fits: PostgreSQL's reads of anything older go to the disk whatever the free memory, and only
+    what fits: PostgreSQL's reads of anything older may go to the disk whatever the free memory; only
     its ``shared_buffers`` (mapped shared memory, which the scheme leaves alone) stays. The figures of a
     bench depend on it, so the bench records it (docs/benchmarks.md, "What this host keeps in memory").
     """
@@ -69,6 +70,18 @@ def _read(path: Path) -> str:
 def _number(path: Path) -> float | None:
     text = _read(path)
     return float(text) if text.isdigit() else None
+
+
+def _memory_line(m: dict) -> str:
+    if "shared_buffers" not in m:  # figures recorded before the bench noted its memory
+        return "memory: not recorded"
+    paged_out = m.get("file_cache_paged_out_after_s")
+    reclaim = (
+        "no page-out of idle page cache found"
+        if paged_out is None
+        else f"the kernel pages out file pages idle {paged_out:g} s (DAMON)"
+    )
+    return f"memory: shared_buffers {m['shared_buffers']}; {reclaim}"
 
 
 def load() -> str:
@@ -118,12 +131,7 @@ def render(figures: dict) -> str:
         f"bench: N = {f['enterprises']:,} enterprises, as_of {f['as_of']}, fiscal year {f['fiscal_year']}",
         f"machine: {m['nproc']} cores, {m['memory_gib']} GiB, PostgreSQL {m['postgresql']}, Python {m['python']}, "
         f"database {m['database']}",
-        f"memory: shared_buffers {m.get('shared_buffers', '?')}; "
-        + (
-            "the page cache is not paged out"
-            if m.get("file_cache_paged_out_after_s") is None
-            else f"the kernel pages out file pages idle {m['file_cache_paged_out_after_s']:g} s (DAMON)"
-        ),
+        _memory_line(m),
         "",
         f"{'measure':<44}{'seconds':>10}  {'rows':>12}  {'ratio':<26}load (1/5/15)",
     ]
