@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 from django.db import connection
@@ -88,28 +90,54 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def ratios(one: dict) -> dict[str, float | None]:
+    """A round's ratios, as the targets state them: cold / T_io, nightly / T_read_inputs, and the
+    incremental's share of the cold run (None where T_io was not measured)."""
+    t_io = one["t_io"]["seconds"]
+    return {
+        "cold_over_t_io": one["cold"]["seconds"] / t_io if t_io else None,
+        "nightly_over_t_read": one["nightly"]["seconds"] / one["t_io"]["read_inputs"]["seconds"],
+        "incremental_of_cold": one["incremental"]["seconds"] / one["cold"]["seconds"],
+    }
+
+
+def median_over(rounds: list[dict], value: Callable[[dict], float | None]) -> tuple[float | None, list[float]]:
+    """(median, values in round order) of ``value`` over the rounds; the median is None when a round
+    has no value (T_io not measured)."""
+    values = [value(r) for r in rounds]
+    if any(v is None for v in values):
+        return None, []
+    return statistics.median(values), values
+
+
 def targets(figures: dict) -> list[dict]:
-    """PASS/MISS against DESIGN §9 (stated at 1M)."""
+    """PASS/MISS against DESIGN §9 (stated at 1M). With several rounds (``bench --repeat``) a ratio
+    target is judged on the median of the rounds' ratios, each round's value listed in its note."""
     t = figures
+    rounds_measured = t.get("rounds") or [t]
     out = []
 
     def add(name, value, limit, ok, note=""):
         out.append({"target": name, "value": value, "limit": limit, "pass": bool(ok), "note": note})
 
-    cold, t_io = t["cold"]["seconds"], t["t_io"]["seconds"]
-    if t_io is not None:  # None: --no-write-floor
-        add("cold full recompute ≤ 1.5 × T_io", f"{cold / t_io:.2f} × T_io", "≤ 1.50", cold <= 1.5 * t_io)
-    add("cold full recompute < 5 min", f"{cold:.1f} s", "< 300 s", cold < 300)
-    nightly, read = t["nightly"]["seconds"], t["t_io"]["read_inputs"]["seconds"]
-    add(
-        "nightly (nothing changed) ≤ 1.0 × T_read_inputs",
-        f"{nightly / read:.2f} × T_read",
-        "≤ 1.00",
-        nightly <= read,
-    )
-    add("nightly writes 0 rows", f"changed = {t['nightly']['changed']}", "= 0", t["nightly"]["changed"] == 0)
-    inc = t["incremental"]["seconds"]
-    add("incremental (1 % changed) ≤ 5 % of cold", f"{100 * inc / cold:.1f} %", "≤ 5 %", inc <= 0.05 * cold)
+    def over_rounds(value):
+        median, values = median_over(rounds_measured, value)
+        several = len(rounds_measured) > 1
+        label = f" (median of {len(values)})" if several else ""
+        return median, label, ("rounds: " + ", ".join(f"{v:.2f}" for v in values)) if several else ""
+
+    cold_ratio, label, note = over_rounds(lambda r: ratios(r)["cold_over_t_io"])
+    if cold_ratio is not None:  # None: --no-write-floor
+        add("cold full recompute ≤ 1.5 × T_io", f"{cold_ratio:.2f} × T_io{label}", "≤ 1.50", cold_ratio <= 1.5, note)
+    cold, label, note = over_rounds(lambda r: r["cold"]["seconds"])
+    add("cold full recompute < 5 min", f"{cold:.1f} s{label}", "< 300 s", cold < 300, note)
+    nightly, label, note = over_rounds(lambda r: ratios(r)["nightly_over_t_read"])
+    add("nightly (nothing changed) ≤ 1.0 × T_read_inputs", f"{nightly:.2f} × T_read{label}", "≤ 1.00", nightly <= 1.0,
+        note)
+    written = [r["nightly"]["changed"] for r in rounds_measured]
+    add("nightly writes 0 rows", f"changed = {max(written)}", "= 0", not any(written))
+    inc, label, note = over_rounds(lambda r: 100 * ratios(r)["incremental_of_cold"])
+    add("incremental (1 % changed) ≤ 5 % of cold", f"{inc:.1f} %{label}", "≤ 5 %", inc <= 5, note)
     peak = t["peak_rss_bytes"]
     add(
         "worker peak memory ≤ 2 GiB",
@@ -219,10 +247,36 @@ def render(figures: dict) -> str:
         return ", ".join(f"{k} {v:.1f} s" for k, v in (run["timings"] or {}).items())
 
     lines.append(f"pipeline timings nightly: {spans(nightly)}; incremental: {spans(inc)}")
+    if f.get("rounds"):
+        lines += ["", *_rounds_table(f["rounds"])]
     lines.append("")
     lines.append("targets (DESIGN §9; the absolute ones are stated for N = 1,000,000):")
+    width = max([18, *(len(t["value"]) for t in f["targets"])])
     for t in f["targets"]:
         verdict = "PASS" if t["pass"] else "MISS"
         note = f"  ({t['note']})" if t["note"] else ""
-        lines.append(f"  {verdict}  {t['target']:<48} {t['value']:<18} {t['limit']}{note}")
+        lines.append(f"  {verdict}  {t['target']:<48} {t['value']:<{width}} {t['limit']}{note}")
     return "\n".join(lines)
+
+
+def _rounds_table(rounds_measured: list[dict]) -> list[str]:
+    """Each round's seconds and ratios (the rows above show the last round). The cold run's
+    evaluation is CPU alone: how far it moves between rounds is how far the host's speed moved."""
+    lines = [
+        f"rounds ({len(rounds_measured)}; the targets below take the median of each ratio):",
+        f"  {'':<3}{'T_read':>8}{'T_write':>9}{'cold':>8}{'× T_io':>8}{'nightly':>9}{'× T_read':>10}"
+        f"{'incr.':>7}{'% cold':>8}{'cold CPU':>10}",
+    ]
+    for number, one in enumerate(rounds_measured, start=1):
+        r = ratios(one)
+        write = one["t_io"]["write"]
+        lines.append(
+            f"  {number:<3}{one['t_io']['read_inputs']['seconds']:>8.1f}"
+            f"{'—' if write is None else format(write['seconds'], '.1f'):>9}"
+            f"{one['cold']['seconds']:>8.1f}"
+            f"{'—' if r['cold_over_t_io'] is None else format(r['cold_over_t_io'], '.2f'):>8}"
+            f"{one['nightly']['seconds']:>9.1f}{r['nightly_over_t_read']:>10.2f}"
+            f"{one['incremental']['seconds']:>7.1f}{100 * r['incremental_of_cold']:>8.1f}"
+            f"{(one['cold']['timings'] or {}).get('evaluate', float('nan')):>10.1f}"
+        )
+    return lines
