@@ -2,7 +2,7 @@
 
 A ratio's two sides are measured minutes apart. On a shared virtual machine the disk's speed and the
 CPU's both move between those minutes (docs/benchmarks.md: the same cold run's CPU-only part, the
-evaluation, took 13.4 s in one run and 19.3 s in the next), so one round is one draw. ``bench
+evaluation, took 12.2 s in one round and 18.9 s in another), so one round is one draw. ``bench
 --repeat N`` measures N rounds, each with its own floor beside it, and judges the targets on the
 median of the rounds' ratios (``report.targets``).
 """

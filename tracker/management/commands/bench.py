@@ -4,8 +4,8 @@ Measures, in one run on PostgreSQL: the I/O floor T_io, a cold full recompute, a
 nothing changed, an incremental recompute after 1 % of enterprises changed (``--repeat`` rounds of
 these four, the targets judged on the median ratio), the cold recompute in 1 and 2 worker processes,
 and the per-enterprise ORM path on a sample; prints each with its ratio and PASS/MISS per DESIGN §9
-target. Builds the dataset with generate_demo's fast path unless the database
-already holds N demo enterprises. It deletes and rewrites every EligibilityResult: use a bench database.
+target. Builds the dataset with generate_demo's fast path unless the database already holds N demo
+enterprises. It deletes and rewrites every EligibilityResult: use a bench database.
 """
 
 import datetime as dt
