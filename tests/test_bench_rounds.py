@@ -92,5 +92,6 @@ def test_two_rounds_each_measure_the_whole_sequence_and_print_their_table():
     assert cold["note"] == "rounds: " + ", ".join(f"{v:.2f}" for v in values)
 
     text = report.render(figures)
+    assert "the rows below are round 2 of 2; every round is in the table after them" in text
     assert "rounds (2; the targets below take the median of each ratio):" in text
     assert "(median of 2)" in text

@@ -160,6 +160,8 @@ def render(figures: dict) -> str:
         f"machine: {m['nproc']} cores, {m['memory_gib']} GiB, PostgreSQL {m['postgresql']}, Python {m['python']}, "
         f"database {m['database']}",
         _memory_line(m),
+        *([f"the rows below are round {len(f['rounds'])} of {len(f['rounds'])}; every round is in the table after them"]
+          if f.get("rounds") else []),
         "",
         f"{'measure':<44}{'seconds':>10}  {'rows':>12}  {'ratio':<26}load (1/5/15)",
     ]
@@ -184,12 +186,12 @@ def render(figures: dict) -> str:
     row("  (info) read stored results' hashes", t_io["read_results"]["seconds"])
     if t_io["write_bare"] is not None:
         row("  (info) COPY into bare staging, no index", t_io["write_bare"]["seconds"], t_io["write_bare"]["rows"])
-    cold = f["cold"]
+    cold, ratio = f["cold"], ratios(f)  # the last round's, when there were several
     row(
         "cold full recompute (in process)",
         cold["seconds"],
         cold["changed"],
-        f"{cold['seconds'] / t_io['seconds']:.2f} × T_io" if t_io["seconds"] else "",
+        "" if ratio["cold_over_t_io"] is None else f"{ratio['cold_over_t_io']:.2f} × T_io",
         cold["load"],
     )
     nightly = f["nightly"]
@@ -197,7 +199,7 @@ def render(figures: dict) -> str:
         "nightly, nothing changed",
         nightly["seconds"],
         nightly["changed"],
-        f"{nightly['seconds'] / read:.2f} × T_read_inputs",
+        f"{ratio['nightly_over_t_read']:.2f} × T_read_inputs",
         nightly["load"],
     )
     inc = f["incremental"]
@@ -205,7 +207,7 @@ def render(figures: dict) -> str:
         "incremental, 1 % of enterprises changed",
         inc["seconds"],
         inc["changed"],
-        f"{100 * inc['seconds'] / cold['seconds']:.1f} % of cold",
+        f"{100 * ratio['incremental_of_cold']:.1f} % of cold",
         inc["load"],
     )
     lines.append(
